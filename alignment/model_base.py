@@ -1,0 +1,49 @@
+"""The one contract every model helper honours, and the optional extras the library looks for.
+
+A helper written for upstream model-alignment implements nothing but ``predict``; the library
+never calls anything else on a helper without first checking that it is there.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Protocol, runtime_checkable
+
+
+class ModelHelper(abc.ABC):
+    """Wraps one LLM. ``predict`` is the only method the library requires."""
+
+    @abc.abstractmethod
+    def predict(
+        self,
+        prompt: str,
+        temperature: float,
+        stop_sequences: list[str] | None = None,
+        candidate_count: int = 1,
+        max_output_tokens: int | None = None,
+    ) -> str | list[str]:
+        """Answer ``prompt``: a string, or ``candidate_count`` strings when it is above 1."""
+
+
+@runtime_checkable
+class SupportsStructuredOutput(Protocol):
+    """Optional: a helper that can constrain its answer to a JSON schema.
+
+    The library detects this with ``isinstance`` and falls back to parsing plain text otherwise.
+    """
+
+    def predict_json(
+        self,
+        prompt: str,
+        schema: dict[str, Any],
+        temperature: float,
+        max_output_tokens: int | None = None,
+    ) -> str:
+        """Answer ``prompt`` with a JSON document (as text) that matches ``schema``."""
+        ...
+
+
+def model_identity(helper: object) -> str:
+    """A stable name for a helper's model, used to key caches and usage counts."""
+    name = getattr(helper, "model_name", None)
+    return f"{type(helper).__name__}:{name}" if name else type(helper).__name__
