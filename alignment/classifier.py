@@ -1,0 +1,58 @@
+"""Classifying one example with a checkpoint's rules: the request, and reading the answer."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from alignment.labeled_examples import Example
+from alignment.labeler_prompts import TaskSpec, classification_prompt
+from alignment.labeler_types import EMPTY_PREDICTION, LabelerCheckpoint, PredictionResult
+from alignment.model_base import ModelHelper
+from alignment.model_calls import CallSession, ModelRequest
+
+# The label is the first line of the answer; stopping there saves tokens and keeps multi-word
+# labels ("not hate") whole, which stopping at a space would not.
+CLASSIFY_STOP_SEQUENCES = ("\n",)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    task: TaskSpec
+    helper: ModelHelper
+    temperature: float
+    max_output_tokens: int | None
+    label_order_seed: int
+
+    def request(self, checkpoint: LabelerCheckpoint, example: Example) -> ModelRequest:
+        return ModelRequest(
+            classification_prompt(self.task, checkpoint, example, self.label_order_seed),
+            self.temperature,
+            CLASSIFY_STOP_SEQUENCES,
+            self.max_output_tokens,
+        )
+
+    def interpret(self, request: ModelRequest, answer: str) -> PredictionResult:
+        position = self.task.labels.parse_answer(answer, prefixes=(self.task.label_name,))
+        return PredictionResult(
+            request=request.prompt,
+            raw_prediction=answer,
+            prediction=EMPTY_PREDICTION if position is None else self.task.labels.values[position],
+        )
+
+    def submit(
+        self,
+        session: CallSession,
+        checkpoint: LabelerCheckpoint,
+        example: Example,
+        purpose: str,
+        priority: int,
+    ) -> Future[PredictionResult]:
+        request = self.request(checkpoint, example)
+        return session.submit(
+            self.helper, request, purpose, lambda answer: self.interpret(request, answer), priority
+        )
+
+    def is_correct(self, example: Example, prediction: PredictionResult) -> bool:
+        truth = self.task.labels.index_of(example.label)
+        return truth is not None and truth == self.task.labels.index_of(prediction["prediction"])

@@ -1,0 +1,89 @@
+"""The ``alignbot`` command: ``serve``, ``manifest [--http URL]`` and ``labeler ...``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import SettingsError, load_settings
+
+log = logging.getLogger("alignbot")
+
+EXIT_SETTINGS = 2
+
+
+def _serve() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_SETTINGS
+    from bot.app import build_app
+    from bot.server import run
+    from bot.services import Services
+
+    log.info("starting with %r", settings)
+    services = Services.from_settings(settings)
+    try:
+        app = build_app(services)
+    except BaseException:
+        services.close()
+        raise
+    run(services, app)
+    return 0
+
+
+def _manifest(http_url: str | None) -> int:
+    from bot.manifest import load_manifest, manifest_yaml, with_http_endpoints
+
+    manifest = load_manifest()
+    if http_url:
+        manifest = with_http_endpoints(manifest, http_url)
+    sys.stdout.write(manifest_yaml(manifest))
+    return 0
+
+
+def _labeler(argv: Sequence[str]) -> int:
+    from alignment.labeler_cli import main as labeler_main
+
+    result = labeler_main(list(argv))
+    return result if isinstance(result, int) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alignbot", description="Shape LLM prompts together in Slack."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument(
+        "--http",
+        metavar="URL",
+        help="print the HTTP-mode variant, with Slack sending requests to URL "
+        "(e.g. https://bot.example.com/slack/events)",
+    )
+    commands.add_parser(
+        "labeler", help="train and use labelers from the command line", add_help=False
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Everything after "labeler" belongs to the labeler's own parser, --help included.
+    if args_in[:1] == ["labeler"]:
+        return _labeler(args_in[1:])
+    args = build_parser().parse_args(args_in)
+    if args.command == "serve":
+        return _serve()
+    return _manifest(args.http)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

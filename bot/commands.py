@@ -1,0 +1,380 @@
+"""Read `/align ...` and `@alignbot ...` text the way Slack actually delivers it.
+
+Slack escapes ``&``, ``<`` and ``>`` typed by people as HTML entities, and sends channel, user
+and link references as ``<...>`` sequences, so a raw ``<`` always starts a reference. Phones and
+Macs turn straight quotes into curly ones. The parser takes all of that in and returns one typed
+command, or raises ``CommandSyntaxError`` whose message says what is wrong and shows the usage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+PROMPT_NAME_RULE = "lowercase letters, digits, - and _, starting with a letter or digit, at most 64"
+_PROMPT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
+_DOUBLE_QUOTES = frozenset('"“”„‟')
+_SINGLE_QUOTES = frozenset("'‘’‚‛")
+MAX_CANDIDATES = 8
+
+USAGE = {
+    "new": "/align new NAME TEMPLATE   (or /align new NAME to write the template in a form)",
+    "edit": "/align edit NAME TEMPLATE   (or /align edit NAME to change it in a form)",
+    "list": "/align list",
+    "show": "/align show NAME",
+    "run": f"/align run NAME key=value ... [--n 1-{MAX_CANDIDATES}]",
+    "export": "/align export NAME",
+    "help": "/align help",
+}
+
+
+class CommandSyntaxError(ValueError):
+    """The text is not a valid command; the message says why and ``usage`` shows the right form."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+    def explain(self) -> str:
+        text = str(self)
+        return f"{text}\nUsage: `{self.usage}`" if self.usage else text
+
+
+@dataclass(frozen=True)
+class SlackRef:
+    """A ``<...>`` reference: ``kind`` is channel, user, special (``<!here>``) or link."""
+
+    kind: str
+    target: str
+    label: str | None = None
+
+    def readable(self) -> str:
+        """The text a person (or a model) should see in place of the reference."""
+        if self.kind == "channel":
+            return f"#{self.label}" if self.label else f"<#{self.target}>"
+        if self.kind == "user":
+            # Posting the mention back keeps it a clickable name in Slack.
+            return f"<@{self.target}>"
+        if self.kind == "special":
+            return self.label or f"@{self.target.split('^', 1)[0]}"
+        return self.target
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    quoted: bool = False
+    refs: tuple[SlackRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPrompt:
+    name: str
+    template: str | None  # None: ask for it in a modal
+
+
+@dataclass(frozen=True)
+class EditPrompt:
+    name: str
+    template: str | None  # None: edit the current template in a modal
+
+
+@dataclass(frozen=True)
+class ListPrompts:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowPrompt:
+    name: str
+
+
+@dataclass(frozen=True)
+class RunPrompt:
+    name: str
+    variables: dict[str, str] = field(default_factory=dict)
+    candidates: int = 1
+
+
+@dataclass(frozen=True)
+class ExportPrompt:
+    name: str
+
+
+Command = Help | NewPrompt | EditPrompt | ListPrompts | ShowPrompt | RunPrompt | ExportPrompt
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<`` and ``>`` in one pass (``&amp;lt;`` stays ``&lt;``)."""
+    return _ENTITY.sub(lambda m: _ENTITY_CHARS[m.group(1)], text)
+
+
+def parse_ref(inner: str) -> SlackRef:
+    """Read the inside of a ``<...>`` sequence."""
+    body, _, label = inner.partition("|")
+    label_text = unescape(label) if label else None
+    if body.startswith("#"):
+        return SlackRef("channel", body[1:], label_text)
+    if body.startswith("@"):
+        return SlackRef("user", body[1:], label_text)
+    if body.startswith("!"):
+        return SlackRef("special", body[1:], label_text)
+    return SlackRef("link", unescape(body), label_text)
+
+
+def resolve_text(raw: str) -> str:
+    """Raw Slack text -> what the person typed, with references made readable."""
+    parts: list[str] = []
+    position = 0
+    while (start := raw.find("<", position)) != -1:
+        end = raw.find(">", start)
+        if end == -1:
+            break
+        parts.append(unescape(raw[position:start]))
+        parts.append(parse_ref(raw[start + 1 : end]).readable())
+        position = end + 1
+    parts.append(unescape(raw[position:]))
+    return "".join(parts)
+
+
+def _quote_class(char: str) -> frozenset[str] | None:
+    if char in _DOUBLE_QUOTES:
+        return _DOUBLE_QUOTES
+    if char in _SINGLE_QUOTES:
+        return _SINGLE_QUOTES
+    return None
+
+
+def _closing_quote(raw: str, start: int, quotes: frozenset[str]) -> int:
+    """Index of the quote that closes one opened before ``start``: a quote then a space or the end.
+
+    Requiring the space lets apostrophes (``it’s``) live inside single-quoted values.
+    """
+    for index in range(start, len(raw)):
+        if raw[index] in quotes and (index + 1 == len(raw) or raw[index + 1].isspace()):
+            return index
+    return -1
+
+
+def tokenize(raw: str) -> list[Token]:
+    """Split raw Slack text on whitespace, honouring quotes (straight or curly) and references.
+
+    A quote opens a quoted part only at the start of a word or right after ``=``, so words such
+    as ``don't`` need no escaping.
+    """
+    tokens: list[Token] = []
+    index = 0
+    while index < len(raw):
+        if raw[index].isspace():
+            index += 1
+            continue
+        text: list[str] = []
+        refs: list[SlackRef] = []
+        quoted = False
+        while index < len(raw) and not raw[index].isspace():
+            char = raw[index]
+            quotes = _quote_class(char)
+            at_value_start = not text or text[-1:] == ["="]
+            if quotes is not None and at_value_start:
+                close = _closing_quote(raw, index + 1, quotes)
+                if close == -1:
+                    raise CommandSyntaxError(
+                        f"A quote opened at `{resolve_text(raw[index : index + 20])}` is never "
+                        "closed. Close it, or leave quotes out for values without spaces."
+                    )
+                text.append(resolve_text(raw[index + 1 : close]))
+                refs.extend(_refs_in(raw[index + 1 : close]))
+                quoted = True
+                index = close + 1
+            elif char == "<" and (end := raw.find(">", index)) != -1:
+                ref = parse_ref(raw[index + 1 : end])
+                text.append(ref.readable())
+                refs.append(ref)
+                index = end + 1
+            else:
+                end = index
+                while end < len(raw) and not raw[end].isspace() and raw[end] not in "<=":
+                    end += 1
+                end = max(end, index + 1)  # a lone "=" or unmatched "<" is literal text
+                text.append(unescape(raw[index:end]))
+                index = end
+        tokens.append(Token("".join(text), quoted, tuple(refs)))
+    return tokens
+
+
+def _refs_in(raw: str) -> list[SlackRef]:
+    return [parse_ref(m.group(1)) for m in re.finditer(r"<([^<>]*)>", raw)]
+
+
+def check_prompt_name(name: str, usage: str | None = None) -> str:
+    """Return ``name`` when it is a valid prompt name; raise with the rule and a fix otherwise."""
+    if _PROMPT_NAME.fullmatch(name):
+        return name
+    message = f"`{name}` is not a valid prompt name: use {PROMPT_NAME_RULE} characters."
+    fixed = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:64]
+    if fixed and _PROMPT_NAME.fullmatch(fixed):
+        message += f" For example `{fixed}`."
+    raise CommandSyntaxError(message, usage)
+
+
+def _split_first_word(raw: str) -> tuple[str, str]:
+    stripped = raw.lstrip()
+    match = re.match(r"\S+", stripped)
+    if not match:
+        return "", ""
+    return match.group(0), stripped[match.end() :]
+
+
+def _template_text(raw_rest: str) -> str | None:
+    """The template is the rest of the text as typed (newlines kept), minus wrapping quotes."""
+    text = resolve_text(raw_rest).strip()
+    if len(text) >= 2:
+        opening = _quote_class(text[0])
+        if opening is not None and text[-1] in opening:
+            text = text[1:-1].strip()
+    return text or None
+
+
+def _name_and_template(raw_args: str, action: str) -> tuple[str, str | None]:
+    usage = USAGE[action]
+    raw_name, rest = _split_first_word(raw_args)
+    if not raw_name:
+        raise CommandSyntaxError(f"`{action}` needs a prompt name.", usage)
+    return check_prompt_name(resolve_text(raw_name), usage), _template_text(rest)
+
+
+def _single_name(raw_args: str, action: str) -> str:
+    usage = USAGE[action]
+    tokens = tokenize(raw_args)
+    if not tokens:
+        raise CommandSyntaxError(f"`{action}` needs a prompt name.", usage)
+    if len(tokens) > 1:
+        extra = " ".join(t.text for t in tokens[1:])
+        raise CommandSyntaxError(f"`{action}` takes only a prompt name; remove `{extra}`.", usage)
+    return check_prompt_name(tokens[0].text, usage)
+
+
+def _parse_new(raw_args: str) -> Command:
+    name, template = _name_and_template(raw_args, "new")
+    return NewPrompt(name, template)
+
+
+def _parse_edit(raw_args: str) -> Command:
+    name, template = _name_and_template(raw_args, "edit")
+    return EditPrompt(name, template)
+
+
+def _parse_list(raw_args: str) -> Command:
+    if raw_args.strip():
+        raise CommandSyntaxError("`list` takes nothing after it.", USAGE["list"])
+    return ListPrompts()
+
+
+def _parse_show(raw_args: str) -> Command:
+    return ShowPrompt(_single_name(raw_args, "show"))
+
+
+def _parse_export(raw_args: str) -> Command:
+    return ExportPrompt(_single_name(raw_args, "export"))
+
+
+def _parse_help(raw_args: str) -> Command:
+    topic = raw_args.strip().lower() or None
+    return Help(topic if topic in USAGE else None)
+
+
+def _parse_candidates(value: str | None) -> int:
+    usage = USAGE["run"]
+    if value is None:
+        raise CommandSyntaxError("`--n` needs a number, e.g. `--n 3`.", usage)
+    if not value.isdigit() or not 1 <= int(value) <= MAX_CANDIDATES:
+        raise CommandSyntaxError(
+            f"`--n {value}` must be a whole number from 1 to {MAX_CANDIDATES}.", usage
+        )
+    return int(value)
+
+
+def _parse_run(raw_args: str) -> Command:
+    usage = USAGE["run"]
+    tokens = tokenize(raw_args)
+    if not tokens:
+        raise CommandSyntaxError("`run` needs a prompt name.", usage)
+    name = check_prompt_name(tokens[0].text, usage)
+    variables: dict[str, str] = {}
+    candidates = 1
+    rest = tokens[1:]
+    index = 0
+    while index < len(rest):
+        token = rest[index]
+        index += 1
+        if token.text.startswith("--") and not token.quoted:
+            flag, has_value, value = token.text[2:].partition("=")
+            if flag not in ("n", "candidates"):
+                raise CommandSyntaxError(f"`--{flag}` is not an option of `run`.", usage)
+            if not has_value:
+                value = rest[index].text if index < len(rest) else ""
+                index += 1
+            candidates = _parse_candidates(value or None)
+            continue
+        key, has_equals, value = token.text.partition("=")
+        if not has_equals or token.quoted:
+            raise CommandSyntaxError(
+                f"`{token.text}` is not a `key=value` pair. Quote values with spaces: "
+                f'`key="two words"`.',
+                usage,
+            )
+        if not _VARIABLE_NAME.fullmatch(key):
+            raise CommandSyntaxError(
+                f"`{key}` is not a variable name: use letters, digits and _, not starting with a "
+                "digit.",
+                usage,
+            )
+        if key in variables:
+            raise CommandSyntaxError(f"`{key}` is given twice; give each variable once.", usage)
+        variables[key] = value
+    return RunPrompt(name, variables, candidates)
+
+
+_PARSERS: dict[str, Callable[[str], Command]] = {
+    "new": _parse_new,
+    "edit": _parse_edit,
+    "list": _parse_list,
+    "show": _parse_show,
+    "run": _parse_run,
+    "export": _parse_export,
+    "help": _parse_help,
+}
+
+
+def parse_command(raw: str) -> Command:
+    """Parse the text after ``/align`` (or after the bot's mention) exactly as Slack sends it."""
+    action, rest = _split_first_word(raw)
+    if not action:
+        return Help()
+    parser = _PARSERS.get(resolve_text(action).lower())
+    if parser is None:
+        known = ", ".join(f"`{name}`" for name in _PARSERS)
+        raise CommandSyntaxError(
+            f"`{resolve_text(action)}` is not an alignbot command. Commands: {known}.",
+            USAGE["help"],
+        )
+    return parser(rest)
+
+
+def strip_leading_mention(raw: str, bot_user_id: str | None) -> str:
+    """Remove the ``<@BOT>`` starting an ``app_mention`` text, so the rest parses as a command."""
+    text = raw.lstrip()
+    pattern = (
+        rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>" if bot_user_id else r"<@[A-Z0-9]+(\|[^>]*)?>"
+    )
+    match = re.match(pattern, text)
+    return text[match.end() :] if match else text

@@ -1,0 +1,155 @@
+"""The whole Redis key layout, in one place.
+
+Every key that holds a workspace's data starts with that workspace's namespace, built from the
+request being served (team, plus enterprise on Enterprise Grid), so code that serves one
+workspace has no way to spell a key of another. Parts that come from people (prompt names,
+labeler names) are escaped, so a name containing ``:`` cannot reach into a neighbouring key.
+
+Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
+
+    {ns}:names                                hash  name -> "prompt" | "labeler"
+    {ns}:prompt:{name}                        hash  current version, created by/at, ...
+    {ns}:prompt:{name}:versions               list  append-only JSON prompt versions
+    {ns}:prompt:{name}:principles             str   JSON principles (compare-and-set)
+    {ns}:prompt:{name}:principle-log          list  append-only JSON principle changes
+    {ns}:run:{run_id}                         str   JSON run (prompt, version, variables, answer)
+    {ns}:thread:{channel}:{thread_ts}         str   run id of the run posted in that thread
+    {ns}:answer:{channel}:{ts}                str   JSON pointer from an answer message to its run
+    {ns}:pending:{token}                      str   JSON state behind buttons/modals (with TTL)
+    {ns}:labeler:{name}                       hash  labeler metadata
+    {ns}:labeler:{name}:checkpoints           list  append-only JSON checkpoints
+    {ns}:upload:{file_id}                     str   JSON facts about an uploaded CSV
+    {ns}:job:{job_id}                         str   JSON progress of a background job
+    {ns}:seen:event:{event_id}                str   apply-once marker (TTL)
+    {ns}:seen:message:{channel}:{ts}          str   apply-once marker (TTL)
+    {ns}:seen:file:{file_id}                  str   apply-once marker (TTL)
+    {ns}:seen:{kind}:{id}                     str   apply-once markers of other kinds (TTL)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
+
+PREFIX = "alignbot"
+# Keys that belong to no workspace (process coordination); RQ keeps its own "rq:" keys.
+GLOBAL_PREFIX = f"{PREFIX}:global"
+
+
+class UnknownWorkspaceError(ValueError):
+    """A request carried no team id, so there is no workspace to keep its data under."""
+
+
+def escape_part(part: str) -> str:
+    """Make ``part`` safe as one key component: ``%`` and ``:`` are percent-encoded."""
+    return part.replace("%", "%25").replace(":", "%3A")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One Slack workspace; all of its data lives under :attr:`namespace`."""
+
+    team_id: str
+    enterprise_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.team_id:
+            raise UnknownWorkspaceError("a workspace needs a team id")
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> Workspace:
+        """The workspace of the request a Bolt listener is serving (its ``context``)."""
+        team_id = context.get("team_id")
+        if not team_id:
+            raise UnknownWorkspaceError("the request carries no team id")
+        return cls(team_id=team_id, enterprise_id=context.get("enterprise_id") or None)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Workspace:
+        """The workspace of a raw request body: event, slash command or interactivity payload."""
+        payload = dict(body)
+        team_id = extract_team_id(payload)
+        if not team_id:
+            raise UnknownWorkspaceError("the request carries no team id")
+        return cls(team_id=team_id, enterprise_id=extract_enterprise_id(payload) or None)
+
+    @property
+    def namespace(self) -> str:
+        enterprise = escape_part(self.enterprise_id) if self.enterprise_id else "-"
+        return f"{PREFIX}:ws:{enterprise}:{escape_part(self.team_id)}"
+
+    @property
+    def keys(self) -> WorkspaceKeys:
+        return WorkspaceKeys(self)
+
+
+@dataclass(frozen=True)
+class WorkspaceKeys:
+    """Key names for one workspace's data. Only builds strings; never touches Redis."""
+
+    workspace: Workspace
+
+    def key(self, *parts: str) -> str:
+        """A key under this workspace; each part is escaped."""
+        return ":".join([self.workspace.namespace, *(escape_part(p) for p in parts)])
+
+    # Prompts and labelers share one name space per workspace.
+    def names(self) -> str:
+        return self.key("names")
+
+    def prompt(self, name: str) -> str:
+        return self.key("prompt", name)
+
+    def prompt_versions(self, name: str) -> str:
+        return f"{self.prompt(name)}:versions"
+
+    def principles(self, name: str) -> str:
+        return f"{self.prompt(name)}:principles"
+
+    def principle_log(self, name: str) -> str:
+        return f"{self.prompt(name)}:principle-log"
+
+    def run(self, run_id: str) -> str:
+        return self.key("run", run_id)
+
+    def thread(self, channel: str, thread_ts: str) -> str:
+        return self.key("thread", channel, thread_ts)
+
+    def answer_message(self, channel: str, ts: str) -> str:
+        return self.key("answer", channel, ts)
+
+    def pending(self, token: str) -> str:
+        return self.key("pending", token)
+
+    def labeler(self, name: str) -> str:
+        return self.key("labeler", name)
+
+    def labeler_checkpoints(self, name: str) -> str:
+        return f"{self.labeler(name)}:checkpoints"
+
+    def upload(self, file_id: str) -> str:
+        return self.key("upload", file_id)
+
+    def job(self, job_id: str) -> str:
+        return self.key("job", job_id)
+
+    def seen(self, kind: str, *ids: str) -> str:
+        """Apply-once marker for one thing of ``kind`` (event, message, file, ...)."""
+        return self.key("seen", kind, *ids)
+
+    def seen_event(self, event_id: str) -> str:
+        return self.seen("event", event_id)
+
+    def seen_message(self, channel: str, ts: str) -> str:
+        return self.seen("message", channel, ts)
+
+    def seen_file(self, file_id: str) -> str:
+        return self.seen("file", file_id)
+
+
+def global_key(*parts: str) -> str:
+    """A key shared by every workspace (process coordination only, never workspace data)."""
+    return ":".join([GLOBAL_PREFIX, *(escape_part(p) for p in parts)])

@@ -1,0 +1,64 @@
+"""Turn command text (from `/align` or a mention) into the matching action."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import views
+from bot.commands import (
+    Command,
+    CommandSyntaxError,
+    EditPrompt,
+    ExportPrompt,
+    Help,
+    ListPrompts,
+    NewPrompt,
+    RunPrompt,
+    ShowPrompt,
+    parse_command,
+)
+from bot.listeners import prompts
+from bot.listeners.origin import Origin
+from bot.listeners.running import start_run
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def perform(services: Services, origin: Origin, command: Command) -> None:
+    match command:
+        case Help(topic=topic):
+            origin.reply_private(views.help_message(topic))
+        case NewPrompt():
+            prompts.create_prompt(services, origin, command)
+        case EditPrompt():
+            prompts.edit_prompt(services, origin, command)
+        case ListPrompts():
+            prompts.list_prompts(services, origin)
+        case ShowPrompt(name=name):
+            prompts.show_prompt(services, origin, name)
+        case ExportPrompt(name=name):
+            prompts.export_prompt(services, origin, name)
+        case RunPrompt():
+            start_run(services, origin, command)
+
+
+def handle_text(services: Services, origin: Origin, text: str) -> None:
+    """Parse ``text`` and act on it; every failure ends as a private message saying what to do."""
+    try:
+        command = parse_command(text)
+    except CommandSyntaxError as error:
+        origin.reply_private(views.error(error.explain()))
+        return
+    perform_safely(services, origin, command)
+
+
+def perform_safely(services: Services, origin: Origin, command: Command) -> None:
+    try:
+        perform(services, origin, command)
+    except Exception:
+        # Whatever broke, the person must not be left waiting in silence.
+        log.exception("command failed: %r", command)
+        origin.reply_private(
+            views.error("Something went wrong on my side and nothing was changed. Try again.")
+        )

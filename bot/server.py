@@ -1,0 +1,133 @@
+"""Run the Bolt app: over HTTP under a threaded WSGI server, or over a Socket Mode connection.
+
+Both runners stop on SIGTERM or SIGINT: they stop taking new requests, let listener work that
+already started finish, then release Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from cheroot import wsgi
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.app import shutdown_listeners
+from bot.services import Services
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HTTP_THREADS = 16
+# How long a stopping server waits for open HTTP connections before closing them.
+SHUTDOWN_TIMEOUT_SECONDS = 5
+
+
+def _text_response(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
+    body = text.encode()
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
+    """Health probes plus Bolt's WSGI handler for everything Slack sends."""
+    slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if method == "GET" and path == "/healthz":
+            return _text_response(start_response, "200 OK", "ok")
+        if method == "GET" and path == "/readyz":
+            if services.redis_connection.ping():
+                return _text_response(start_response, "200 OK", "ready")
+            return _text_response(start_response, "503 Service Unavailable", "redis unreachable")
+        return slack_handler(environ, start_response)
+
+    return wsgi_app
+
+
+class StopSignal:
+    """An event set by SIGTERM/SIGINT (or by ``set`` from code, which tests use)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        self.event.set()
+
+    def set(self) -> None:
+        self.event.set()
+
+    def wait(self) -> None:
+        # A bounded wait in a loop, so the main thread keeps running Python signal handlers.
+        while not self.event.wait(0.5):
+            pass
+
+
+def serve_http(
+    app: App, services: Services, host: str = "0.0.0.0", stop: StopSignal | None = None
+) -> None:
+    """Serve ``POST /slack/events``, ``GET /healthz`` and ``GET /readyz`` until stopped."""
+    stop = stop or StopSignal()
+    server = wsgi.Server(
+        (host, services.settings.port),
+        build_wsgi_app(app, services),
+        numthreads=HTTP_THREADS,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+    )
+    server.prepare()
+    log.info("alignbot listening on http://%s:%s%s", host, server.bind_addr[1], EVENTS_PATH)
+    serving = threading.Thread(target=server.serve, name="alignbot-http", daemon=True)
+    serving.start()
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+        serving.join(SHUTDOWN_TIMEOUT_SECONDS)
+        _finish(app, services)
+
+
+def serve_socket_mode(app: App, services: Services, stop: StopSignal | None = None) -> None:
+    """Hold a Socket Mode connection (opened with the app-level token) until stopped."""
+    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+
+    stop = stop or StopSignal()
+    handler = SocketModeHandler(app, app_token=services.settings.slack_app_token)
+    handler.connect()
+    log.info("alignbot connected over Socket Mode")
+    try:
+        stop.wait()
+    finally:
+        handler.close()
+        _finish(app, services)
+
+
+def _finish(app: App, services: Services) -> None:
+    shutdown_listeners(app, wait=True)
+    services.close()
+    log.info("alignbot stopped")
+
+
+def run(services: Services, app: App, **kwargs: Any) -> None:
+    """Serve in the mode the settings choose, stopping on SIGTERM or SIGINT."""
+    stop = StopSignal()
+    stop.install()
+    if services.settings.socket_mode:
+        serve_socket_mode(app, services, stop=stop)
+    else:
+        serve_http(app, services, stop=stop, **kwargs)

@@ -1,0 +1,342 @@
+"""Block Kit payloads for the prompt and run flows, as pure functions of plain values.
+
+Nothing here talks to Slack or Redis, so every message and modal can be checked in a unit test.
+Text people or models wrote is escaped before it goes into mrkdwn, and long text is split with
+``bot.chunking`` so no block goes over Slack's limits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.chunking import escape_mrkdwn, split_answer, split_for_sections
+from bot.commands import MAX_CANDIDATES, USAGE
+from bot.prompt_store import PromptSummary, PromptVersion
+
+Block = dict[str, Any]
+
+PROMPT_TEMPLATE_CALLBACK = "alignbot_prompt_template"
+RUN_VARIABLES_CALLBACK = "alignbot_run_variables"
+NAME_BLOCK = "prompt_name"
+TEMPLATE_BLOCK = "prompt_template"
+VALUE_ACTION = "value"
+VARIABLE_BLOCK_PREFIX = "var:"
+# Slack caps plain_text_input values at 3000 characters: longer templates are edited inline.
+FORM_TEXT_LIMIT = 3000
+THINKING_TEXT = "Thinking…"
+# A code fence plus its newlines, taken from a section's 3000 characters.
+_FENCE_ROOM = 8
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _code_sections(text: str) -> list[Block]:
+    return [
+        _section(f"```\n{escape_mrkdwn(piece)}\n```")
+        for piece in split_for_sections(text, limit=3000 - _FENCE_ROOM)
+    ]
+
+
+def _variables_line(variables: Mapping[str, str]) -> str:
+    if not variables:
+        return "_no variables_"
+    shown = []
+    for name, value in variables.items():
+        one_line = " ".join(value.split())
+        if len(one_line) > 200:
+            one_line = one_line[:199] + "…"
+        shown.append(f"`{name}` = {escape_mrkdwn(one_line)}")
+    return " · ".join(shown)
+
+
+def run_root(
+    name: str, version: int, variables: Mapping[str, str], user: str, candidates: int
+) -> Message:
+    answers = f"{candidates} candidate answers" if candidates > 1 else "the answer"
+    lines = [
+        f"*Run of `{name}`* (version {version}) by <@{user}>",
+        _variables_line(variables)[:2800],
+    ]
+    return Message(
+        text=f"Run of {name} (version {version})",
+        blocks=[
+            _section("\n".join(lines)),
+            _context(f"See {answers} in the thread. React or reply there to give feedback."),
+        ],
+    )
+
+
+def run_root_failed(name: str, version: int, variables: Mapping[str, str], user: str) -> Message:
+    return Message(
+        text=f"Run of {name} (version {version}) failed",
+        blocks=[
+            _section(
+                f"*Run of `{name}`* (version {version}) by <@{user}>\n"
+                + _variables_line(variables)[:2800]
+            ),
+            _context(":warning: The model failed on this run; nothing was saved."),
+        ],
+    )
+
+
+def thinking(candidates: int) -> Message:
+    label = f"Thinking… ({candidates} candidates)" if candidates > 1 else THINKING_TEXT
+    return Message(text=label, blocks=[_context(f":hourglass_flowing_sand: {label}")])
+
+
+def model_failed_placeholder(reason: str) -> Message:
+    text = f"The model failed: {reason}"
+    return Message(
+        text=text,
+        blocks=[_section(f":x: *The model failed.* {escape_mrkdwn(reason)[:2500]}")],
+    )
+
+
+def answer_messages(answer: str, candidate: int, candidates: int) -> list[Message]:
+    """The Slack messages that show one candidate answer, split under Slack's limits."""
+    if not answer.strip():
+        label = _candidate_label(candidate, candidates, 0, 1)
+        return [
+            Message(
+                text="(empty answer)",
+                blocks=[_context(f"{label}_the model answered with nothing_")],
+            )
+        ]
+    groups = split_answer(answer)
+    messages = []
+    for part, sections in enumerate(groups):
+        blocks: list[Block] = []
+        label = _candidate_label(candidate, candidates, part, len(groups))
+        if label:
+            blocks.append(_context(label))
+        blocks.extend(_section(escape_mrkdwn(section)) for section in sections if section.strip())
+        messages.append(Message(text=_fallback(sections), blocks=blocks))
+    return messages
+
+
+def _candidate_label(candidate: int, candidates: int, part: int, parts: int) -> str:
+    labels = []
+    if candidates > 1:
+        labels.append(f"*Candidate {candidate + 1} of {candidates}*")
+    if parts > 1:
+        labels.append(f"part {part + 1} of {parts}")
+    return " · ".join(labels) + (" " if labels else "")
+
+
+def _fallback(sections: Sequence[str]) -> str:
+    # Notifications show only the start; the blocks carry the whole text.
+    text = "".join(sections).strip()
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def run_example(record: PromptVersion) -> str:
+    """``/align run NAME var=… …`` for this prompt, as inline code."""
+    words = ["/align run", record.name, *(f"{name}=…" for name in record.variables)]
+    return f"`{' '.join(words)}`"
+
+
+def prompt_saved(record: PromptVersion, created: bool) -> Message:
+    verb = "Created" if created else "Saved"
+    variables = ", ".join(f"`{v}`" for v in record.variables) or "none"
+    return Message(
+        text=f"{verb} {record.name} version {record.version}",
+        blocks=[
+            _section(
+                f":white_check_mark: {verb} *`{record.name}`* version {record.version}. "
+                f"Variables: {variables}.\nRun it with {run_example(record)}"
+            )
+        ],
+    )
+
+
+def prompt_list(summaries: Sequence[PromptSummary]) -> Message:
+    if not summaries:
+        return Message(
+            text="No prompts yet",
+            blocks=[_section("No prompts yet. Create one with `" + USAGE["new"] + "`.")],
+        )
+    lines = [
+        f"• `{s.name}` version {s.current_version}"
+        + (f", last changed by <@{s.updated_by}>" if s.updated_by else "")
+        for s in summaries
+    ]
+    blocks = [_section(f"*Prompts in this workspace ({len(summaries)})*")]
+    for piece in split_for_sections("\n".join(lines)):
+        blocks.append(_section(piece))
+    return Message(text=f"{len(summaries)} prompts", blocks=blocks[:50])
+
+
+def prompt_details(record: PromptVersion) -> Message:
+    variables = ", ".join(f"`{v}`" for v in record.variables) or "none"
+    blocks = [
+        _section(
+            f"*`{record.name}`* version {record.version}, saved by <@{record.author}> "
+            f"at {record.created_at}\nVariables: {variables}"
+        ),
+        _section("*Template*"),
+        *_code_sections(record.template),
+    ]
+    principles = record.prompt.principles
+    if principles:
+        listing = "\n".join(f"{i}. {p}" for i, p in enumerate(principles, start=1))
+        blocks.append(_section(f"*Principles ({len(principles)})*"))
+        blocks.extend(_section(escape_mrkdwn(piece)) for piece in split_for_sections(listing))
+    else:
+        blocks.append(
+            _context("No principles yet: react to or reply on a run's answer to add some.")
+        )
+    return Message(text=f"{record.name} version {record.version}", blocks=blocks[:50])
+
+
+def export_json(record: PromptVersion) -> str:
+    """The prompt as ``ConstitutionalPrompt`` JSON, pretty enough to read and diff."""
+    return json.dumps(record.prompt.to_dict(), indent=2, ensure_ascii=False)
+
+
+def export_inline(record: PromptVersion, document: str) -> Message:
+    """The export as a code block in the message text (text allows far more than a block)."""
+    return Message(
+        text=(
+            f"`{record.name}` version {record.version} as JSON for "
+            "`ConstitutionalPrompt.from_dict`:\n```\n" + escape_mrkdwn(document) + "\n```"
+        )
+    )
+
+
+def help_message(topic: str | None = None) -> Message:
+    if topic is not None:
+        return Message(text=f"Usage: `{USAGE[topic]}`")
+    lines = [
+        "*alignbot commands*",
+        f"• `{USAGE['new']}`: create a prompt; write `{{variables}}` in braces.",
+        f"• `{USAGE['edit']}`: save a new version of a prompt.",
+        f"• `{USAGE['list']}`: the prompts of this workspace.",
+        f"• `{USAGE['show']}`: a prompt's current version, template, variables and principles.",
+        f"• `{USAGE['run']}`: run a prompt; the answer goes in a thread. `--n` asks for up "
+        f"to {MAX_CANDIDATES} candidate answers. Missing variables open a form.",
+        f"• `{USAGE['export']}`: the prompt as JSON for the `alignment` library.",
+        'Quote values with spaces: `topic="ice cream"`. You can also mention me: '
+        "`@alignbot run NAME key=value`.",
+    ]
+    return Message(text="alignbot commands", blocks=[_section("\n".join(lines))])
+
+
+def error(text: str) -> Message:
+    """An error someone can act on: ``text`` says what is wrong and how to fix it."""
+    return Message(text=text, blocks=[_section(f":warning: {text}")])
+
+
+def _text_input(
+    block_id: str, label: str, initial: str | None, multiline: bool, hint: str | None = None
+) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": VALUE_ACTION,
+        "multiline": multiline,
+    }
+    if initial:
+        # Callers check lengths first: a cut initial value would be saved back cut.
+        element["initial_value"] = initial
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def prompt_template_modal(
+    mode: str, name: str | None, template: str | None, private_metadata: str
+) -> dict[str, Any]:
+    """The form for writing a template: ``mode`` "new" asks for a name too, "edit" does not."""
+    blocks: list[Block] = []
+    if mode == "new":
+        blocks.append(
+            _text_input(
+                NAME_BLOCK,
+                "Name",
+                name,
+                multiline=False,
+                hint="Lowercase letters, digits, - and _, e.g. gift-ideas",
+            )
+        )
+    else:
+        blocks.append(_section(f"New version of *`{name}`*"))
+    template_input = _text_input(
+        TEMPLATE_BLOCK,
+        "Template",
+        template,
+        multiline=True,
+        hint="Write {variable} where a value goes in, e.g. Give three uses for {item}.",
+    )
+    template_input["element"]["max_length"] = FORM_TEXT_LIMIT
+    blocks.append(template_input)
+    return {
+        "type": "modal",
+        "callback_id": PROMPT_TEMPLATE_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": _plain("New prompt" if mode == "new" else "Edit prompt"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def run_variables_modal(
+    name: str,
+    version: int,
+    variables: Sequence[str],
+    given: Mapping[str, str],
+    private_metadata: str,
+) -> dict[str, Any]:
+    """One multi-line field per template variable, filled with the values already given."""
+    blocks: list[Block] = [_context(f"Run *`{name}`* (version {version}): fill in every variable.")]
+    blocks.extend(
+        _text_input(f"{VARIABLE_BLOCK_PREFIX}{variable}", variable, given.get(variable), True)
+        for variable in variables
+    )
+    return {
+        "type": "modal",
+        "callback_id": RUN_VARIABLES_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": _plain(f"Run {name}"[:24]),
+        "submit": _plain("Run"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """The text of every input of a submitted modal, by block id."""
+    values: dict[str, str] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        action = actions.get(VALUE_ACTION) or {}
+        values[block_id] = action.get("value") or ""
+    return values
