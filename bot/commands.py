@@ -67,7 +67,7 @@ class SlackRef:
 @dataclass(frozen=True)
 class Token:
     text: str
-    quoted: bool = False
+    quoted: bool = False  # the token starts with a quote: never a flag or a key
     refs: tuple[SlackRef, ...] = ()
 
 
@@ -191,9 +191,9 @@ def tokenize(raw: str) -> list[Token]:
                         f"A quote opened at `{resolve_text(raw[index : index + 20])}` is never "
                         "closed. Close it, or leave quotes out for values without spaces."
                     )
+                quoted = quoted or not text
                 text.append(resolve_text(raw[index + 1 : close]))
                 refs.extend(_refs_in(raw[index + 1 : close]))
-                quoted = True
                 index = close + 1
             elif char == "<" and (end := raw.find(">", index)) != -1:
                 ref = parse_ref(raw[index + 1 : end])
@@ -252,9 +252,16 @@ def _name_and_template(raw_args: str, action: str) -> tuple[str, str | None]:
     return check_prompt_name(resolve_text(raw_name), usage), _template_text(rest)
 
 
+def _tokens(raw_args: str, action: str) -> list[Token]:
+    try:
+        return tokenize(raw_args)
+    except CommandSyntaxError as error:
+        raise CommandSyntaxError(str(error), USAGE[action]) from error
+
+
 def _single_name(raw_args: str, action: str) -> str:
     usage = USAGE[action]
-    tokens = tokenize(raw_args)
+    tokens = _tokens(raw_args, action)
     if not tokens:
         raise CommandSyntaxError(f"`{action}` needs a prompt name.", usage)
     if len(tokens) > 1:
@@ -305,7 +312,7 @@ def _parse_candidates(value: str | None) -> int:
 
 def _parse_run(raw_args: str) -> Command:
     usage = USAGE["run"]
-    tokens = tokenize(raw_args)
+    tokens = _tokens(raw_args, "run")
     if not tokens:
         raise CommandSyntaxError("`run` needs a prompt name.", usage)
     name = check_prompt_name(tokens[0].text, usage)
