@@ -60,7 +60,14 @@ def request_cache_key(
 ) -> str:
     """A key that differs whenever anything that shapes the answer differs."""
     material = json.dumps(
-        [model, prompt, temperature, list(stop_sequences or ()), candidate_count, max_output_tokens],
+        [
+            model,
+            prompt,
+            temperature,
+            list(stop_sequences or ()),
+            candidate_count,
+            max_output_tokens,
+        ],
         ensure_ascii=False,
     )
     return "answer:" + hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -47,11 +47,22 @@ class Classifier:
         example: Example,
         purpose: str,
         priority: int,
+        keep_request: bool = True,
     ) -> Future[PredictionResult]:
-        request = self.request(checkpoint, example)
-        return session.submit(
-            self.helper, request, purpose, lambda answer: self.interpret(request, answer), priority
-        )
+        """Queue the classification; the prompt is built only when a call slot takes it up.
+
+        Without ``keep_request`` the result's ``request`` is left empty: training scores
+        thousands of predictions and needs none of their prompts afterwards.
+        """
+
+        def classify() -> PredictionResult:
+            request = self.request(checkpoint, example)
+            result = self.interpret(request, session.caller.call(self.helper, request, purpose))
+            if not keep_request:
+                result["request"] = ""
+            return result
+
+        return session.run(classify, priority)
 
     def is_correct(self, example: Example, prediction: PredictionResult) -> bool:
         truth = self.task.labels.index_of(example.label)

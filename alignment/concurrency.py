@@ -6,6 +6,7 @@ the pool size is the number of calls in flight.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import queue
@@ -109,7 +110,7 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> 
     started are cancelled.
     """
     with WorkerPool(max_workers) as pool:
-        futures = [pool.submit(lambda item=item: fn(item)) for item in items]
+        futures = [pool.submit(functools.partial(fn, item)) for item in items]
         try:
             return [future.result() for future in futures]
         except BaseException:

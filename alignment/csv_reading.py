@@ -85,6 +85,8 @@ def read_source(source: CsvSource, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         _check_size(len(source), max_bytes)
         return source
     path = os.fspath(source)
+    if "\n" in path:
+        raise TypeError("a str source is a file path; pass CSV content as bytes (text.encode())")
     try:
         _check_size(os.path.getsize(path), max_bytes)
         with open(path, "rb") as handle:

@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -122,24 +122,27 @@ def main(
     streams = Streams(stdout or sys.stdout, stderr or sys.stderr)
     args = build_parser().parse_args(argv)
     factory = model_factory or _default_model_factory
+    progress = ProgressBar(streams.err)
     try:
         if args.command == "train":
-            return _train(args, factory, streams)
-        return _label(args, factory, streams)
+            return _train(args, factory, streams, progress)
+        return _label(args, factory, streams, progress)
     except DatasetError as error:
-        return _fail(streams, f"{args.data}: {error}")
+        return _fail(streams, progress, f"{args.data}: {error}")
     except LabelerFileError as error:
-        return _fail(streams, str(error))
+        return _fail(streams, progress, str(error))
     except ModelError as error:
-        return _fail(streams, f"model error: {error}")
+        return _fail(streams, progress, f"model error: {error}")
     except OSError as error:  # e.g. --out in a folder that does not exist
-        return _fail(streams, f"{error.filename or 'file'}: {error.strerror or error}")
+        return _fail(streams, progress, f"{error.filename or 'file'}: {error.strerror or error}")
     except KeyboardInterrupt:
-        streams.err.write("\nInterrupted.\n")
+        progress.finish()
+        streams.err.write("Interrupted.\n")
         return EXIT_INTERRUPTED
 
 
-def _fail(streams: Streams, message: str) -> int:
+def _fail(streams: Streams, progress: ProgressBar, message: str) -> int:
+    progress.finish()  # the message starts on a line of its own, not after a progress bar
     one_line = " ".join(message.split())
     streams.err.write(f"{PROGRAM}: {one_line}\n")
     return EXIT_FAILED
@@ -155,9 +158,12 @@ def _default_spec() -> str:
     return os.environ.get(MODEL_ENVIRONMENT_VARIABLE) or DEFAULT_MODEL_SPEC
 
 
-def _train(args: argparse.Namespace, factory: ModelFactory, streams: Streams) -> int:
+def _train(
+    args: argparse.Namespace, factory: ModelFactory, streams: Streams, progress: ProgressBar
+) -> int:
     from alignment.labeler import Labeler
 
+    _check_output_folder(args.out)
     frame = load_dataset(args.data, args.inputs, args.label)
     train, test = split_dataset(frame, args.label, args.test_fraction, args.seed)
     streams.out.write(describe_split(train, test, args.label) + "\n\n")
@@ -166,7 +172,6 @@ def _train(args: argparse.Namespace, factory: ModelFactory, streams: Streams) ->
     eval_model = factory(eval_spec)
     train_model = eval_model if train_spec == eval_spec else factory(train_spec)
     values = label_values(frame, args.label)
-    progress = ProgressBar(streams.err)
     labeler = Labeler(
         input_names=list(args.inputs),
         label_name=args.label,
@@ -192,31 +197,43 @@ def _train(args: argparse.Namespace, factory: ModelFactory, streams: Streams) ->
         },
     )
     progress.prefix = "start"
-    checkpoint = labeler.initialize_checkpoint(train)
-    for step in range(1, args.steps + 1):
-        progress.prefix = f"step {step}/{args.steps}"
-        checkpoint = labeler.train_step(checkpoint, train)
-        predictions = labeler.infer_checkpoint(checkpoint, test)
-        scorecard = labeler.get_scorecard(test, predictions)
+    try:
+        checkpoint = labeler.initialize_checkpoint(train)
+        for step in range(1, args.steps + 1):
+            progress.prefix = f"step {step}/{args.steps}"
+            checkpoint = labeler.train_step(checkpoint, train)
+            predictions = labeler.infer_checkpoint(checkpoint, test)
+            scorecard = labeler.get_scorecard(test, predictions)
+            progress.finish()
+            # Saved after every step, so an interrupted run keeps what it learned so far.
+            saved.checkpoint = checkpoint.to_dict()
+            saved.scorecards.append({"step": step, "scorecard": dict(scorecard)})
+            saved.save(args.out)
+            streams.out.write(f"Step {step} of {args.steps}, on {len(test):,} test rows:\n")
+            streams.out.write(format_scorecard(scorecard, values) + "\n\n")
+            streams.out.flush()
+    except KeyboardInterrupt:
         progress.finish()
-        saved.checkpoint = checkpoint.to_dict()
-        saved.scorecards.append({"step": step, "scorecard": dict(scorecard)})
-        saved.save(args.out)
-        streams.out.write(f"Step {step} of {args.steps}, on {len(test):,} test rows:\n")
-        streams.out.write(format_scorecard(scorecard, values) + "\n\n")
-        streams.out.flush()
+        done = len(saved.scorecards)
+        kept = f"{args.out} holds step {done}" if done else "no step finished, nothing saved"
+        streams.err.write(f"Interrupted: {kept}.\n")
+        return EXIT_INTERRUPTED
+    streams.out.write(_format_rules(checkpoint.attributes, values) + "\n")
     streams.out.write(f"Saved the labeler to {args.out}\n")
     return 0
 
 
-def _label(args: argparse.Namespace, factory: ModelFactory, streams: Streams) -> int:
+def _label(
+    args: argparse.Namespace, factory: ModelFactory, streams: Streams, progress: ProgressBar
+) -> int:
     from alignment.labeler import Labeler
     from alignment.labeler_types import LabelerCheckpoint
 
     saved = LabelerFile.load(args.checkpoint)
+    if args.out:
+        _check_output_folder(args.out)
     spec = args.model or saved.models.get("eval") or _default_spec()
     model = factory(spec)
-    progress = ProgressBar(streams.err)
     progress.prefix = "label"
     try:
         labeler = Labeler.from_settings(
@@ -238,12 +255,30 @@ def _label(args: argparse.Namespace, factory: ModelFactory, streams: Streams) ->
     column = _free_name("prediction", inputs)
     frame[column] = pd.Series([p["prediction"] for p in predictions], dtype=object)
     if args.out:
-        with open(args.out, "w", encoding="utf-8", newline="") as out:
+        # The byte-order mark makes Excel read the file as UTF-8 rather than the local code page.
+        with open(args.out, "w", encoding="utf-8-sig", newline="") as out:
             write_spreadsheet_csv(frame, out)
     else:
         write_spreadsheet_csv(frame, streams.out)
     streams.err.write(_label_summary(frame[column].tolist(), args.out) + "\n")
     return 0
+
+
+def _check_output_folder(path: str) -> None:
+    """Fail before any model call, not after, when the output cannot be written."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise OSError(2, "the folder does not exist", str(folder))
+
+
+def _format_rules(rules: Sequence[Mapping[str, Any]], values: Sequence[object]) -> str:
+    lines = ["Rules learned:"]
+    for value in values:
+        lines.append(f"  {value}:")
+        lines.extend(
+            f"    [{rule['id']}] {rule['value']}" for rule in rules if rule["label"] == value
+        )
+    return "\n".join(lines)
 
 
 def _free_name(wanted: str, taken: Sequence[str]) -> str:

@@ -158,6 +158,7 @@ class TrainingStep:
         # Set when the validation rows come from the training frame, to be kept in the result.
         self.validation_rows: list[int] | None = None
         self.validation_source_size: int | None = None
+        self.wrong_examples_used = 0
 
     # -- public entry points -----------------------------------------------------------------
 
@@ -339,6 +340,7 @@ class TrainingStep:
             if len(chains) == wanted:
                 break
         mining.close()
+        self.wrong_examples_used = len(chains)
         self._improve_progress.add_to_total(len(chains) - wanted)
         self._debug(f"{len(chains)} mistakes to learn from ({empty} empty answers skipped)")
         return chains

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 # A label as it appears in the data: the CSV loader keeps booleans and integers typed.
 LabelValue = str | bool | int | float
@@ -173,7 +173,7 @@ class LabelerCheckpoint:
             next_rule_number=int(data.get("next_rule_number", _next_free_number(attributes))),
             validation_rows=None if rows is None else [int(row) for row in rows],
             validation_source_size=data.get("validation_source_size"),
-            history=[StepRecord(**record) for record in data.get("history", [])],
+            history=[cast(StepRecord, dict(record)) for record in data.get("history", [])],
         )
 
 

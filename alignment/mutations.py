@@ -72,9 +72,9 @@ def clean_rule_text(answer: str, rule_id: str | None = None) -> str:
     if not lines:
         return ""
     text = lines[0]
-    names = ["rule"] + ([re.escape(rule_id)] if rule_id else [])
+    names = "|".join(["rule"] + ([re.escape(rule_id)] if rule_id else []))
     echoed = re.compile(
-        rf"^(?:rule\s+)?\[?(?:{'|'.join(names)})\]?\s*[:.\-]\s*", flags=re.IGNORECASE
+        rf"^(?:rule\s+)?(?:\[(?:{names})\]\s*[:.\-]?|(?:{names})\s*[:.\-])\s*", re.IGNORECASE
     )
     text = echoed.sub("", text, count=1).strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":

@@ -1,4 +1,4 @@
-"""Label values, reading a label from a model's answer, and scoring predictions against the truth."""
+"""Label values, reading a label from a model's answer, and scoring predictions against truth."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alignment.labeler_types import EMPTY_PREDICTION, LabelValue, PredictionResu
 _WRAPPING = "\"'`*_()[]{}<>“”‘’.,;:!? \t"
 # What may follow a label at the start of a longer answer: the end, a space, punctuation, or a
 # period that ends the sentence (so "0" is not read from "0.5", nor "no" from "not").
-_AFTER_LABEL = re.compile(r"(?:$|[\s,;:!?)\]]|\.(?:\s|$))")
+_AFTER_LABEL = re.compile(r"(?:$|[\s,;:!?)\]*\"'”’]|\.(?:\s|$))")
 
 
 def native_label(value: object) -> LabelValue:

@@ -28,9 +28,14 @@ def time_train_step(
     latency: float,
     concurrency: int,
     seed: int,
+    record_timeline: bool = True,
 ) -> dict[str, Any]:
-    """Start a checkpoint (not timed), then time one train step; counters as plain JSON."""
-    model = SimulatedModel(latency=latency)
+    """Start a checkpoint (not timed), then time one train step; counters as plain JSON.
+
+    Without ``validation`` the step scores on the labeler's own sample of the training rows,
+    as the product does.
+    """
+    model = SimulatedModel(latency=latency, record_timeline=record_timeline)
     labeler = Labeler(
         input_names=[TEXT_COLUMN],
         label_name=LABEL_COLUMN,

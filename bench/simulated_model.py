@@ -34,6 +34,8 @@ KEY_PATTERN = re.compile(r"\bticket-[0-9a-f]{10}\b")
 # rulebook (checkpoint) is being scored without knowing either labeler's prompt layout.
 RULE_TAG_PATTERN = re.compile(r"\[rule ([0-9a-f]{8})\]")
 _OPTION_LINE = re.compile(r"^\s*(\d+)\s*[:.)]\s+\S", re.MULTILINE)
+# A prompt whose last line is a bare rule id ("r7:") wants the text of that rule.
+_RULE_ID_SLOT = re.compile(r"r\d+:")
 
 _TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "billing": ("invoice", "refund", "charged twice", "card", "receipt", "subscription", "price"),
@@ -94,6 +96,7 @@ class CallStats:
     by_rulebook: Counter[frozenset[str]] = field(default_factory=Counter)
     # (start, end, kind) of every finished call, to show which kinds of call ran one at a time.
     timeline: list[tuple[float, float, str]] = field(default_factory=list)
+    record_timeline: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def enter(self, kind: str, rulebook: frozenset[str] | None) -> float:
@@ -110,7 +113,8 @@ class CallStats:
         ended = time.perf_counter()
         with self._lock:
             self.in_flight -= 1
-            self.timeline.append((started, ended, kind))
+            if self.record_timeline:
+                self.timeline.append((started, ended, kind))
 
     def reset(self) -> None:
         with self._lock:
@@ -159,20 +163,23 @@ def _kind_profile(timeline: list[tuple[float, float, str]]) -> dict[str, dict[st
 
 
 def prompt_kind(prompt: str) -> str:
-    """What a prompt asks for, judged from its closing instruction.
+    """What a prompt asks for, judged from its closing instruction and its last line.
 
     Kinds: ``classify`` (one label), ``choose`` (a number from a numbered list), ``rule`` (the text
     of a rule), ``advice`` (how to change a rule), ``feedback`` (why a prediction was wrong),
-    ``other``. The checks run from the most specific to the most general.
+    ``other``. The cues cover the prompts of both labelers; the checks run from the most specific
+    to the most general.
     """
     tail = prompt[-600:].lower()
-    stripped = tail.rstrip()
-    if stripped.endswith("answer_") or "which label" in tail:
+    last_line = tail.rstrip().rsplit("\n", 1)[-1]
+    if last_line.endswith("answer_") or "which label" in tail:
         return "classify"
     if len(_OPTION_LINE.findall(tail)) >= 2 and "number" in tail:
         return "choose"
-    if stripped.endswith("observation:") or any(
-        cue in tail for cue in ("improved version", "new labeling rule", "rewrite rule")
+    if (
+        last_line.endswith(("observation:", "rule:"))
+        or _RULE_ID_SLOT.fullmatch(last_line)
+        or any(cue in tail for cue in ("improved version", "new labeling rule", "rewrite rule"))
     ):
         return "rule"
     if "how can we improve rule" in tail:
@@ -186,7 +193,9 @@ class SimulatedModelMixin:
     """A model stand-in: mix into a ``ModelHelper`` base class (ours or upstream's).
 
     ``predict`` sleeps ``latency`` seconds (outside any lock, so concurrent callers overlap like
-    they would against a real service) and answers from the prompt alone.
+    they would against a real service) and answers from the prompt alone. ``record_timeline``
+    keeps the start and end of every call for the per-kind profile; memory measurements turn it
+    off so that the model's own bookkeeping does not count against the labeler.
     """
 
     model_name = "simulated"
@@ -196,11 +205,12 @@ class SimulatedModelMixin:
         labels: Sequence[str] = TICKET_LABELS,
         latency: float = 0.2,
         error_rate: float = 0.4,
+        record_timeline: bool = True,
     ) -> None:
         self.labels = tuple(labels)
         self.latency = latency
         self.error_rate = error_rate
-        self.stats = CallStats()
+        self.stats = CallStats(record_timeline=record_timeline)
         self.rules_written: list[str] = []
         self._rules_lock = threading.Lock()
 

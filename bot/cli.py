@@ -15,6 +15,9 @@ EXIT_SETTINGS = 2
 
 
 def _serve() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -73,9 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     # Everything after "labeler" belongs to the labeler's own parser, --help included.
     if args_in[:1] == ["labeler"]:
         return _labeler(args_in[1:])

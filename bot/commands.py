@@ -377,11 +377,20 @@ def parse_command(raw: str) -> Command:
     return parser(rest)
 
 
-def strip_leading_mention(raw: str, bot_user_id: str | None) -> str:
-    """Remove the ``<@BOT>`` starting an ``app_mention`` text, so the rest parses as a command."""
-    text = raw.lstrip()
-    pattern = (
-        rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>" if bot_user_id else r"<@[A-Z0-9]+(\|[^>]*)?>"
-    )
-    match = re.match(pattern, text)
-    return text[match.end() :] if match else text
+def addressed_command(raw: str, bot_user_id: str | None) -> str | None:
+    """The command text of a message that starts by mentioning the bot with a command word.
+
+    ``<@BOT> run uses item=x`` gives ``run uses item=x``; a bare ``<@BOT>`` gives ``""`` (help).
+    Anything else (``<@BOT> critique: too long``, a mention mid-sentence) is None: it is not a
+    command, and is left for the listeners that read conversation in threads.
+    """
+    if not bot_user_id:
+        return None
+    match = re.match(rf"\s*<@{re.escape(bot_user_id)}(\|[^>]*)?>", raw)
+    if match is None:
+        return None
+    rest = raw[match.end() :]
+    word, _ = _split_first_word(rest)
+    if word and resolve_text(word).lower() not in _PARSERS:
+        return None
+    return rest.strip()

@@ -35,8 +35,6 @@ from typing import Any
 from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 
 PREFIX = "alignbot"
-# Keys that belong to no workspace (process coordination); RQ keeps its own "rq:" keys.
-GLOBAL_PREFIX = f"{PREFIX}:global"
 
 
 class UnknownWorkspaceError(ValueError):
@@ -148,8 +146,3 @@ class WorkspaceKeys:
 
     def seen_file(self, file_id: str) -> str:
         return self.seen("file", file_id)
-
-
-def global_key(*parts: str) -> str:
-    """A key shared by every workspace (process coordination only, never workspace data)."""
-    return ":".join([GLOBAL_PREFIX, *(escape_part(p) for p in parts)])

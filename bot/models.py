@@ -33,6 +33,4 @@ def build_model(spec: str, settings: Settings) -> ModelHelper:
         return model_from_spec(
             spec, api_key=settings.gemini_api_key, base_url=settings.google_gemini_base_url
         )
-    return model_from_spec(
-        spec, api_key=settings.openai_api_key, base_url=settings.openai_base_url
-    )
+    return model_from_spec(spec, api_key=settings.openai_api_key, base_url=settings.openai_base_url)

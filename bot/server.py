@@ -75,7 +75,7 @@ class StopSignal:
 
     def wait(self) -> None:
         # A bounded wait in a loop, so the main thread keeps running Python signal handlers.
-        while not self.event.wait(0.5):
+        while not self.event.wait(0.2):
             pass
 
 
@@ -104,7 +104,7 @@ def serve_http(
 
 def serve_socket_mode(app: App, services: Services, stop: StopSignal | None = None) -> None:
     """Hold a Socket Mode connection (opened with the app-level token) until stopped."""
-    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
     stop = stop or StopSignal()
     handler = SocketModeHandler(app, app_token=services.settings.slack_app_token)

@@ -61,10 +61,15 @@ class SettingsError(Exception):
         super().__init__("\n".join(lines))
 
 
+# Token kinds whose prefix is public and tells which token is set; nothing else is shown.
+_PUBLIC_PREFIXES = ("xoxb-", "xapp-", "xoxp-")
+
+
 def _secret(value: str | None) -> str:
     if not value:
         return "None"
-    return f"'{value[:5]}…'" if len(value) > 12 else "'…'"
+    prefix = next((p for p in _PUBLIC_PREFIXES if value.startswith(p)), "")
+    return f"'{prefix}***'"
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ class Settings:
         return {name: value for name, value in values.items() if value}
 
     def __repr__(self) -> str:
-        # Secrets show only a short prefix, enough to tell tokens apart in a support thread.
+        # Secrets show at most their public token-kind prefix.
         shown = []
         for f in fields(self):
             value = getattr(self, f.name)

@@ -108,11 +108,12 @@ def thinking(candidates: int) -> Message:
     return Message(text=label, blocks=[_context(f":hourglass_flowing_sand: {label}")])
 
 
-def model_failed_placeholder(reason: str) -> Message:
-    text = f"The model failed: {reason}"
+def run_failed_placeholder(reason: str) -> Message:
+    """What the placeholder says when no answer will come; ``reason`` says why."""
+    shown = reason if len(reason) <= 2500 else reason[:2499] + "…"
     return Message(
-        text=text,
-        blocks=[_section(f":x: *The model failed.* {escape_mrkdwn(reason)[:2500]}")],
+        text=reason[:300],
+        blocks=[_section(f":x: {escape_mrkdwn(shown)}\nNothing was saved.")],
     )
 
 

@@ -192,9 +192,7 @@ class BotProcess(_SlackClientSide):
     def _fail_if_exited(self) -> None:
         assert self.process is not None, "start() the bot first"
         if self.process.poll() is not None:
-            raise AssertionError(
-                f"the bot exited with {self.process.returncode}:\n{self.output()}"
-            )
+            raise AssertionError(f"the bot exited with {self.process.returncode}:\n{self.output()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
         """Signal the bot and wait for it to exit; returns its exit code."""
@@ -238,6 +236,7 @@ class InProcessBot(_SlackClientSide):
         self.app = build_app(services, registrars=registrars)
         self._stop = StopSignal()
         runner: Callable[..., None]
+        kwargs: dict[str, Any]
         if services.settings.socket_mode:
             runner, kwargs = serve_socket_mode, {"stop": self._stop}
         else:
@@ -267,4 +266,3 @@ class InProcessBot(_SlackClientSide):
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(15)
-

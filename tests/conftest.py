@@ -65,9 +65,7 @@ def fake_gemini() -> Iterator[Any]:
 
 
 @pytest.fixture
-def make_settings(
-    slack: SlackEmulator, redis_url: str, tmp_path: Path
-) -> Callable[..., Settings]:
+def make_settings(slack: SlackEmulator, redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
     """Settings for an in-process bot: emulator, session Redis, a free port; override by name."""
 
     def make(**env: str) -> Settings:
@@ -148,8 +146,9 @@ def bot_process(
         **env: str,
     ) -> BotProcess:
         environment = bot_environment(
-            slack, redis_url, tmp_path / "data", model_env, socket_mode=socket_mode, **env
+            slack, redis_url, tmp_path / "data", model_env, socket_mode=socket_mode
         )
+        environment.update(env)
         bot = BotProcess(environment, tmp_path / f"bot{len(started)}").start()
         started.append(bot)
         if wait and socket_mode:

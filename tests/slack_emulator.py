@@ -196,9 +196,7 @@ class SlackEmulator:
 
         def matching() -> list[ApiCall]:
             return [
-                c
-                for c in self.calls
-                if c.method == method and c.ok and (where is None or where(c))
+                c for c in self.calls if c.method == method and c.ok and (where is None or where(c))
             ]
 
         with self._changed:
@@ -216,9 +214,9 @@ class SlackEmulator:
 
     # ---- request handling
 
-    def handle_api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[
-        int, dict[str, Any], dict[str, str]
-    ]:
+    def handle_api(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         status, extra_headers = 200, {}
         try:
             self._check_token(method, params, headers)
@@ -378,9 +376,7 @@ class SlackEmulator:
         channel = params.get("channel")
         if not channel:
             raise SlackApiError("channel_not_found")
-        known = self.channels.get(
-            channel, {"id": channel, "name": f"channel-{channel.lower()}"}
-        )
+        known = self.channels.get(channel, {"id": channel, "name": f"channel-{channel.lower()}"})
         return {"channel": {"is_channel": True, "is_member": True, **known}}
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ class SocketModeEndpoint:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._server = serve(self._handle, "127.0.0.1", 0, compression=None)
+        self._server = serve(self._handle, "127.0.0.1", 0, compression=None, close_timeout=2)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="emulator-socket-mode", daemon=True
         )

@@ -42,6 +42,15 @@ class Origin:
         """Show ``message`` to the person who asked, and only to them."""
         if self.response_url and self._reply_by_url(message):
             return
+        if self._reply_ephemeral(message):
+            return
+        try:
+            self.client.chat_postMessage(channel=self.user, **message.as_kwargs())
+        except SlackApiError as error:
+            # Nowhere left to say it; the log is the last witness.
+            log.error("could not reach %s at all (%s): %s", self.user, _code(error), message.text)
+
+    def _reply_ephemeral(self, message: Message) -> bool:
         try:
             self.client.chat_postEphemeral(
                 channel=self.channel,
@@ -51,7 +60,8 @@ class Origin:
             )
         except SlackApiError as error:
             log.info("ephemeral reply failed (%s); sending a direct message", _code(error))
-            self.client.chat_postMessage(channel=self.user, **message.as_kwargs())
+            return False
+        return True
 
     def _reply_by_url(self, message: Message) -> bool:
         assert self.response_url is not None

@@ -95,15 +95,16 @@ def execute_run(
         _report_post_failure(origin, error)
         return None
 
-    runner = AlignableSingleRun(
-        services.prompt_model,
-        data=ConstitutionalPrompt(
-            preamble=record.prompt.preamble,
-            original_preamble=record.prompt.original_preamble,
-            principles=list(record.prompt.principles),
-        ),
-    )
     try:
+        # Inside the try: building the model can fail too (a missing key, an unknown model).
+        runner = AlignableSingleRun(
+            services.prompt_model,
+            data=ConstitutionalPrompt(
+                preamble=record.prompt.preamble,
+                original_preamble=record.prompt.original_preamble,
+                principles=list(record.prompt.principles),
+            ),
+        )
         rendered = runner.render_input(values).text
         turns = runner.send_input(
             values, generate_multiple_candidates=candidates > 1, candidate_count=candidates
@@ -120,13 +121,10 @@ def execute_run(
     try:
         messages = _post_answers(origin, thread_ts, str(placeholder["ts"]), run_id, answers)
     except SlackApiError as error:
-        log.warning("posting the answer failed: %s", slack_error_code(error))
-        origin.reply_private(
-            views.error(
-                f"The answer could not be posted ({slack_error_code(error)}); the run was not "
-                "saved. Try again."
-            )
-        )
+        reason = f"Slack refused the answer ({slack_error_code(error)})"
+        log.warning("posting the answer failed: %s", reason)
+        _mark_failed(origin, str(placeholder["ts"]), reason)
+        origin.reply_private(views.error(f"{reason}; the run was not saved. Try again."))
         return None
     run = RunRecord(
         run_id=run_id,
@@ -168,6 +166,15 @@ def _post_answers(
     return posted
 
 
+def _mark_failed(origin: Origin, placeholder_ts: str, reason: str) -> None:
+    """Replace the placeholder, so the thread does not look like it is still thinking."""
+    failed = views.run_failed_placeholder(reason)
+    try:
+        origin.client.chat_update(channel=origin.channel, ts=placeholder_ts, **failed.as_kwargs())
+    except SlackApiError as error:
+        log.warning("could not mark the run as failed: %s", slack_error_code(error))
+
+
 def _report_post_failure(origin: Origin, error: SlackApiError) -> None:
     code = slack_error_code(error)
     log.info("could not post a run in %s: %s", origin.channel, code)
@@ -186,12 +193,10 @@ def _report_model_failure(
     error: Exception,
 ) -> None:
     reason = str(error) or type(error).__name__
-    client, channel = origin.client, origin.channel
+    _mark_failed(origin, placeholder_ts, f"The model failed: {reason}")
+    root = views.run_root_failed(record.name, record.version, values, origin.user)
     try:
-        failed = views.model_failed_placeholder(reason)
-        client.chat_update(channel=channel, ts=placeholder_ts, **failed.as_kwargs())
-        root = views.run_root_failed(record.name, record.version, values, origin.user)
-        client.chat_update(channel=channel, ts=root_ts, **root.as_kwargs())
+        origin.client.chat_update(channel=origin.channel, ts=root_ts, **root.as_kwargs())
     except SlackApiError as slack_error:
         log.warning("could not mark the run as failed: %s", slack_error_code(slack_error))
     origin.reply_private(

@@ -150,3 +150,8 @@ def test_old_mac_line_endings_and_windows_line_endings_inside_cells() -> None:
     frame = load_dataset(windows.encode(), ["text"], "label")
     assert frame["text"][0] == "two\r\nlines"
     assert frame["label"].tolist() == ["x", "y"] * 4
+
+
+def test_csv_text_passed_as_a_str_is_a_programming_error_not_a_path() -> None:
+    with pytest.raises(TypeError, match="pass CSV content as bytes"):
+        load_dataset("comment,isHate\nhello,true\n", ["comment"], "isHate")

@@ -14,10 +14,10 @@ from bot.commands import (
     RunPrompt,
     ShowPrompt,
     SlackRef,
+    addressed_command,
     check_prompt_name,
     parse_command,
     resolve_text,
-    strip_leading_mention,
     tokenize,
     unescape,
 )
@@ -41,7 +41,7 @@ def test_run_with_key_value_pairs() -> None:
 
 
 def test_quoted_values_keep_spaces_with_straight_and_curly_quotes() -> None:
-    command = run("run uses item=\"pair of scissors\" topic=“ice cream” mood=‘a bit sad’")
+    command = run('run uses item="pair of scissors" topic=“ice cream” mood=‘a bit sad’')
     assert command.variables == {
         "item": "pair of scissors",
         "topic": "ice cream",
@@ -55,7 +55,7 @@ def test_apostrophes_inside_words_and_single_quoted_values() -> None:
 
 
 def test_escaped_characters_arrive_as_typed_in_values() -> None:
-    command = run("run uses expr=\"a &lt; b &amp;&amp; c &gt; d\"")
+    command = run('run uses expr="a &lt; b &amp;&amp; c &gt; d"')
     assert command.variables["expr"] == "a < b && c > d"
 
 
@@ -152,8 +152,15 @@ def test_resolve_text_turns_references_into_text() -> None:
     assert resolve_text("see <#C1|ops> &amp; <!here>") == "see #ops & @here"
 
 
-def test_leading_bot_mention_is_removed() -> None:
-    assert strip_leading_mention("<@UBOT> run uses item=x", "UBOT") == " run uses item=x"
-    assert strip_leading_mention("<@UBOT|alignbot> list", "UBOT") == " list"
-    # Another person's mention is not the bot's and stays.
-    assert strip_leading_mention("<@UOTHER> list", "UBOT") == "<@UOTHER> list"
+def test_messages_addressed_to_the_bot_with_a_command_word() -> None:
+    assert addressed_command("<@UBOT> run uses item=x", "UBOT") == "run uses item=x"
+    assert addressed_command(" <@UBOT|alignbot>  LIST ", "UBOT") == "LIST"
+    assert addressed_command("<@UBOT>", "UBOT") == ""
+
+
+def test_other_mentions_are_not_commands() -> None:
+    # Feedback in a thread and mentions of other people are left to other listeners.
+    assert addressed_command("<@UBOT> critique: too long", "UBOT") is None
+    assert addressed_command("<@UOTHER> run uses", "UBOT") is None
+    assert addressed_command("please <@UBOT> run uses", "UBOT") is None
+    assert addressed_command("<@UBOT> run uses", None) is None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 from tests.bot.probe_listeners import PROBE_COMMAND, SlowCommand
-from tests.bot_harness import BotProcess, InProcessBot, free_port, http_get
+from tests.bot_harness import BotProcess, InProcessBot, free_port, http_get, wait_until
 from tests.slack_emulator import SlackEmulator
 from tests.slack_signing import SlackRequest, SlackSigner
 
@@ -104,3 +105,31 @@ def test_unknown_paths_are_404_and_health_needs_no_signature(
     assert http_get(f"{bot.base_url}/nothing-here").status == 404
     assert bot.get("/healthz").body == "ok"
     assert bot.get("/readyz").body == "ready"
+
+
+def test_shutdown_lets_work_in_flight_finish(
+    in_process_bot: Callable[..., InProcessBot], slack: SlackEmulator
+) -> None:
+    command = SlowCommand()
+    bot = in_process_bot(command.register)
+    bot.command("almost done", command=PROBE_COMMAND)
+    wait_until(lambda: command.workspaces, what="the lazy listener to start")
+
+    stopping = threading.Thread(target=bot.stop)
+    stopping.start()
+    # New requests are refused while the started work is still running.
+    wait_until(lambda: not _accepts_connections(bot), what="the server to stop listening")
+    assert stopping.is_alive()
+
+    command.gate.set()
+    stopping.join(15)
+    assert not stopping.is_alive()
+    assert [m["text"] for m in slack.channel_messages("C0GENERAL")] == ["done: almost done"]
+
+
+def _accepts_connections(bot: InProcessBot) -> bool:
+    try:
+        bot.get("/healthz")
+    except OSError:
+        return False
+    return True

@@ -37,9 +37,7 @@ def test_run_root_names_prompt_version_variables_and_person() -> None:
     assert "`item` = a &lt;b&gt; &amp; c" in body
     assert "`tone` = dry" in body
     assert "3 candidate" not in body
-    assert "3 candidate answers" in "\n".join(
-        texts(views.run_root("uses", 3, {}, "U9", 3).blocks)
-    )
+    assert "3 candidate answers" in "\n".join(texts(views.run_root("uses", 3, {}, "U9", 3).blocks))
 
 
 def test_long_answer_arrives_whole_in_blocks_under_limits() -> None:
@@ -121,9 +119,7 @@ def test_prompt_details_of_a_long_template_fit_blocks() -> None:
     record = version("word " * 4000)
     blocks = views.prompt_details(record).blocks
     assert all(len(t) <= SECTION_TEXT_LIMIT for t in texts(blocks))
-    shown = "".join(
-        re.sub(r"^```\n|\n```$", "", t) for t in texts(blocks) if t.startswith("```")
-    )
+    shown = "".join(re.sub(r"^```\n|\n```$", "", t) for t in texts(blocks) if t.startswith("```"))
     assert shown == "word " * 4000
 
 
@@ -146,3 +142,11 @@ def test_help_lists_every_command_and_topic_help_shows_usage() -> None:
     for word in ("new", "edit", "list", "show", "run", "export"):
         assert f"/align {word}" in body
     assert views.help_message("run").text.startswith("Usage: `/align run NAME")
+
+
+def test_failed_placeholder_says_why_and_that_nothing_was_saved() -> None:
+    message = views.run_failed_placeholder("The model failed: quota <exceeded> " + "x" * 5000)
+    body = texts(message.blocks)[0]
+    assert body.startswith(":x: The model failed: quota &lt;exceeded&gt;")
+    assert body.endswith("Nothing was saved.")
+    assert len(body) <= SECTION_TEXT_LIMIT

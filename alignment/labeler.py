@@ -1,0 +1,512 @@
+"""Constitutional Experts: train a classification prompt made of per-label rules from labelled data.
+
+The public API follows the seed library's ``Labeler`` (``initialize_checkpoint``, ``train_step``,
+``get_best_mutations``, ``infer_checkpoint``, ``get_scorecard``, ``print_checkpoint``,
+``DEFAULT_HPARAMS``), so code written for it runs by changing its import. On top of it: model
+calls run concurrently (``max_concurrency``), identical requests are answered from a cache, a
+step never makes its checkpoint worse on the validation rows, runs are reproducible from
+``seed``, and checkpoints and settings round-trip through JSON so training can resume elsewhere.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from alignment.cache import InMemoryResponseCache, ResponseCache
+from alignment.classifier import Classifier
+from alignment.labeled_examples import examples_at, require_columns
+from alignment.labeler_prompts import TaskSpec, initial_rule_prompt
+from alignment.labeler_step import (
+    INIT_STREAM,
+    PRIORITY_CHAIN,
+    PRIORITY_MINE,
+    TRAIN_MAX_OUTPUT_TOKENS,
+    TRAIN_STOP_SEQUENCES,
+    TRAIN_TEMPERATURE,
+    StepSettings,
+    TrainingStep,
+    validation_positions,
+)
+from alignment.labeler_types import (
+    EMPTY_PREDICTION,
+    LabelerAttribute,
+    LabelerCheckpoint,
+    LabelValue,
+    PredictionResult,
+    ProgressEvent,
+    Scorecard,
+    StepRecord,
+    TrainingHyperparameters,
+)
+from alignment.model_base import ModelHelper
+from alignment.model_calls import (
+    CallSession,
+    LabelerModelError,
+    LabelerStats,
+    ModelCaller,
+    ModelRequest,
+    TrainingCancelled,
+)
+from alignment.mutations import clean_rule_text, rule_id_for
+from alignment.progress import ProgressCallback, ProgressReporter
+from alignment.scoring import LabelSet, build_scorecard, score_value
+
+__all__ = [
+    "DEFAULT_HPARAMS",
+    "EMPTY_PREDICTION",
+    "InMemoryResponseCache",
+    "Labeler",
+    "LabelerAttribute",
+    "LabelerCheckpoint",
+    "LabelerModelError",
+    "LabelerStats",
+    "PredictionResult",
+    "ProgressEvent",
+    "ResponseCache",
+    "Scorecard",
+    "StepRecord",
+    "TrainingCancelled",
+    "TrainingHyperparameters",
+    "print_checkpoint",
+]
+
+MAX_EVAL_OUTPUT_TOKENS = 16
+EVAL_TEMPERATURE = 0.1
+DEFAULT_MAX_CONCURRENCY = 16
+EXAMPLES_PER_INITIAL_RULE = 2
+SETTINGS_FORMAT = 1
+# How far ahead of the rows already judged ``infer_checkpoint`` queues rows, per call slot:
+# enough to keep every slot busy without holding a request for every row of a large frame.
+_INFER_WINDOW_PER_SLOT = 4
+
+DEFAULT_HPARAMS: TrainingHyperparameters = {
+    "n_incorrect_predictions_to_sample": 3,
+    "n_mutations_to_try": 2,
+    "n_best": 3,
+    "score_fn": "accuracy",
+    "pos_label": None,
+    "n_validation_examples": 100,
+    "truncation_length": 100,
+}
+_POSITIVE_INTEGERS = (
+    "n_incorrect_predictions_to_sample",
+    "n_mutations_to_try",
+    "n_best",
+    "n_validation_examples",
+)
+
+
+def print_checkpoint(checkpoint: LabelerCheckpoint) -> None:
+    """Print a checkpoint's rules grouped by label, each rule with its id."""
+    groups: dict[str, list[LabelerAttribute]] = defaultdict(list)
+    for rule in checkpoint.attributes:
+        groups[str(rule["label"])].append(rule)
+    for label, rules in groups.items():
+        print(f"\n==================== Rules for: {label} ====================\n")
+        for rule in rules:
+            print(f"{rule['id']}: {rule['value']}")
+
+
+class Labeler:
+    """Trains and applies a rule-based classification prompt for one labelling task.
+
+    ``input_names`` are the columns shown to the model, ``label_name`` the column to predict, and
+    ``label_values`` its possible values (strings, booleans or numbers; predictions come back as
+    these same values). ``train_model_helper`` proposes rules (a larger model helps);
+    ``eval_model_helper`` classifies with them.
+
+    Options beyond the seed's: ``max_concurrency`` model calls at once; ``seed`` for
+    reproducible runs (drawn at random when omitted, and kept in ``settings_dict``); ``progress``
+    receives ``ProgressEvent``s; ``cache`` answers repeated requests (default: in memory, per
+    labeler); ``requests_per_minute`` caps the call rate; ``should_stop`` is checked before every
+    model call and raises ``TrainingCancelled`` when it returns True.
+    """
+
+    def __init__(
+        self,
+        input_names: Sequence[str],
+        label_name: str,
+        label_values: Iterable[object],
+        task_description: str,
+        train_model_helper: ModelHelper,
+        eval_model_helper: ModelHelper,
+        max_eval_output_tokens: int | None = MAX_EVAL_OUTPUT_TOKENS,
+        eval_temperature: float | None = EVAL_TEMPERATURE,
+        hparams: TrainingHyperparameters | Mapping[str, Any] = DEFAULT_HPARAMS,
+        debug_mode: bool = False,
+        *,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        seed: int | None = None,
+        progress: ProgressCallback | None = None,
+        cache: ResponseCache | None = None,
+        requests_per_minute: float | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        self.input_names = [str(name) for name in input_names]
+        if not self.input_names:
+            raise ValueError("a labeler needs at least one input column")
+        self.label_name = str(label_name)
+        self.labels = LabelSet(label_values)
+        self.task_description = task_description
+        self.train_model_helper = train_model_helper
+        self.eval_model_helper = eval_model_helper
+        self.max_eval_output_tokens = max_eval_output_tokens
+        self.eval_temperature = EVAL_TEMPERATURE if eval_temperature is None else eval_temperature
+        self.hparams = _resolve_hparams(hparams, self.labels)
+        self.debug_mode = debug_mode
+        self.max_concurrency = max_concurrency
+        self.seed = secrets.randbits(32) if seed is None else int(seed)
+        self.requests_per_minute = requests_per_minute
+        self.progress = progress
+        self._caller = ModelCaller(
+            cache if cache is not None else InMemoryResponseCache(),
+            should_stop=should_stop,
+            requests_per_minute=requests_per_minute,
+        )
+        self.task = TaskSpec(
+            task_description=task_description,
+            label_name=self.label_name,
+            labels=self.labels,
+            input_names=tuple(self.input_names),
+            truncation_length=self.hparams["truncation_length"],
+        )
+        self.classifier = Classifier(
+            self.task,
+            eval_model_helper,
+            self.eval_temperature,
+            max_eval_output_tokens,
+            label_order_seed=self.seed,
+        )
+
+    @property
+    def label_values(self) -> list[LabelValue]:
+        return list(self.labels.values)
+
+    @property
+    def stats(self) -> LabelerStats:
+        """Counts so far: model calls, cache hits, candidates scored, peak calls in flight..."""
+        return self._caller.stats
+
+    # -- settings --------------------------------------------------------------------------------
+
+    def settings_dict(self) -> dict[str, Any]:
+        """Everything but the models, cache and callbacks, as plain JSON."""
+        return {
+            "format": SETTINGS_FORMAT,
+            "input_names": list(self.input_names),
+            "label_name": self.label_name,
+            "label_values": list(self.labels.values),
+            "task_description": self.task_description,
+            "max_eval_output_tokens": self.max_eval_output_tokens,
+            "eval_temperature": self.eval_temperature,
+            "hparams": dict(self.hparams),
+            "debug_mode": self.debug_mode,
+            "max_concurrency": self.max_concurrency,
+            "seed": self.seed,
+            "requests_per_minute": self.requests_per_minute,
+        }
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Mapping[str, Any],
+        train_model_helper: ModelHelper,
+        eval_model_helper: ModelHelper,
+        **options: Any,
+    ) -> Labeler:
+        """Rebuild a labeler from ``settings_dict()``; ``options`` add or override keywords."""
+        if settings.get("format", SETTINGS_FORMAT) != SETTINGS_FORMAT:
+            raise ValueError(f"labeler settings format {settings.get('format')!r} is not supported")
+        arguments = {key: value for key, value in settings.items() if key != "format"}
+        arguments.update(options)
+        return cls(
+            train_model_helper=train_model_helper, eval_model_helper=eval_model_helper, **arguments
+        )
+
+    # -- training ------------------------------------------------------------------------------
+
+    def initialize_checkpoint(self, train_examples: pd.DataFrame) -> LabelerCheckpoint:
+        """A first checkpoint: one rule per label, written from a few examples of that label.
+
+        One training-model call per label, all at once. The checkpoint also records the run's
+        validation rows, drawn from ``train_examples`` with the seed.
+        """
+        require_columns(train_examples, [*self.input_names, self.label_name], "the training data")
+        session = CallSession(self._caller, self.max_concurrency)
+        try:
+            return self._initial_checkpoints(train_examples, [0], session)[0]
+        finally:
+            session.close()
+
+    def train_step(
+        self,
+        checkpoint: LabelerCheckpoint | None,
+        train_examples: pd.DataFrame,
+        test_examples: pd.DataFrame | None = None,
+    ) -> LabelerCheckpoint:
+        """One round of improvement; returns a new checkpoint and leaves ``checkpoint`` as it was.
+
+        Candidates are scored on ``test_examples`` when given, otherwise on the run's validation
+        sample of ``train_examples``. The result is the best candidate if it beats the current
+        checkpoint, else the current checkpoint itself, with this step added to its history.
+        """
+        return self.get_best_mutations(checkpoint, train_examples, test_examples, n_best=1)[0][0]
+
+    def get_best_mutations(
+        self,
+        checkpoint: LabelerCheckpoint | None,
+        train_examples: pd.DataFrame,
+        test_examples: pd.DataFrame | None = None,
+        n_mutations_to_try: int | None = None,
+        n_best: int | None = None,
+    ) -> list[tuple[LabelerCheckpoint, float]]:
+        """Run one step and return its ``n_best`` best (checkpoint, score) pairs, best first.
+
+        The current checkpoint competes too, and wins ties. Without a checkpoint, the candidates
+        are ``n_mutations_to_try`` independently written first checkpoints.
+        """
+        require_columns(train_examples, [*self.input_names, self.label_name], "the training data")
+        if test_examples is not None:
+            require_columns(
+                test_examples, [*self.input_names, self.label_name], "the validation data"
+            )
+        n_mutations = n_mutations_to_try or self.hparams["n_mutations_to_try"]
+        keep = n_best or self.hparams["n_best"]
+        self._caller.check_stop()
+        step = 1 if checkpoint is None else checkpoint.steps_done + 1
+        before = self._caller.stats
+        session = CallSession(self._caller, self.max_concurrency)
+        runner = TrainingStep(
+            self._step_settings(n_mutations),
+            session,
+            self._caller,
+            ProgressReporter(self.progress, self._caller, step),
+            step,
+        )
+        try:
+            if checkpoint is None:
+                fresh = self._initial_checkpoints(train_examples, range(n_mutations), session)
+                ranked = runner.rank_fresh(fresh, train_examples, test_examples)
+                previous = None
+            else:
+                ranked = runner.improve(checkpoint, train_examples, test_examples)
+                previous = next(entry.score for entry in ranked if entry.order == (-1,))
+        finally:
+            session.close()
+        after = self._caller.stats
+        validation_size = (
+            len(test_examples) if test_examples is not None else len(runner.validation_rows or [])
+        )
+        return [
+            (
+                runner.record(
+                    entry,
+                    previous_score=previous,
+                    model_calls=after.model_calls - before.model_calls,
+                    cache_hits=after.cache_hits - before.cache_hits,
+                    candidates_scored=after.candidates_scored - before.candidates_scored,
+                    wrong_examples_used=runner.wrong_examples_used,
+                    validation_size=validation_size,
+                ),
+                entry.score,
+            )
+            for entry in ranked[:keep]
+        ]
+
+    def _step_settings(self, n_mutations: int) -> StepSettings:
+        return StepSettings(
+            task=self.task,
+            classifier=self.classifier,
+            train_helper=self.train_model_helper,
+            n_incorrect=self.hparams["n_incorrect_predictions_to_sample"],
+            n_mutations=n_mutations,
+            score_fn=self.hparams["score_fn"],
+            pos_label=self.hparams.get("pos_label"),
+            n_validation=self.hparams["n_validation_examples"],
+            seed=self.seed,
+            lookahead=self.max_concurrency,
+            debug=self.debug_mode,
+        )
+
+    def _initial_checkpoints(
+        self, train_examples: pd.DataFrame, attempts: Sequence[int], session: CallSession
+    ) -> list[LabelerCheckpoint]:
+        """One first checkpoint per attempt (each from its own sample of examples), in parallel."""
+        label_positions = self._rows_by_label(train_examples)
+        progress = ProgressReporter(self.progress, self._caller).phase(
+            "initialize", len(attempts) * len(self.labels)
+        )
+        progress.start()
+        futures = []
+        for attempt in attempts:
+            rng = np.random.default_rng([self.seed, INIT_STREAM, attempt])
+            for label_index, positions in enumerate(label_positions):
+                chosen = rng.choice(
+                    positions, size=min(EXAMPLES_PER_INITIAL_RULE, len(positions)), replace=False
+                )
+                examples = examples_at(
+                    train_examples, sorted(chosen), self.input_names, self.label_name
+                )
+                label_text = self.labels.texts[label_index]
+                request = ModelRequest(
+                    initial_rule_prompt(self.task, label_text, examples),
+                    TRAIN_TEMPERATURE,
+                    TRAIN_STOP_SEQUENCES,
+                    TRAIN_MAX_OUTPUT_TOKENS,
+                )
+                future = session.submit(
+                    self.train_model_helper,
+                    request,
+                    f'asking the training model for a first rule for "{label_text}"',
+                    clean_rule_text,
+                    PRIORITY_CHAIN,
+                )
+                future.add_done_callback(lambda _: progress.advance())
+                futures.append(future)
+        try:
+            texts = [future.result() for future in futures]
+        except BaseException as error:
+            session.fail(error)
+            session.raise_failure()
+            raise
+        validation = validation_positions(
+            None, len(train_examples), self.hparams["n_validation_examples"], self.seed
+        )
+        checkpoints = []
+        for attempt_index in range(len(attempts)):
+            rules = texts[attempt_index * len(self.labels) : (attempt_index + 1) * len(self.labels)]
+            checkpoint = LabelerCheckpoint(
+                validation_rows=list(validation), validation_source_size=len(train_examples)
+            )
+            for label, text in zip(self.labels.values, rules, strict=True):
+                # A blank answer still leaves the label a rule to be edited into shape later.
+                rule_text = text or f'The example is a clear case of "{label}".'
+                rule_id = rule_id_for(checkpoint.next_rule_number)
+                checkpoint.attributes.append(
+                    LabelerAttribute(id=rule_id, value=rule_text, label=label)
+                )
+                checkpoint.next_rule_number += 1
+            checkpoints.append(checkpoint)
+        return checkpoints
+
+    def _rows_by_label(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Row positions of each label (matched by text, so "True" finds True), in label order."""
+        column = frame[self.label_name]
+        codes = column.map({value: self.labels.index_of(value) for value in pd.unique(column)})
+        codes_array = codes.to_numpy(dtype=float, na_value=np.nan)
+        positions = []
+        for index, label in enumerate(self.labels.values):
+            found = np.flatnonzero(codes_array == index)
+            if len(found) == 0:
+                raise ValueError(
+                    f'no training rows have {self.label_name} = "{label}"; every label needs '
+                    "at least one example"
+                )
+            positions.append(found)
+        return positions
+
+    # -- applying a checkpoint -------------------------------------------------------------------
+
+    def infer_checkpoint(
+        self, checkpoint: LabelerCheckpoint, examples: pd.DataFrame
+    ) -> list[PredictionResult]:
+        """Label every row of ``examples`` (in order) with ``checkpoint``'s rules."""
+        require_columns(examples, self.input_names, "the data to label")
+        progress = ProgressReporter(self.progress, self._caller).phase("infer", len(examples))
+        progress.start()
+        session = CallSession(self._caller, self.max_concurrency)
+        window = self.max_concurrency * _INFER_WINDOW_PER_SLOT
+        results: list[PredictionResult] = []
+        try:
+            pending: list[Any] = []
+            for start in range(0, len(examples), window):
+                batch = examples_at(
+                    examples,
+                    range(start, min(start + window, len(examples))),
+                    self.input_names,
+                    None,
+                )
+                for example in batch:
+                    future = self.classifier.submit(
+                        session,
+                        checkpoint,
+                        example,
+                        f"labelling row {example.position}",
+                        PRIORITY_MINE,
+                    )
+                    future.add_done_callback(lambda _: progress.advance())
+                    pending.append(future)
+                # Keep one window queued while the previous one is collected.
+                while len(pending) > window:
+                    results.append(pending.pop(0).result())
+            results.extend(future.result() for future in pending)
+        except BaseException as error:
+            session.fail(error)
+            session.raise_failure()
+            raise
+        finally:
+            session.close()
+        return results
+
+    def get_scorecard(
+        self, labeled_examples: pd.DataFrame, predictions: Sequence[PredictionResult]
+    ) -> Scorecard:
+        """Precision, recall, F1 and support per label (in ``label_values`` order), accuracy,
+        empty answers, and the confusion matrix (rows: true label, columns: predicted label)."""
+        require_columns(labeled_examples, [self.label_name], "the labelled data")
+        return build_scorecard(self.labels, list(labeled_examples[self.label_name]), predictions)
+
+    def get_score(
+        self, labeled_examples: pd.DataFrame, predictions: Sequence[PredictionResult]
+    ) -> float:
+        """The number training maximises (``hparams['score_fn']``) for these predictions."""
+        return score_value(
+            self.get_scorecard(labeled_examples, predictions),
+            self.hparams["score_fn"],
+            self.labels,
+            self.hparams.get("pos_label"),
+        )
+
+
+def _resolve_hparams(
+    given: TrainingHyperparameters | Mapping[str, Any], labels: LabelSet
+) -> TrainingHyperparameters:
+    """The defaults overlaid with ``given``, checked, so a typo fails now and not mid-run."""
+    unknown = set(given) - set(DEFAULT_HPARAMS)
+    if unknown:
+        raise ValueError(
+            f"unknown hyperparameter(s) {sorted(unknown)}; known: {sorted(DEFAULT_HPARAMS)}"
+        )
+    merged: dict[str, Any] = {**DEFAULT_HPARAMS, **given}
+    for name in _POSITIVE_INTEGERS:
+        value = merged[name]
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"hyperparameter {name} must be a positive integer, got {value!r}")
+        merged[name] = int(value)
+    truncation = merged["truncation_length"]
+    if truncation is not None and (not isinstance(truncation, int | np.integer) or truncation < 1):
+        raise ValueError(
+            f"truncation_length must be a positive integer or None, got {truncation!r}"
+        )
+    if merged["score_fn"] not in ("accuracy", "f1", "f1_binary"):
+        raise ValueError(
+            f"score_fn must be 'accuracy', 'f1' or 'f1_binary', got {merged['score_fn']!r}"
+        )
+    if merged["pos_label"] is not None:
+        position = labels.index_of(merged["pos_label"])
+        if position is None:
+            raise ValueError(
+                f"pos_label {merged['pos_label']!r} is not one of {list(labels.values)}"
+            )
+        merged["pos_label"] = labels.values[position]
+    else:
+        merged["pos_label"] = None
+    return cast(TrainingHyperparameters, merged)

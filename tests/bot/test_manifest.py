@@ -1,0 +1,175 @@
+"""manifest.yml is a valid Slack manifest and declares exactly what the code listens to."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from slack_bolt import App
+
+from bot.app import Registrar, product_registrars
+from bot.manifest import (
+    ListenerInventory,
+    load_manifest,
+    mismatches,
+    with_http_endpoints,
+)
+from bot.services import Services
+from tests.bot_harness import REPO_ROOT
+
+SCHEMA_PATH = REPO_ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+EVENTS_URL = "https://alignbot.example.com/slack/events"
+
+
+class RecordingApp(App):
+    """A Bolt app that notes every listener registered on it (and registers it as usual)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            token="xoxb-recording", signing_secret="recording", token_verification_enabled=False
+        )
+        self.inventory = ListenerInventory()
+
+    def event(self, event: Any, *args: Any, **kwargs: Any) -> Any:
+        self.inventory.event_types.add(_event_type(event))
+        return super().event(event, *args, **kwargs)
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        self.inventory.event_types.add("message")
+        return super().message(*args, **kwargs)
+
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(command, str):
+            raise AssertionError(f"declare commands by name, not {command!r}")
+        self.inventory.commands.add(command)
+        return super().command(command, *args, **kwargs)
+
+    def _interactive(self, register: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.inventory.interactive = True
+        return register(*args, **kwargs)
+
+    def action(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().action, *args, **kwargs)
+
+    def block_action(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().block_action, *args, **kwargs)
+
+    def view(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().view, *args, **kwargs)
+
+    def view_submission(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().view_submission, *args, **kwargs)
+
+    def view_closed(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().view_closed, *args, **kwargs)
+
+    def shortcut(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().shortcut, *args, **kwargs)
+
+    def options(self, *args: Any, **kwargs: Any) -> Any:
+        return self._interactive(super().options, *args, **kwargs)
+
+
+def _event_type(event: Any) -> str:
+    if isinstance(event, dict):
+        event = event.get("type")
+    if not isinstance(event, str):
+        raise AssertionError(f"declare event listeners by type name, not {event!r}")
+    return event
+
+
+def listened_by(registrars: list[Registrar], services: Services) -> ListenerInventory:
+    app = RecordingApp()
+    for register in registrars:
+        register(app, services)
+    return app.inventory
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def test_socket_mode_manifest_is_valid(schema: dict[str, Any]) -> None:
+    manifest = load_manifest()
+
+    jsonschema.validate(manifest, schema)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in manifest["settings"]["event_subscriptions"]
+
+
+def test_http_variant_is_valid_and_points_everything_at_the_url(schema: dict[str, Any]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "manifest", "--http", EVENTS_URL],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    variant = yaml.safe_load(result.stdout)
+
+    jsonschema.validate(variant, schema)
+    assert variant["settings"]["socket_mode_enabled"] is False
+    assert variant["settings"]["event_subscriptions"]["request_url"] == EVENTS_URL
+    assert variant["settings"]["interactivity"]["request_url"] == EVENTS_URL
+    assert {c["url"] for c in variant["features"]["slash_commands"]} == {EVENTS_URL}
+    # Everything else is the Socket Mode manifest unchanged.
+    original = load_manifest()
+    assert variant["oauth_config"] == original["oauth_config"]
+    assert (
+        variant["settings"]["event_subscriptions"]["bot_events"]
+        == original["settings"]["event_subscriptions"]["bot_events"]
+    )
+
+
+def test_plain_manifest_command_prints_the_file_contents() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "manifest"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert yaml.safe_load(result.stdout) == load_manifest()
+
+
+def test_manifest_declares_exactly_what_the_product_listens_to(services: Services) -> None:
+    listened = listened_by(product_registrars(), services)
+
+    assert mismatches(load_manifest(), listened) == []
+
+
+def test_the_check_reports_differences_in_both_directions(services: Services) -> None:
+    def registers_extra(app: App, services: Services) -> None:
+        app.event("member_joined_channel")(lambda: None)
+        app.command("/unlisted")(lambda: None)
+
+    declared_only_message = {
+        "display_information": {"name": "x"},
+        "features": {"slash_commands": [{"command": "/align", "description": "d"}]},
+        "oauth_config": {"scopes": {"bot": ["commands"]}},
+        "settings": {"event_subscriptions": {"bot_events": ["message.im"]}},
+    }
+    listened = listened_by([registers_extra], services)
+    problems = mismatches(declared_only_message, listened)
+
+    assert any("'member_joined_channel'" in p and "does not declare" in p for p in problems)
+    assert any("'/unlisted'" in p for p in problems)
+    assert any("'message'" in p and "no listener" in p for p in problems)
+    assert any("'/align'" in p and "no listener" in p for p in problems)
+    assert any("'message.im' needs scope 'im:history'" in p for p in problems)
+
+
+def test_http_variant_does_not_change_the_original() -> None:
+    original = load_manifest()
+    before = json.dumps(original, sort_keys=True)
+    with_http_endpoints(original, EVENTS_URL)
+    assert json.dumps(original, sort_keys=True) == before
