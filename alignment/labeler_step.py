@@ -17,6 +17,7 @@ highest priority, so they are never stuck behind hundreds of queued scoring call
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ STEP_STREAM = 2
 INIT_STREAM = 3
 
 _MAX_CHAIN_THREADS = 64
+_SCORING_WINDOW_PER_SLOT = 4
 
 T = TypeVar("T")
 Mining = Generator[tuple[Example, Future[PredictionResult]], None, None]
@@ -150,7 +152,10 @@ class TrainingStep:
         self._claims = _Claims()
         self._rng = np.random.default_rng([settings.seed, STEP_STREAM, step])
         self._agents = ThreadPoolExecutor(
-            max_workers=min(_MAX_CHAIN_THREADS, settings.n_incorrect * (1 + settings.n_mutations)),
+            # A thread per mistake and per change it leads to, plus one scoring the current rules.
+            max_workers=min(
+                _MAX_CHAIN_THREADS, settings.n_incorrect * (1 + settings.n_mutations) + 1
+            ),
             thread_name_prefix="labeler-chain",
         )
         self._improve_progress: PhaseProgress | None = None
@@ -167,13 +172,21 @@ class TrainingStep:
     ) -> list[ScoredCheckpoint]:
         """The current checkpoint and its scored mutations, best first (current wins ties)."""
         validation = self._validation(checkpoint, train_df, test_df)
+        validate = self.progress.phase("validate", len(validation))
+        validate.start()
         with self._guard():
-            current_futures, mining = self._classify_current(
-                checkpoint, validation, train_df, test_df
-            )
-            chains = self._start_chains(checkpoint, validation, mining)
-            current_predictions = [future.result() for future in current_futures]
-            current = self._scored(checkpoint, validation, current_predictions, None, (-1,))
+            if test_df is None:
+                current_futures, mining = self._classify_for_mining(
+                    checkpoint, validation, validate
+                )
+                chains = self._start_chains(checkpoint, validation, mining)
+                predictions = [future.result() for future in current_futures]
+                current = self._scored(checkpoint, validation, predictions, None, (-1,))
+            else:
+                scoring = self._spawn(self._score, checkpoint, validation, None, (-1,), validate)
+                mining = self._mine_training_rows(checkpoint, train_df)
+                chains = self._start_chains(checkpoint, validation, mining)
+                current = scoring.result()
             self._debug(f"current checkpoint scores {current.score:.3f}")
             candidates = [
                 result
@@ -197,7 +210,10 @@ class TrainingStep:
                 self._spawn(self._score, candidate, validation, "initial rules", (i,))
                 for i, candidate in enumerate(candidates)
             ]
-            scored = [future.result() for future in futures]
+            scored = []
+            for future in futures:
+                scored.append(future.result())
+                self._score_progress.advance()
         self.caller.count(candidates_scored=len(scored))
         return self._rank(scored)
 
@@ -237,43 +253,31 @@ class TrainingStep:
         self.validation_source_size = len(train_df)
         return examples_at(train_df, self.validation_rows, task.input_names, task.label_name)
 
-    def _classify_current(
-        self,
-        checkpoint: LabelerCheckpoint,
-        validation: list[Example],
-        train_df: pd.DataFrame,
-        test_df: pd.DataFrame | None,
+    def _classify_for_mining(
+        self, checkpoint: LabelerCheckpoint, validation: list[Example], progress: PhaseProgress
     ) -> tuple[list[Future[PredictionResult]], Mining]:
-        """Start classifying the validation rows; also return the rows to look for mistakes in.
+        """Classify the validation rows with the current rules, also to find mistakes in them.
 
-        Mistakes are looked for in a seeded random order, so the first ones found are a random
-        sample of all of them. Without a separate validation frame they come from the validation
-        rows (whose classification is needed anyway); with one, from the training rows, which
-        keeps the validation frame out of training.
+        Mistakes are read in a seeded random order, so the first ones found are a random sample
+        of all of them. (With a separate validation frame, mistakes come from the training rows
+        instead, which keeps that frame out of training: see ``_mine_training_rows``.)
         """
-        progress = self.progress.phase("validate", len(validation))
-        progress.start()
-        classifier = self.settings.classifier
-        priority = PRIORITY_MINE if test_df is None else PRIORITY_SCORE
-        order = (
-            self._rng.permutation(len(validation)) if test_df is None else range(len(validation))
-        )
+        order = self._rng.permutation(len(validation))
         futures: dict[int, Future[PredictionResult]] = {}
         for i in order:
-            future = classifier.submit(
+            future = self.settings.classifier.submit(
                 self.session,
                 checkpoint,
                 validation[i],
                 f"classifying validation row {validation[i].position} with the current rules "
                 f"(step {self.step})",
-                priority,
+                PRIORITY_MINE,
+                keep_request=False,
             )
             future.add_done_callback(lambda _: progress.advance())
             futures[i] = future
         in_row_order = [futures[i] for i in range(len(validation))]
-        if test_df is None:
-            return in_row_order, ((validation[i], futures[i]) for i in order)
-        return in_row_order, self._mine_training_rows(checkpoint, train_df)
+        return in_row_order, ((validation[i], futures[i]) for i in order)
 
     def _mine_training_rows(self, checkpoint: LabelerCheckpoint, train_df: pd.DataFrame) -> Mining:
         """Classify training rows in a seeded order, a bounded window ahead of the reader."""
@@ -296,6 +300,7 @@ class TrainingStep:
                         f"classifying training row {example.position} to find mistakes "
                         f"(step {self.step})",
                         PRIORITY_MINE,
+                        keep_request=False,
                     )
                     future.add_done_callback(lambda _: progress.advance())
                     window.append((example, future))
@@ -458,6 +463,7 @@ class TrainingStep:
             return None
         self._score_progress.add_to_total(1)
         scored = self._score(candidate, validation, change, order)
+        self._score_progress.advance()
         self.caller.count(candidates_scored=1)
         self._debug(f"candidate scores {scored.score:.3f}: {change}")
         return scored
@@ -470,21 +476,33 @@ class TrainingStep:
         validation: list[Example],
         change: str | None,
         order: tuple[int, ...],
+        row_progress: PhaseProgress | None = None,
     ) -> ScoredCheckpoint:
-        futures = [
-            self.settings.classifier.submit(
+        """Classify every validation row with ``candidate``, queueing a bounded window at a time.
+
+        The window keeps memory flat however large a validation frame is, and is wide enough
+        to keep every call slot busy.
+        """
+        window = self.settings.lookahead * _SCORING_WINDOW_PER_SLOT
+        pending: deque[Future[PredictionResult]] = deque()
+        predictions: list[PredictionResult] = []
+        for example in validation:
+            future = self.settings.classifier.submit(
                 self.session,
                 candidate,
                 example,
-                f"scoring a candidate on validation row {example.position} (step {self.step})",
+                f"scoring {'the current rules' if change is None else 'a candidate'} on "
+                f"validation row {example.position} (step {self.step})",
                 PRIORITY_SCORE,
+                keep_request=False,
             )
-            for example in validation
-        ]
-        predictions = [future.result() for future in futures]
-        scored = self._scored(candidate, validation, predictions, change, order)
-        self._score_progress.advance()
-        return scored
+            if row_progress is not None:
+                future.add_done_callback(lambda _: row_progress.advance())
+            pending.append(future)
+            if len(pending) >= window:
+                predictions.append(pending.popleft().result())
+        predictions.extend(future.result() for future in pending)
+        return self._scored(candidate, validation, predictions, change, order)
 
     def _scored(
         self,

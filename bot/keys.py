@@ -18,12 +18,23 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:pending:{token}                      str   JSON state behind buttons/modals (with TTL)
     {ns}:labeler:{name}                       hash  labeler metadata
     {ns}:labeler:{name}:checkpoints           list  append-only JSON checkpoints
+    {ns}:labeler:{name}:training              str   id of the labeler's running training
+    {ns}:labeler:{name}:cache:{scope}:{hash}  str   a model answer cached for training (TTL)
+    {ns}:dataset:{dataset_id}                 str   JSON uploaded training data (TTL)
+    {ns}:training:{run_id}                    str   JSON state of one training run
+    {ns}:training:{run_id}:lease              str   owner of the running step (TTL, heartbeat)
+    {ns}:training:{run_id}:cancel             str   set when someone cancels the run
+    {ns}:training:{run_id}:progress           str   when the progress message was last edited
     {ns}:upload:{file_id}                     str   JSON facts about an uploaded CSV
     {ns}:job:{job_id}                         str   JSON progress of a background job
     {ns}:seen:event:{event_id}                str   apply-once marker (TTL)
     {ns}:seen:message:{channel}:{ts}          str   apply-once marker (TTL)
     {ns}:seen:file:{file_id}                  str   apply-once marker (TTL)
     {ns}:seen:{kind}:{id}                     str   apply-once markers of other kinds (TTL)
+
+Outside every namespace, only pointers (no workspace data)::
+
+    alignbot:trainings:active                 set   JSON {team, enterprise, run} of live runs
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ from typing import Any
 from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 
 PREFIX = "alignbot"
+# Lets any worker find the runs to watch over without scanning every workspace's keys.
+ACTIVE_TRAININGS_KEY = f"{PREFIX}:trainings:active"
 
 
 class UnknownWorkspaceError(ValueError):
@@ -127,6 +140,27 @@ class WorkspaceKeys:
 
     def labeler_checkpoints(self, name: str) -> str:
         return f"{self.labeler(name)}:checkpoints"
+
+    def labeler_training(self, name: str) -> str:
+        return f"{self.labeler(name)}:training"
+
+    def labeler_cache(self, name: str, scope: str, request_key: str) -> str:
+        return f"{self.labeler(name)}:cache:{escape_part(scope)}:{escape_part(request_key)}"
+
+    def dataset(self, dataset_id: str) -> str:
+        return self.key("dataset", dataset_id)
+
+    def training(self, run_id: str) -> str:
+        return self.key("training", run_id)
+
+    def training_lease(self, run_id: str) -> str:
+        return f"{self.training(run_id)}:lease"
+
+    def training_cancel(self, run_id: str) -> str:
+        return f"{self.training(run_id)}:cancel"
+
+    def training_progress(self, run_id: str) -> str:
+        return f"{self.training(run_id)}:progress"
 
     def upload(self, file_id: str) -> str:
         return self.key("upload", file_id)

@@ -74,6 +74,11 @@ class Services:
         """The model that turns feedback into principles (ALIGN_ALIGNMENT_MODEL or ALIGN_MODEL)."""
         return self._model(self.settings.effective_alignment_model_spec)
 
+    @property
+    def train_model(self) -> ModelHelper:
+        """The model that trains labelers (ALIGN_TRAIN_MODEL, else the alignment model)."""
+        return self._model(self.settings.effective_train_model_spec)
+
     def _model(self, spec: str) -> ModelHelper:
         # One helper per spec, so both roles share one client (and its usage counts) when the
         # same model plays both.

@@ -39,6 +39,9 @@ WHERE_TO_GET = {
         f"a model spec such as {DEFAULT_MODEL} or openai:gpt-4o-mini (provider:model name)"
     ),
     "ALIGN_ALIGNMENT_MODEL": "a model spec like ALIGN_MODEL; leave unset to use ALIGN_MODEL",
+    "ALIGN_TRAIN_MODEL": (
+        "a model spec like ALIGN_MODEL for training labelers; leave unset to use the alignment model"
+    ),
     "GEMINI_API_KEY": "Google AI Studio > Get API key",
     "GOOGLE_GEMINI_BASE_URL": "leave unset for Google; the base URL of a compatible server",
     "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server)",
@@ -82,6 +85,7 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     model_spec: str = DEFAULT_MODEL
     alignment_model_spec: str | None = None
+    train_model_spec: str | None = None
     gemini_api_key: str | None = field(default=None, repr=False)
     google_gemini_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
@@ -95,6 +99,10 @@ class Settings:
     @property
     def effective_alignment_model_spec(self) -> str:
         return self.alignment_model_spec or self.model_spec
+
+    @property
+    def effective_train_model_spec(self) -> str:
+        return self.train_model_spec or self.effective_alignment_model_spec
 
     def model_environment(self) -> dict[str, str]:
         """The provider variables model clients read, for handing to a child process or client."""
@@ -207,6 +215,7 @@ def load_settings(
         data_dir=data_dir,
         model_spec=get("ALIGN_MODEL") or DEFAULT_MODEL,
         alignment_model_spec=get("ALIGN_ALIGNMENT_MODEL"),
+        train_model_spec=get("ALIGN_TRAIN_MODEL"),
         gemini_api_key=get("GEMINI_API_KEY"),
         google_gemini_base_url=get("GOOGLE_GEMINI_BASE_URL"),
         openai_api_key=get("OPENAI_API_KEY"),
@@ -224,6 +233,8 @@ def _model_problems(settings: Settings, check_spec: SpecChecker) -> dict[str, st
     specs = {"ALIGN_MODEL": settings.model_spec}
     if settings.alignment_model_spec:
         specs["ALIGN_ALIGNMENT_MODEL"] = settings.alignment_model_spec
+    if settings.train_model_spec:
+        specs["ALIGN_TRAIN_MODEL"] = settings.train_model_spec
     providers = set()
     for name, spec in specs.items():
         if problem := check_spec(spec):

@@ -61,30 +61,39 @@ def _code_sections(text: str) -> list[Block]:
     ]
 
 
-def _variables_line(variables: Mapping[str, str]) -> str:
+def _variables_line(variables: Mapping[str, str], budget: int = 2700) -> str:
+    """Every variable on one line, long values shortened, within ``budget`` characters."""
     if not variables:
         return "_no variables_"
-    shown = []
+    shown: list[str] = []
+    size = 0
     for name, value in variables.items():
         one_line = " ".join(value.split())
         if len(one_line) > 200:
             one_line = one_line[:199] + "…"
-        shown.append(f"`{name}` = {escape_mrkdwn(one_line)}")
+        item = f"`{name}` = {escape_mrkdwn(one_line)}"
+        if size + len(item) > budget:
+            shown.append(f"… and {len(variables) - len(shown)} more")
+            break
+        shown.append(item)
+        size += len(item) + 3
     return " · ".join(shown)
+
+
+def _run_header(name: str, version: int, variables: Mapping[str, str], user: str) -> Block:
+    return _section(
+        f"*Run of `{name}`* (version {version}) by <@{user}>\n{_variables_line(variables)}"
+    )
 
 
 def run_root(
     name: str, version: int, variables: Mapping[str, str], user: str, candidates: int
 ) -> Message:
     answers = f"{candidates} candidate answers" if candidates > 1 else "the answer"
-    lines = [
-        f"*Run of `{name}`* (version {version}) by <@{user}>",
-        _variables_line(variables)[:2800],
-    ]
     return Message(
         text=f"Run of {name} (version {version})",
         blocks=[
-            _section("\n".join(lines)),
+            _run_header(name, version, variables, user),
             _context(f"See {answers} in the thread. React or reply there to give feedback."),
         ],
     )
@@ -94,11 +103,8 @@ def run_root_failed(name: str, version: int, variables: Mapping[str, str], user:
     return Message(
         text=f"Run of {name} (version {version}) failed",
         blocks=[
-            _section(
-                f"*Run of `{name}`* (version {version}) by <@{user}>\n"
-                + _variables_line(variables)[:2800]
-            ),
-            _context(":warning: The model failed on this run; nothing was saved."),
+            _run_header(name, version, variables, user),
+            _context(":warning: This run failed; nothing was saved."),
         ],
     )
 

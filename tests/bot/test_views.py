@@ -150,3 +150,11 @@ def test_failed_placeholder_says_why_and_that_nothing_was_saved() -> None:
     assert body.startswith(":x: The model failed: quota &lt;exceeded&gt;")
     assert body.endswith("Nothing was saved.")
     assert len(body) <= SECTION_TEXT_LIMIT
+
+
+def test_run_root_stays_within_a_section_with_many_long_variables() -> None:
+    variables = {f"v{i}": "long value " * 40 for i in range(30)}
+    body = texts(views.run_root("uses", 1, variables, "U9", 1).blocks)[0]
+    assert len(body) <= SECTION_TEXT_LIMIT
+    assert "`v0` = long value" in body
+    assert body.endswith("more")
