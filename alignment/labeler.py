@@ -20,19 +20,10 @@ import pandas as pd
 
 from alignment.cache import InMemoryResponseCache, ResponseCache
 from alignment.classifier import Classifier
+from alignment.initial_rules import InitialRuleWriter
 from alignment.labeled_examples import examples_at, require_columns
-from alignment.labeler_prompts import TaskSpec, initial_rule_prompt
-from alignment.labeler_step import (
-    INIT_STREAM,
-    PRIORITY_CHAIN,
-    PRIORITY_MINE,
-    TRAIN_MAX_OUTPUT_TOKENS,
-    TRAIN_STOP_SEQUENCES,
-    TRAIN_TEMPERATURE,
-    StepSettings,
-    TrainingStep,
-    validation_positions,
-)
+from alignment.labeler_prompts import TaskSpec
+from alignment.labeler_step import PRIORITY_MINE, StepSettings, TrainingStep
 from alignment.labeler_types import (
     EMPTY_PREDICTION,
     LabelerAttribute,
@@ -50,10 +41,8 @@ from alignment.model_calls import (
     LabelerModelError,
     LabelerStats,
     ModelCaller,
-    ModelRequest,
     TrainingCancelled,
 )
-from alignment.mutations import clean_rule_text, rule_id_for
 from alignment.progress import ProgressCallback, ProgressReporter
 from alignment.scoring import LabelSet, build_scorecard, score_value
 
@@ -79,7 +68,6 @@ __all__ = [
 MAX_EVAL_OUTPUT_TOKENS = 16
 EVAL_TEMPERATURE = 0.1
 DEFAULT_MAX_CONCURRENCY = 16
-EXAMPLES_PER_INITIAL_RULE = 2
 SETTINGS_FORMAT = 1
 # How far ahead of the rows already judged ``infer_checkpoint`` queues rows, per call slot:
 # enough to keep every slot busy without holding a request for every row of a large frame.
@@ -339,79 +327,15 @@ class Labeler:
     def _initial_checkpoints(
         self, train_examples: pd.DataFrame, attempts: Sequence[int], session: CallSession
     ) -> list[LabelerCheckpoint]:
-        """One first checkpoint per attempt (each from its own sample of examples), in parallel."""
-        label_positions = self._rows_by_label(train_examples)
-        progress = ProgressReporter(self.progress, self._caller).phase(
-            "initialize", len(attempts) * len(self.labels)
+        writer = InitialRuleWriter(
+            self.task,
+            self.train_model_helper,
+            self.seed,
+            self.hparams["n_validation_examples"],
         )
-        progress.start()
-        futures = []
-        for attempt in attempts:
-            rng = np.random.default_rng([self.seed, INIT_STREAM, attempt])
-            for label_index, positions in enumerate(label_positions):
-                chosen = rng.choice(
-                    positions, size=min(EXAMPLES_PER_INITIAL_RULE, len(positions)), replace=False
-                )
-                examples = examples_at(
-                    train_examples, sorted(chosen), self.input_names, self.label_name
-                )
-                label_text = self.labels.texts[label_index]
-                request = ModelRequest(
-                    initial_rule_prompt(self.task, label_text, examples),
-                    TRAIN_TEMPERATURE,
-                    TRAIN_STOP_SEQUENCES,
-                    TRAIN_MAX_OUTPUT_TOKENS,
-                )
-                future = session.submit(
-                    self.train_model_helper,
-                    request,
-                    f'asking the training model for a first rule for "{label_text}"',
-                    clean_rule_text,
-                    PRIORITY_CHAIN,
-                )
-                future.add_done_callback(lambda _: progress.advance())
-                futures.append(future)
-        try:
-            texts = [future.result() for future in futures]
-        except BaseException as error:
-            session.fail(error)
-            session.raise_failure()
-            raise
-        validation = validation_positions(
-            None, len(train_examples), self.hparams["n_validation_examples"], self.seed
+        return writer.write(
+            train_examples, attempts, session, ProgressReporter(self.progress, self._caller)
         )
-        checkpoints = []
-        for attempt_index in range(len(attempts)):
-            rules = texts[attempt_index * len(self.labels) : (attempt_index + 1) * len(self.labels)]
-            checkpoint = LabelerCheckpoint(
-                validation_rows=list(validation), validation_source_size=len(train_examples)
-            )
-            for label, text in zip(self.labels.values, rules, strict=True):
-                # A blank answer still leaves the label a rule to be edited into shape later.
-                rule_text = text or f'The example is a clear case of "{label}".'
-                rule_id = rule_id_for(checkpoint.next_rule_number)
-                checkpoint.attributes.append(
-                    LabelerAttribute(id=rule_id, value=rule_text, label=label)
-                )
-                checkpoint.next_rule_number += 1
-            checkpoints.append(checkpoint)
-        return checkpoints
-
-    def _rows_by_label(self, frame: pd.DataFrame) -> list[np.ndarray]:
-        """Row positions of each label (matched by text, so "True" finds True), in label order."""
-        column = frame[self.label_name]
-        codes = column.map({value: self.labels.index_of(value) for value in pd.unique(column)})
-        codes_array = codes.to_numpy(dtype=float, na_value=np.nan)
-        positions = []
-        for index, label in enumerate(self.labels.values):
-            found = np.flatnonzero(codes_array == index)
-            if len(found) == 0:
-                raise ValueError(
-                    f'no training rows have {self.label_name} = "{label}"; every label needs '
-                    "at least one example"
-                )
-            positions.append(found)
-        return positions
 
     # -- applying a checkpoint -------------------------------------------------------------------
 

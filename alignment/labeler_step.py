@@ -280,9 +280,15 @@ class TrainingStep:
         return in_row_order, ((validation[i], futures[i]) for i in order)
 
     def _mine_training_rows(self, checkpoint: LabelerCheckpoint, train_df: pd.DataFrame) -> Mining:
-        """Classify training rows in a seeded order, a bounded window ahead of the reader."""
+        """Classify training rows in a seeded random order, a bounded window ahead of the reader.
+
+        At most ``n_validation`` rows are looked at, as many as mistakes are looked for among
+        without a validation frame: a classifier that is rarely wrong must not cost a pass over
+        the whole training set.
+        """
         task = self.settings.task
-        order = self._rng.permutation(len(train_df))
+        size = min(self.settings.n_validation, len(train_df))
+        order = self._rng.choice(len(train_df), size=size, replace=False)
         progress = self.progress.phase("mine", len(order))
         window: list[tuple[Example, Future[PredictionResult]]] = []
         taken = 0

@@ -17,6 +17,7 @@ from alignment.model_base import ModelHelper
 from alignment.model_errors import ModelResponseError
 from alignment.model_retry import RetryPolicy, call_with_retries
 from alignment.model_usage import ModelUsage
+from alignment.request_gate import RequestGate
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_MAX_CONCURRENT_CALLS = 32
@@ -56,6 +57,7 @@ class ServiceModelHelper(ModelHelper, abc.ABC):
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
         max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
+        request_gate: RequestGate | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive (seconds)")
@@ -66,6 +68,8 @@ class ServiceModelHelper(ModelHelper, abc.ABC):
         self.retry = retry or RetryPolicy()
         self.max_concurrent_calls = max_concurrent_calls
         self.usage = ModelUsage()
+        # Asked before every request, e.g. a requests-per-minute limit shared across processes.
+        self.request_gate = request_gate
         self._slots = threading.BoundedSemaphore(max_concurrent_calls)
 
     @abc.abstractmethod
@@ -149,6 +153,10 @@ class ServiceModelHelper(ModelHelper, abc.ABC):
 
     def _send_with_retries(self, request: ModelRequest) -> ModelReply:
         def attempt() -> ModelReply:
+            # The gate is passed before taking a slot, so a call waiting for its turn under a
+            # rate limit never keeps another thread from using the service.
+            if self.request_gate is not None:
+                self.request_gate.acquire()
             # The slot is held for the request only, not during backoff sleeps, so a waiting
             # retry never keeps another thread from using the service.
             with self._slots:

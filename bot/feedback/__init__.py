@@ -1,0 +1,1 @@
+"""The feedback loop: reactions and replies become principle changes, versioned and undoable."""
