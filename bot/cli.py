@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import WHERE_TO_GET, SettingsError, load_settings
 
 log = logging.getLogger("alignbot")
 
@@ -23,6 +23,8 @@ def _serve() -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return EXIT_SETTINGS
+    from slack_bolt.error import BoltError
+
     from bot.app import build_app
     from bot.server import run
     from bot.services import Services
@@ -31,6 +33,15 @@ def _serve() -> int:
     services = Services.from_settings(settings)
     try:
         app = build_app(services)
+    except BoltError as error:
+        # Bolt checks the token with auth.test while building the app.
+        services.close()
+        print(
+            f"alignbot cannot start: Slack refused SLACK_BOT_TOKEN ({error}).\n"
+            f"  where: {WHERE_TO_GET['SLACK_BOT_TOKEN']}",
+            file=sys.stderr,
+        )
+        return EXIT_SETTINGS
     except BaseException:
         services.close()
         raise

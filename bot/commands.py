@@ -28,6 +28,13 @@ USAGE = {
     "show": "/align show NAME",
     "run": f"/align run NAME key=value ... [--n 1-{MAX_CANDIDATES}]",
     "export": "/align export NAME",
+    "principles": "/align principles NAME",
+    "apply": "/align apply NAME",
+    "revise": "/align revise NAME FEEDBACK",
+    "history": "/align history NAME",
+    "rollback": "/align rollback NAME VERSION",
+    "delete": "/align delete NAME",
+    "restore": "/align restore NAME",
     "help": "/align help",
 }
 
@@ -110,7 +117,63 @@ class ExportPrompt:
     name: str
 
 
-Command = Help | NewPrompt | EditPrompt | ListPrompts | ShowPrompt | RunPrompt | ExportPrompt
+@dataclass(frozen=True)
+class ShowPrinciples:
+    name: str
+
+
+@dataclass(frozen=True)
+class ApplyPrinciples:
+    name: str
+
+
+@dataclass(frozen=True)
+class RevisePrompt:
+    name: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class ShowHistory:
+    name: str
+
+
+@dataclass(frozen=True)
+class RollbackPrompt:
+    name: str
+    version: int
+
+
+@dataclass(frozen=True)
+class DeletePrompt:
+    name: str
+
+
+@dataclass(frozen=True)
+class RestorePrompt:
+    name: str
+
+
+VersionCommand = (
+    ShowPrinciples
+    | ApplyPrinciples
+    | RevisePrompt
+    | ShowHistory
+    | RollbackPrompt
+    | DeletePrompt
+    | RestorePrompt
+)
+
+Command = (
+    Help
+    | NewPrompt
+    | EditPrompt
+    | ListPrompts
+    | ShowPrompt
+    | RunPrompt
+    | ExportPrompt
+    | VersionCommand
+)
 
 
 def unescape(text: str) -> str:
@@ -351,6 +414,28 @@ def _parse_run(raw_args: str) -> Command:
     return RunPrompt(name, variables, candidates)
 
 
+def _parse_revise(raw_args: str) -> Command:
+    name, feedback = _name_and_template(raw_args, "revise")
+    if feedback is None:
+        raise CommandSyntaxError(
+            "`revise` needs the change you want, e.g. `/align revise uses Ask for one line each.`",
+            USAGE["revise"],
+        )
+    return RevisePrompt(name, feedback)
+
+
+def _parse_rollback(raw_args: str) -> Command:
+    usage = USAGE["rollback"]
+    tokens = _tokens(raw_args, "rollback")
+    if len(tokens) != 2:
+        raise CommandSyntaxError("`rollback` takes a prompt name and a version number.", usage)
+    name = check_prompt_name(tokens[0].text, usage)
+    number = tokens[1].text.lower().removeprefix("v")
+    if not number.isdigit() or int(number) < 1:
+        raise CommandSyntaxError(f"`{tokens[1].text}` is not a version number.", usage)
+    return RollbackPrompt(name, int(number))
+
+
 _PARSERS: dict[str, Callable[[str], Command]] = {
     "new": _parse_new,
     "edit": _parse_edit,
@@ -358,6 +443,13 @@ _PARSERS: dict[str, Callable[[str], Command]] = {
     "show": _parse_show,
     "run": _parse_run,
     "export": _parse_export,
+    "principles": lambda raw: ShowPrinciples(_single_name(raw, "principles")),
+    "apply": lambda raw: ApplyPrinciples(_single_name(raw, "apply")),
+    "revise": _parse_revise,
+    "history": lambda raw: ShowHistory(_single_name(raw, "history")),
+    "rollback": _parse_rollback,
+    "delete": lambda raw: DeletePrompt(_single_name(raw, "delete")),
+    "restore": lambda raw: RestorePrompt(_single_name(raw, "restore")),
     "help": _parse_help,
 }
 

@@ -29,6 +29,59 @@ EVENT_SCOPES = {
     "reaction_removed": "reactions:read",
 }
 
+# The bot scope each Web API method needs (None: no scope). A method the code calls that is
+# missing here fails the manifest test, so a new call cannot ship without its scope.
+METHOD_SCOPES: dict[str, str | None] = {
+    "auth_test": None,
+    "apps_connections_open": None,
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "chat_delete": "chat:write",
+    "chat_getPermalink": None,
+    "views_open": None,
+    "views_update": None,
+    "views_push": None,
+    "views_publish": None,
+    "conversations_replies": "channels:history",
+    "conversations_history": "channels:history",
+    "conversations_info": "channels:read",
+    "users_info": "users:read",
+    "files_info": "files:read",
+    "files_upload_v2": "files:write",
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
+    "reactions_get": "reactions:read",
+    "reactions_add": "reactions:write",
+}
+# Name prefixes of WebClient methods, to tell Slack calls from other ``client.x()`` calls.
+SLACK_METHOD_PREFIXES = (
+    "apps_",
+    "auth_",
+    "chat_",
+    "conversations_",
+    "files_",
+    "reactions_",
+    "users_",
+    "views_",
+    "pins_",
+    "bookmarks_",
+    "team_",
+    "usergroups_",
+)
+
+
+def scope_problems(manifest: dict[str, Any], methods_called: Iterable[str]) -> list[str]:
+    """Web API methods whose scope the manifest lacks, or whose scope is not known here."""
+    scopes = declared_scopes(manifest)
+    problems = []
+    for method in sorted(set(methods_called)):
+        if method not in METHOD_SCOPES:
+            problems.append(f"method {method!r} has no entry in bot.manifest.METHOD_SCOPES")
+        elif (scope := METHOD_SCOPES[method]) and scope not in scopes:
+            problems.append(f"method {method!r} needs scope {scope!r}")
+    return problems
+
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:

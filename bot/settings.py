@@ -47,7 +47,8 @@ WHERE_TO_GET = {
     ),
     "ALIGN_ALIGNMENT_MODEL": "a model spec like ALIGN_MODEL; leave unset to use ALIGN_MODEL",
     "ALIGN_TRAIN_MODEL": (
-        "a model spec like ALIGN_MODEL for training labelers; leave unset to use the alignment model"
+        "a model spec like ALIGN_MODEL for training labelers; leave unset to use the "
+        "alignment model"
     ),
     "GEMINI_API_KEY": "Google AI Studio > Get API key",
     "GOOGLE_GEMINI_BASE_URL": "leave unset for Google; the base URL of a compatible server",

@@ -24,18 +24,29 @@ LEASE_LOST = "lease lost"
 SHUTTING_DOWN = "shutting down"
 
 
-def request_cancel(client: redis.Redis, workspace: Workspace, labeler: str) -> str | None:
-    """Ask the labeler's running training to stop; returns its run id, or None if none runs."""
+def request_cancel(
+    client: redis.Redis, workspace: Workspace, labeler: str, user: str | None = None
+) -> str | None:
+    """Ask the labeler's running training to stop; returns its run id, or None if none runs.
+
+    ``user`` (a Slack user id) is named in the thread as who cancelled.
+    """
     keys = workspace.keys
     run_id = client.get(keys.labeler_training(labeler))
     if run_id is None:
         return None
-    client.set(keys.training_cancel(str(run_id)), "1", ex=CANCEL_FLAG_TTL_SECONDS)
+    client.set(keys.training_cancel(str(run_id)), user or "", ex=CANCEL_FLAG_TTL_SECONDS)
     return str(run_id)
 
 
 def cancel_requested(client: redis.Redis, workspace: Workspace, run_id: str) -> bool:
     return bool(client.exists(workspace.keys.training_cancel(run_id)))
+
+
+def cancelled_by(client: redis.Redis, workspace: Workspace, run_id: str) -> str | None:
+    """The Slack user id that cancelled the run, when one was given."""
+    value = client.get(workspace.keys.training_cancel(run_id))
+    return str(value) if value else None
 
 
 class StopCheck:

@@ -62,6 +62,7 @@ class TrainingRun:
     user: str
     split_text: str
     started_at: float
+    settings: dict[str, Any]  # the labeler's settings_dict() for this run
     status: str = QUEUED
     steps_done: int = 0
     job_id: str | None = None

@@ -133,3 +133,16 @@ def _accepts_connections(bot: InProcessBot) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_a_token_slack_refuses_stops_start_up_with_a_message(
+    bot_process: Callable[..., BotProcess], slack: SlackEmulator
+) -> None:
+    slack.fail_next("auth.test", "invalid_auth")
+    bot = bot_process(wait=False)
+    assert bot.process is not None
+
+    assert bot.process.wait(60) == 2
+    assert "Slack refused SLACK_BOT_TOKEN" in bot.output()
+    assert "OAuth & Permissions" in bot.output()
+    assert "Traceback" not in bot.output()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,9 +17,11 @@ from slack_bolt import App
 
 from bot.app import Registrar, product_registrars
 from bot.manifest import (
+    SLACK_METHOD_PREFIXES,
     ListenerInventory,
     load_manifest,
     mismatches,
+    scope_problems,
     with_http_endpoints,
 )
 from bot.services import Services
@@ -144,7 +148,8 @@ def test_plain_manifest_command_prints_the_file_contents() -> None:
 def test_manifest_declares_exactly_what_the_product_listens_to(services: Services) -> None:
     listened = listened_by(product_registrars(), services)
 
-    assert mismatches(load_manifest(), listened) == []
+    problems = mismatches(load_manifest(), listened)
+    assert not problems, "\n".join(problems)
 
 
 def test_the_check_reports_differences_in_both_directions(services: Services) -> None:
@@ -173,3 +178,32 @@ def test_http_variant_does_not_change_the_original() -> None:
     before = json.dumps(original, sort_keys=True)
     with_http_endpoints(original, EVENTS_URL)
     assert json.dumps(original, sort_keys=True) == before
+
+
+CALL = re.compile(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(")
+
+
+def slack_methods_called_in(package: Path) -> set[str]:
+    called = set()
+    for source in package.rglob("*.py"):
+        called |= set(CALL.findall(source.read_text()))
+    return {m for m in called if m.startswith(SLACK_METHOD_PREFIXES)}
+
+
+def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
+    called = slack_methods_called_in(REPO_ROOT / "bot")
+
+    assert "chat_postMessage" in called  # the scan sees the bot's calls at all
+    problems = scope_problems(load_manifest(), called)
+    assert not problems, "\n".join(problems)
+
+
+def test_scope_check_reports_a_missing_scope_and_an_unknown_method() -> None:
+    manifest = {"oauth_config": {"scopes": {"bot": ["chat:write"]}}}
+
+    problems = scope_problems(manifest, ["chat_postMessage", "files_info", "chat_scheduleMessage"])
+
+    assert problems == [
+        "method 'chat_scheduleMessage' has no entry in bot.manifest.METHOD_SCOPES",
+        "method 'files_info' needs scope 'files:read'",
+    ]

@@ -1,0 +1,225 @@
+"""Block Kit for the feedback loop in a run's thread, as pure functions of plain values.
+
+Suggested reasons are sections with a button each (button labels are capped at 75 characters,
+reasons are not), so a long reason is shown whole. Every text a person or model wrote is
+escaped and cut to fit a section.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alignment.principles import PrincipleChange
+from bot.chunking import escape_mrkdwn
+from bot.views import Block, Message
+
+CHOOSE_REASON_ACTION = "alignbot_feedback_reason"
+OWN_REASON_ACTION = "alignbot_feedback_own_reason"
+UNDO_ACTION = "alignbot_feedback_undo"
+OWN_REASON_CALLBACK = "alignbot_feedback_own_reason_form"
+OWN_REASON_BLOCK = "reason"
+OWN_REASON_INPUT = "value"
+# Leaves room in a 3000-character section for the words around a quoted text.
+QUOTE_LIMIT = 2500
+
+KIND_QUESTION = {
+    "kudos": "What was good about it?",
+    "critique": "What should change?",
+}
+KIND_NOUN = {"kudos": "kudos", "critique": "critique", "rewrite": "rewrite"}
+CHANGE_TITLE = {"add": "Principle added", "edit": "Principle edited", "delete": "Principle deleted"}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` escaped, shortened to ``limit`` characters, as a block quote."""
+    one = text.strip()
+    if len(one) > limit:
+        one = one[: limit - 1] + "…"
+    return "\n".join(f">{line}" for line in escape_mrkdwn(one).splitlines() or [""])
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(text),
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token: str) -> Message:
+    """Suggested reasons for a kudos or critique reaction, each with a button, plus "my own"."""
+    blocks: list[Block] = [
+        _section(f"<@{user}> reacted :{reaction}: to this answer. {KIND_QUESTION[kind]}")
+    ]
+    for number, reason in enumerate(reasons):
+        section = _section(escape_mrkdwn(reason[:QUOTE_LIMIT]))
+        section["accessory"] = _button("Choose", CHOOSE_REASON_ACTION, f"{token}:{number}")
+        blocks.append(section)
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [_button("Write my own", OWN_REASON_ACTION, token)],
+        }
+    )
+    blocks.append(_context("Removing the reaction withdraws this."))
+    return Message(text=f"{KIND_QUESTION[kind]} Pick a reason or write your own.", blocks=blocks)
+
+
+def reason_chosen(user: str, reaction: str, kind: str, reason: str) -> Message:
+    """The offer once a reason is picked: the buttons go, the choice stays on record."""
+    return Message(
+        text=f"{KIND_NOUN[kind]} from {user}: {reason[:200]}",
+        blocks=[_section(f"<@{user}> reacted :{reaction}: and gave this {kind}:\n{quoted(reason)}")],
+    )
+
+
+def rewrite_request(user: str, reaction: str) -> Message:
+    return Message(
+        text="Reply with the answer you wanted",
+        blocks=[
+            _section(
+                f"<@{user}> reacted :{reaction}:. Reply in this thread with the answer you "
+                "wanted, and I will turn the difference into a principle."
+            ),
+            _context("Removing the reaction withdraws this."),
+        ],
+    )
+
+
+def undo_value(prompt: str, version: int) -> str:
+    return json.dumps({"prompt": prompt, "version": version})
+
+
+def read_undo_value(value: str) -> tuple[str, int]:
+    payload = json.loads(value)
+    return str(payload["prompt"]), int(payload["version"])
+
+
+def change_lines(change: PrincipleChange) -> list[str]:
+    """What changed, old and new text, as people read it (numbered from 1)."""
+    number = change.index + 1
+    if change.kind == "add":
+        return [f"*New principle {number}:*", quoted(change.new_text or "")]
+    if change.kind == "delete":
+        return [f"*Removed principle {number}:*", quoted(change.old_text or "")]
+    return [
+        f"*Principle {number} was:*",
+        quoted(change.old_text or "", QUOTE_LIMIT // 2),
+        "*Now:*",
+        quoted(change.new_text or "", QUOTE_LIMIT // 2),
+    ]
+
+
+def change_posted(
+    prompt: str,
+    version: int,
+    change: PrincipleChange,
+    user: str,
+    kind: str,
+    feedback: str,
+    reason: str,
+) -> Message:
+    """A principle change from feedback, with who gave it and an Undo button."""
+    title = CHANGE_TITLE[change.kind]
+    blocks: list[Block] = [
+        _section(f"*{title}* in `{prompt}` (now version {version}), from <@{user}>'s {kind}."),
+        _section("\n".join(change_lines(change))),
+        _context(f"{KIND_NOUN[kind].capitalize()}: {quoted(feedback, 600)[1:]}"),
+    ]
+    if reason:
+        blocks.append(_context(f"Why: {escape_mrkdwn(reason[:600])}"))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [_button("Undo", UNDO_ACTION, undo_value(prompt, version))],
+        }
+    )
+    return Message(text=f"{title} in {prompt} (version {version})", blocks=blocks)
+
+
+def change_marked_undone(original: Message, undo_user: str, undo_version: int) -> Message:
+    """The change message once undone: the Undo button goes, a line says who undid it."""
+    kept = [b for b in original.blocks if b.get("type") != "actions"]
+    kept.append(_context(f":leftwards_arrow_with_hook: Undone by <@{undo_user}> in version {undo_version}."))
+    return Message(text=original.text, blocks=kept)
+
+
+def no_change(user: str, kind: str, reason: str) -> Message:
+    return Message(
+        text="No principle changed",
+        blocks=[
+            _context(
+                f"<@{user}>'s {kind} changed no principle: {escape_mrkdwn(reason[:1500])}"
+            )
+        ],
+    )
+
+
+def undo_result(user: str, message: str) -> Message:
+    return Message(text=message[:300], blocks=[_context(f"<@{user}>: {escape_mrkdwn(message)}")])
+
+
+def feedback_failed(user: str, kind: str, problem: str) -> Message:
+    return Message(
+        text="Your feedback could not be used",
+        blocks=[
+            _section(
+                f":warning: <@{user}>, your {kind} changed nothing: {escape_mrkdwn(problem[:2000])}"
+            )
+        ],
+    )
+
+
+def not_your_reasons(owner: str) -> Message:
+    return Message(
+        text="These reasons belong to someone else's reaction",
+        blocks=[
+            _section(
+                f"These reasons are for <@{owner}>'s reaction. React to the answer yourself to "
+                "get reasons of your own, or reply in the thread."
+            )
+        ],
+    )
+
+
+def own_reason_modal(kind: str, private_metadata: str) -> dict[str, Any]:
+    """The "write my own" form: one multi-line field."""
+    label = "What was good about the answer?" if kind == "kudos" else "What should change?"
+    return {
+        "type": "modal",
+        "callback_id": OWN_REASON_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": _plain("Your kudos" if kind == "kudos" else "Your critique"),
+        "submit": _plain("Send"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": OWN_REASON_BLOCK,
+                "label": _plain(label),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": OWN_REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            }
+        ],
+    }

@@ -1,0 +1,166 @@
+"""From a piece of feedback on a posted answer to a principle change announced in its thread.
+
+The run record says what the answer was, what it was an answer to and which prompt version
+produced it; the library turns that plus the feedback into a change (or suggested reasons), and
+the change is committed by compare-and-set. Whatever happens, the person who gave the feedback
+hears about it in the thread: the change with an Undo button, the reason nothing changed, or
+what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from alignment.principle_proposals import ChangeDecision, FeedbackKind
+from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
+from alignment.single_run import AlignableSingleRun
+from alignment.structured import AnswerFormatError
+from bot.feedback import feedback_views
+from bot.feedback.principle_updates import (
+    FeedbackOutcome,
+    FeedbackSource,
+    TooBusyError,
+    change_from_feedback,
+)
+from bot.keys import Workspace
+from bot.prompt_store import PromptStore, PromptStoreError, PromptVersion
+from bot.runs import RunRecord, RunStore
+from bot.services import Services
+from bot.views import Message
+
+log = logging.getLogger(__name__)
+
+SUGGESTION_COUNT = 3
+
+
+class FeedbackTargetGoneError(Exception):
+    """The run or its prompt no longer exists; the message says so in people's words."""
+
+
+@dataclass(frozen=True)
+class AnswerRef:
+    """One candidate answer of one run: what every piece of feedback is about."""
+
+    run: RunRecord
+    candidate: int
+
+    @property
+    def answer(self) -> str:
+        return self.run.answers[self.candidate]
+
+
+def load_answer(services: Services, workspace: Workspace, run_id: str, candidate: int) -> AnswerRef:
+    run = RunStore(services.redis, workspace).get(run_id)
+    if run is None or not 0 <= candidate < len(run.answers):
+        raise FeedbackTargetGoneError("that run is no longer stored")
+    return AnswerRef(run, candidate)
+
+
+def newest_answer(run: RunRecord) -> int:
+    """The candidate posted last in the run's thread: what a plain reply is about."""
+    if not run.messages:
+        return len(run.answers) - 1
+    last = max(run.messages, key=lambda m: tuple(int(p) for p in m.ts.split(".")))
+    return last.candidate
+
+
+def _run_version(services: Services, workspace: Workspace, run: RunRecord) -> PromptVersion:
+    try:
+        return PromptStore(services.redis, workspace).version(run.prompt_name, run.version)
+    except PromptStoreError as error:
+        raise FeedbackTargetGoneError(
+            f"the prompt `{run.prompt_name}` no longer exists (it may have been deleted)"
+        ) from error
+
+
+def runner_for(services: Services, ref: AnswerRef, version: PromptVersion) -> AlignableSingleRun:
+    """A library run holding exactly this answer, on the template it was produced with."""
+    conversation = [
+        ConversationTurn(text=ref.run.rendered_input, is_user=True, vars=dict(ref.run.variables)),
+        ConversationTurn(text=ref.answer),
+    ]
+    data = ConstitutionalPrompt(
+        preamble=version.prompt.preamble,
+        original_preamble=version.prompt.original_preamble,
+        principles=list(version.prompt.principles),
+        conversations=[conversation],
+    )
+    return AlignableSingleRun(services.prompt_model, services.alignment_model, data)
+
+
+def suggest_reasons(services: Services, workspace: Workspace, ref: AnswerRef, kind: str) -> list[str]:
+    """The library's suggested kudos or critiques of the answer."""
+    runner = runner_for(services, ref, _run_version(services, workspace, ref.run))
+    if kind == "kudos":
+        return runner.generate_kudos(SUGGESTION_COUNT)
+    return runner.generate_critiques(SUGGESTION_COUNT)
+
+
+def change_principles(
+    services: Services, workspace: Workspace, ref: AnswerRef, kind: str, text: str, user: str
+) -> FeedbackOutcome:
+    """Commit the one change ``text`` calls for; the model decides against the fresh list."""
+    version = _run_version(services, workspace, ref.run)
+    runner = runner_for(services, ref, version)
+    conversation = runner.data.conversations[0]
+
+    def decide(principles: Sequence[str]) -> ChangeDecision:
+        return runner.decide_change(
+            cast(FeedbackKind, kind), text, principles, conversation=conversation
+        )
+
+    source = FeedbackSource(user, kind, text, ref.run.run_id, ref.candidate, ref.run.version)
+    return change_from_feedback(services.redis, workspace, ref.run.prompt_name, source, decide)
+
+
+def post_in_thread(client: WebClient, run: RunRecord, message: Message) -> str | None:
+    """Post in the run's thread; the new message's ts, or None when Slack refused."""
+    try:
+        response = client.chat_postMessage(
+            channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs()
+        )
+    except SlackApiError as error:
+        log.warning("could not post in the thread of run %s: %s", run.run_id, error.response.get("error"))
+        return None
+    return str(response["ts"])
+
+
+def outcome_message(ref: AnswerRef, kind: str, text: str, user: str, outcome: FeedbackOutcome) -> Message:
+    if outcome.change is None or outcome.version is None:
+        return feedback_views.no_change(user, kind, outcome.reason)
+    return feedback_views.change_posted(
+        ref.run.prompt_name, outcome.version.version, outcome.change, user, kind, text, outcome.reason
+    )
+
+
+def learn_and_announce(
+    services: Services,
+    workspace: Workspace,
+    client: WebClient,
+    ref: AnswerRef,
+    kind: str,
+    text: str,
+    user: str,
+) -> FeedbackOutcome | None:
+    """Turn the feedback into a change and say in the thread what happened."""
+    try:
+        outcome = change_principles(services, workspace, ref, kind, text, user)
+    except FeedbackTargetGoneError as error:
+        post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, str(error)))
+        return None
+    except (AnswerFormatError, TooBusyError) as error:
+        post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, str(error)))
+        return None
+    except Exception as error:  # a model or Redis failure must still reach the person
+        log.warning("feedback on run %s failed: %s", ref.run.run_id, error, exc_info=True)
+        problem = f"{error or type(error).__name__}. Try again in a moment."
+        post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, problem))
+        return None
+    post_in_thread(client, ref.run, outcome_message(ref, kind, text, user, outcome))
+    return outcome

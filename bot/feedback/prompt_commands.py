@@ -1,0 +1,181 @@
+"""`/align principles | apply | revise | history | rollback | delete | restore`.
+
+Read-only answers (principles, history) go privately to the person who asked. Changes to a prompt
+are announced in the channel, since they change what everyone's next run does; if the bot cannot
+post there, the person still hears privately. Apply, rollback, delete and restore may be limited
+to admins (``ALIGN_ADMINS``); a refused attempt is recorded in the audit log too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from alignment.prompt_types import ConstitutionalPrompt
+from alignment.single_run import AlignableSingleRun
+from alignment.structured import AnswerFormatError
+from alignment.template import TemplateError
+from bot import views
+from bot.commands import (
+    ApplyPrinciples,
+    DeletePrompt,
+    RestorePrompt,
+    RevisePrompt,
+    RollbackPrompt,
+    ShowHistory,
+    ShowPrinciples,
+    VersionCommand,
+)
+from bot.feedback import version_views
+from bot.feedback.admins import AdminPolicy
+from bot.feedback.audit import AuditLog
+from bot.feedback.deletion import RestoreError, deletion_events, restorable, restore_prompt
+from bot.feedback.principle_updates import TooBusyError
+from bot.feedback.versions import (
+    NothingToApplyError,
+    apply_principles,
+    history,
+    rewrite_prompt,
+    rollback,
+)
+from bot.listeners.origin import Origin
+from bot.prompt_store import PromptStore, PromptStoreError
+from bot.services import Services
+from bot.views import Message
+
+log = logging.getLogger(__name__)
+
+
+def announce(origin: Origin, message: Message) -> None:
+    """Tell the channel (or thread) the command came from; privately if the bot cannot."""
+    try:
+        origin.client.chat_postMessage(
+            channel=origin.channel, thread_ts=origin.thread_ts, **message.as_kwargs()
+        )
+    except SlackApiError as error:
+        log.info("could not announce in %s: %s", origin.channel, error.response.get("error"))
+        origin.reply_private(message)
+
+
+def admin_policy(services: Services) -> AdminPolicy:
+    return AdminPolicy(services.settings.admins)
+
+
+def permitted(services: Services, origin: Origin, action: str, name: str) -> bool:
+    """True when ``origin.user`` may ``action``; otherwise says who may, and audits the try."""
+    policy = admin_policy(services)
+    if policy.allows(origin.user, action):
+        return True
+    AuditLog(services.redis, origin.workspace).record(
+        origin.user, f"{action}-refused", name, "not an admin"
+    )
+    origin.reply_private(views.error(policy.refusal(action)))
+    return False
+
+
+def _runner(services: Services, prompt: ConstitutionalPrompt) -> AlignableSingleRun:
+    return AlignableSingleRun(services.prompt_model, services.alignment_model, data=prompt)
+
+
+def show_principles(services: Services, origin: Origin, name: str) -> None:
+    record = PromptStore(services.redis, origin.workspace).current(name)
+    origin.reply_private(version_views.principles_message(record))
+
+
+def apply(services: Services, origin: Origin, name: str) -> None:
+    if not permitted(services, origin, "apply", name):
+        return
+    PromptStore(services.redis, origin.workspace).current(name)  # unknown names: a helpful error
+
+    def fold(prompt: ConstitutionalPrompt) -> ConstitutionalPrompt:
+        runner = _runner(services, prompt)
+        runner.update_model_description_from_principles()
+        return runner.data
+
+    change = apply_principles(services.redis, origin.workspace, name, origin.user, fold)
+    count = len(change.after.prompt.principles)
+    headline = f"Applied {count} principle{'s' if count != 1 else ''}:"
+    announce(origin, version_views.rewritten_message(name, change, origin.user, headline))
+
+
+def revise(services: Services, origin: Origin, name: str, feedback: str) -> None:
+    PromptStore(services.redis, origin.workspace).current(name)
+
+    def edit(prompt: ConstitutionalPrompt) -> ConstitutionalPrompt:
+        runner = _runner(services, prompt)
+        runner.update_model_description_from_feedback(feedback)
+        return runner.data
+
+    summary = f"revised the template from feedback: {feedback}"
+    change = rewrite_prompt(
+        services.redis, origin.workspace, name, origin.user, "revise", summary, edit
+    )
+    headline = version_views.revise_headline(feedback)
+    announce(origin, version_views.rewritten_message(name, change, origin.user, headline))
+
+
+def show_history(services: Services, origin: Origin, name: str) -> None:
+    store = PromptStore(services.redis, origin.workspace)
+    if not store.exists(name):
+        deleted = restorable(services.redis, origin.workspace, name)
+        if deleted is None:
+            store.current(name)  # raises the unknown-prompt error, with near names
+            return
+        restricted = admin_policy(services).restricted
+        origin.reply_private(version_views.deleted_history_message(name, deleted, restricted))
+        return
+    entries = history(services.redis, origin.workspace, name)
+    deletions = deletion_events(services.redis, origin.workspace, name)
+    origin.reply_private(version_views.history_message(name, entries, deletions))
+
+
+def roll_back(services: Services, origin: Origin, name: str, target: int) -> None:
+    if not permitted(services, origin, "rollback", name):
+        return
+    change = rollback(services.redis, origin.workspace, name, target, origin.user)
+    announce(origin, version_views.rolled_back_message(name, change, origin.user, target))
+
+
+def ask_to_delete(services: Services, origin: Origin, name: str) -> None:
+    if not permitted(services, origin, "delete", name):
+        return
+    versions = PromptStore(services.redis, origin.workspace).versions(name)
+    origin.reply_private(version_views.delete_confirmation(name, len(versions)))
+
+
+def restore(services: Services, origin: Origin, name: str) -> None:
+    if not permitted(services, origin, "restore", name):
+        return
+    try:
+        event = restore_prompt(services.redis, origin.workspace, name, origin.user)
+    except RestoreError as error:
+        origin.reply_private(views.error(str(error)))
+        return
+    announce(origin, version_views.restored_message(name, origin.user, event))
+
+
+def perform_version_command(services: Services, origin: Origin, command: VersionCommand) -> None:
+    """Carry out one of these commands; refusals and model trouble become private errors."""
+    try:
+        match command:
+            case ShowPrinciples(name=name):
+                show_principles(services, origin, name)
+            case ApplyPrinciples(name=name):
+                apply(services, origin, name)
+            case RevisePrompt(name=name, feedback=feedback):
+                revise(services, origin, name, feedback)
+            case ShowHistory(name=name):
+                show_history(services, origin, name)
+            case RollbackPrompt(name=name, version=version):
+                roll_back(services, origin, name, version)
+            case DeletePrompt(name=name):
+                ask_to_delete(services, origin, name)
+            case RestorePrompt(name=name):
+                restore(services, origin, name)
+    except (PromptStoreError, NothingToApplyError, TooBusyError) as error:
+        origin.reply_private(views.error(str(error)))
+    except (AnswerFormatError, TemplateError) as error:
+        origin.reply_private(
+            views.error(f"The alignment model's rewrite could not be used: {error}")
+        )

@@ -1,0 +1,204 @@
+"""Block Kit for principles, versions and their history, as pure functions of plain values."""
+
+from __future__ import annotations
+
+import difflib
+import textwrap
+from collections.abc import Sequence
+
+from bot.chunking import escape_mrkdwn, split_for_sections
+from bot.feedback.deletion import DeletionEvent
+from bot.feedback.feedback_views import quoted
+from bot.feedback.versions import HistoryEntry, VersionChange
+from bot.prompt_store import PromptVersion
+from bot.views import Block, Message
+
+DELETE_CONFIRM_ACTION = "alignbot_delete_confirm"
+DELETE_CANCEL_ACTION = "alignbot_delete_cancel"
+RESTORE_ACTION = "alignbot_restore"
+# Slack allows 50 blocks per message; history keeps the newest entries within that.
+MAX_HISTORY_LINES = 200
+DIFF_WIDTH = 72
+# A code fence and its newlines take a few characters of a section's 3000.
+_FENCE_ROOM = 8
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _sections(text: str) -> list[Block]:
+    return [_section(piece) for piece in split_for_sections(text)]
+
+
+def _code(text: str) -> list[Block]:
+    pieces = split_for_sections(escape_mrkdwn(text), limit=3000 - _FENCE_ROOM)
+    return [_section(f"```\n{piece}\n```") for piece in pieces]
+
+
+def principles_message(record: PromptVersion) -> Message:
+    principles = record.prompt.principles
+    head = f"*Principles of `{record.name}`* (version {record.version})"
+    if not principles:
+        text = f"{head}\nNone yet: react to or reply on a run's answer to add some."
+        return Message(text=f"{record.name} has no principles", blocks=[_section(text)])
+    listing = "\n".join(f"{n}. {escape_mrkdwn(p)}" for n, p in enumerate(principles, 1))
+    blocks = [_section(head), *_sections(listing)]
+    blocks.append(_context(f"Fold them into the template with `/align apply {record.name}`."))
+    return Message(text=f"{len(principles)} principles of {record.name}", blocks=blocks[:50])
+
+
+def wrapped_lines(text: str) -> list[str]:
+    """Lines short enough that a diff points at the words that changed, not whole paragraphs."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines.extend(textwrap.wrap(paragraph, DIFF_WIDTH) or [""])
+    return lines
+
+
+def template_diff(before: str, after: str) -> str:
+    diff = difflib.unified_diff(
+        wrapped_lines(before), wrapped_lines(after), "before", "after", lineterm="", n=2
+    )
+    return "\n".join(diff)
+
+
+def rewritten_message(name: str, change: VersionChange, user: str, headline: str) -> Message:
+    """A new template from apply or revise, with the diff against the one before."""
+    after = change.after
+    diff = template_diff(change.before.prompt.preamble, after.prompt.preamble)
+    blocks = [
+        _section(
+            f"*{headline}* `{name}` is now version {after.version} (was {change.before.version}), "
+            f"by <@{user}>. Runs from now on use it."
+        ),
+        *(_code(diff) if diff else [_context("The template came back unchanged.")]),
+    ]
+    return Message(text=f"{name} is now version {after.version}", blocks=blocks[:50])
+
+
+def rolled_back_message(name: str, change: VersionChange, user: str, target: int) -> Message:
+    after = change.after
+    principles = len(after.prompt.principles)
+    return Message(
+        text=f"{name} rolled back to version {target}",
+        blocks=[
+            _section(
+                f"*Rolled back* `{name}` to version {target}, by <@{user}>: the template and its "
+                f"{principles} principle{'s' if principles != 1 else ''} are now version "
+                f"{after.version}."
+            )
+        ],
+    )
+
+
+def history_message(name: str, entries: Sequence[HistoryEntry], deletions: Sequence[DeletionEvent]) -> Message:
+    """Every version with who, what and when (the newest ones when there are very many)."""
+    lines = []
+    for entry in entries:
+        flags = []
+        if entry.current:
+            flags.append("*current*")
+        if entry.undone:
+            flags.append("_undone_")
+        suffix = f" ({', '.join(flags)})" if flags else ""
+        what = escape_mrkdwn(entry.what if len(entry.what) <= 300 else entry.what[:299] + "…")
+        lines.append(f"*v{entry.version}* {entry.at} <@{entry.user}>: {what}{suffix}")
+    shown = lines[-MAX_HISTORY_LINES:]
+    head = f"*History of `{name}`* ({len(entries)} versions)"
+    if len(shown) < len(lines):
+        head += f", the newest {len(shown)}"
+    blocks = [_section(head), *_sections("\n".join(shown))]
+    if deletions:
+        removals = [f"{e.at} <@{e.user}> {e.event} the prompt" for e in deletions]
+        blocks.extend(_sections("*Deletions*\n" + "\n".join(removals[-20:])))
+    return Message(text=f"History of {name}", blocks=blocks[:50])
+
+
+def deleted_history_message(name: str, deleted: DeletionEvent, admins_only: bool) -> Message:
+    who = "An admin" if admins_only else "Anyone"
+    return Message(
+        text=f"{name} was deleted",
+        blocks=[
+            _section(
+                f"`{name}` was deleted by <@{deleted.user}> at {deleted.at}, with "
+                f"{deleted.versions} versions. {who} can restore it."
+            ),
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": f"Restore {name}"[:75]},
+                        "action_id": RESTORE_ACTION,
+                        "value": name,
+                    }
+                ],
+            },
+        ],
+    )
+
+
+def delete_confirmation(name: str, versions: int) -> Message:
+    return Message(
+        text=f"Delete {name}?",
+        blocks=[
+            _section(
+                f"Delete `{name}` and its {versions} versions? Runs stop finding it; an admin can "
+                f"restore it from `/align history {name}`."
+            ),
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Delete"},
+                        "style": "danger",
+                        "action_id": DELETE_CONFIRM_ACTION,
+                        "value": name,
+                    },
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Cancel"},
+                        "action_id": DELETE_CANCEL_ACTION,
+                        "value": name,
+                    },
+                ],
+            },
+        ],
+    )
+
+
+def deleted_message(name: str, user: str) -> Message:
+    return Message(
+        text=f"Deleted {name}",
+        blocks=[
+            _section(
+                f":wastebasket: <@{user}> deleted `{name}`. An admin can restore it from "
+                f"`/align history {name}` or with `/align restore {name}`."
+            )
+        ],
+    )
+
+
+def restored_message(name: str, user: str, event: DeletionEvent) -> Message:
+    return Message(
+        text=f"Restored {name}",
+        blocks=[
+            _section(
+                f":recycle: <@{user}> restored `{name}` with its {event.versions} versions."
+            )
+        ],
+    )
+
+
+def notice(text: str) -> Message:
+    return Message(text=text, blocks=[_section(text)])
+
+
+def revise_headline(feedback: str) -> str:
+    return f"Revised from feedback:\n{quoted(feedback, 500)}\n"

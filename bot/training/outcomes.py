@@ -1,0 +1,125 @@
+"""What people see when a run moves on: thread notes, the report with its plot, notifications.
+
+Everything here talks to Slack and tolerates Slack failing: a run's state in Redis is the truth,
+and a message that could not be posted is logged, not allowed to undo the training.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from slack_sdk.errors import SlackClientError
+
+from bot.training.labeler_store import LabelerStore
+from bot.training.lease import Lease, LeaseLostError
+from bot.training.notify import Notification, notification_text
+from bot.training.plot import accuracy_plot_png, upload_plot
+from bot.training.progress import view_for_run
+from bot.training.progress_message import ProgressMessage
+from bot.training.report import TrainingReport, report_messages
+from bot.training.run_state import CANCELLED, RunStore, StaleRunError, TrainingRun
+from bot.training.runtime import TrainingRuntime
+
+log = logging.getLogger(__name__)
+
+
+def progress_message(runtime: TrainingRuntime, run: TrainingRun) -> ProgressMessage:
+    return ProgressMessage(
+        runtime.services.web_client,
+        runtime.redis,
+        run.workspace,
+        run.run_id,
+        run.channel,
+        run.message_ts,
+        runtime.clock,
+        runtime.config.progress_interval_seconds,
+    )
+
+
+def show_final_state(runtime: TrainingRuntime, run: TrainingRun) -> None:
+    """Edit the progress message to the run's ended state (waiting for the throttle)."""
+    progress_message(runtime, run).show(view_for_run(run, runtime.clock.now()))
+
+
+def post_in_thread(
+    runtime: TrainingRuntime, run: TrainingRun, text: str, blocks: list[dict[str, Any]] | None = None
+) -> bool:
+    try:
+        runtime.services.web_client.chat_postMessage(
+            channel=run.channel, thread_ts=run.thread_ts, text=text, blocks=blocks
+        )
+        return True
+    except (SlackClientError, OSError):
+        log.warning("could not post to the thread of run %s", run.run_id, exc_info=True)
+        return False
+
+
+def post_report(runtime: TrainingRuntime, run: TrainingRun, report: TrainingReport) -> None:
+    """The report messages, then the accuracy plot, in the run's thread."""
+    for text, blocks in report_messages(report):
+        post_in_thread(runtime, run, text, blocks)
+    score_fn = str(run.settings.get("hparams", {}).get("score_fn", "accuracy"))
+    try:
+        png = accuracy_plot_png(run.labeler, run.history, score_fn)
+        upload_plot(runtime.services.web_client, run.channel, run.thread_ts, run.labeler, png)
+    except (SlackClientError, OSError):
+        log.warning("could not upload the accuracy plot of run %s", run.run_id, exc_info=True)
+
+
+def send_notification(
+    runtime: TrainingRuntime, run: TrainingRun, notification: Notification, step: int
+) -> None:
+    """Post ``notification`` to the labeler's notification channel (default: the run's own
+    channel, outside the thread so the channel sees it) and remember it as the last one."""
+    store = LabelerStore(runtime.redis, run.workspace)
+    settings = store.notification_settings(run.labeler)
+    text = notification_text(notification, run.labeler, step, run.steps_total, settings.target)
+    try:
+        runtime.services.web_client.chat_postMessage(
+            channel=settings.channel or run.channel, text=text
+        )
+    except (SlackClientError, OSError):
+        log.warning("could not post a notification for run %s", run.run_id, exc_info=True)
+        return
+    store.set_last_notified_accuracy(run.labeler, notification.accuracy)
+
+
+def kept_version_text(run: TrainingRun) -> str:
+    if not run.history:
+        return "No step finished, so no new version was saved."
+    last = run.history[-1]
+    return f"Version {last.version} (after step {last.step}) is kept and is what the labeler uses."
+
+
+def end_run(
+    runtime: TrainingRuntime,
+    run_id: str,
+    store: RunStore,
+    status: str,
+    reason: str,
+    lease: Lease | None = None,
+    change: Callable[[TrainingRun], None] | None = None,
+) -> TrainingRun | None:
+    """End the run as ``status`` (cancelled or failed), say why in its thread, show the final
+    progress. Returns None when the run had already ended or moved on (nothing is posted)."""
+
+    def finish(run: TrainingRun, pipe: redis.client.Pipeline) -> None:
+        if lease is not None:
+            lease.check(pipe)
+        run.status = status
+        run.error = reason
+        run.finished_at = runtime.clock.now()
+        if change is not None:
+            change(run)
+
+    try:
+        run = store.update(run_id, finish, watch=(lease.key,) if lease is not None else ())
+    except (StaleRunError, LeaseLostError):
+        return None
+    icon = ":black_square_for_stop:" if status == CANCELLED else ":x:"
+    post_in_thread(runtime, run, f"{icon} {reason} {kept_version_text(run)}")
+    show_final_state(runtime, run)
+    return run

@@ -1,0 +1,180 @@
+"""The live progress message: a pure renderer, and a throttle for how often it may be edited.
+
+Slack rate-limits ``chat.update`` and a message that changes many times a second is unreadable,
+so the message is edited at most once per interval (3 s): updates in between are dropped, and
+the last one of a training waits for its turn so the final state is always shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.chunking import escape_mrkdwn
+from bot.training.clock import Clock
+from bot.training.run_state import CANCELLED, FAILED, FINISHED, QUEUED, TrainingRun
+
+Block = dict[str, Any]
+
+# The labeler's phases in the order a step runs them; "infer" is the test-row evaluation.
+PHASES = ("initialize", "validate", "mine", "improve", "score", "infer")
+PHASE_NAMES = {
+    "initialize": "writing first rules",
+    "validate": "checking the current rules",
+    "mine": "looking for mistakes",
+    "improve": "proposing rule changes",
+    "score": "scoring candidate rules",
+    "infer": "measuring accuracy on the test rows",
+}
+BAR_WIDTH = 20
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    labeler: str
+    status: str
+    step: int  # the step under way, or the last step done once the training has ended
+    steps_total: int
+    fraction: float  # of the whole training, 0..1
+    model_calls: int
+    accuracy: float | None  # on the test rows, after the latest step
+    elapsed_seconds: float
+    split_text: str
+    phase: str | None = None
+    note: str | None = None  # why it failed, or who cancelled
+
+
+def view_for_run(
+    run: TrainingRun,
+    now: float,
+    phase: str | None = None,
+    step_share: float = 0.0,
+    model_calls: int | None = None,
+    note: str | None = None,
+) -> ProgressView:
+    """The view of ``run`` as its state says, at time ``now``."""
+    ended = run.is_final
+    return ProgressView(
+        labeler=run.labeler,
+        status=run.status,
+        step=min(run.next_step, run.steps_total)
+        if run.status == FAILED or not ended
+        else run.steps_done,
+        steps_total=run.steps_total,
+        fraction=overall(run.steps_done, run.steps_total, 0.0 if ended else step_share),
+        model_calls=run.model_calls if model_calls is None else model_calls,
+        accuracy=run.latest_accuracy,
+        elapsed_seconds=(run.finished_at if run.finished_at is not None else now) - run.started_at,
+        split_text=run.split_text,
+        phase=phase,
+        note=note if note is not None else run.error,
+    )
+
+
+def within_step(phase: str, done: int, total: int) -> float:
+    """A rough share of a step finished: phases count equally, each filled by its own count."""
+    if phase not in PHASES:
+        return 0.0
+    share = min(done / total, 1.0) if total > 0 else 1.0
+    return (PHASES.index(phase) + share) / len(PHASES)
+
+
+def overall(steps_done: int, steps_total: int, step_share: float = 0.0) -> float:
+    if steps_total <= 0:
+        return 1.0
+    return min(max((steps_done + step_share) / steps_total, 0.0), 1.0)
+
+
+def progress_bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    filled = round(min(max(fraction, 0.0), 1.0) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def format_duration(seconds: float) -> str:
+    whole = max(int(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def format_accuracy(accuracy: float | None) -> str:
+    return "not measured yet" if accuracy is None else f"{accuracy:.1%}"
+
+
+def _headline(view: ProgressView) -> str:
+    name = f"`{escape_mrkdwn(view.labeler)}`"
+    if view.status == FINISHED:
+        return f":white_check_mark: Training {name} finished: {view.steps_total} of {view.steps_total} steps"
+    if view.status == CANCELLED:
+        return f":black_square_for_stop: Training {name} was cancelled after step {view.step} of {view.steps_total}"
+    if view.status == FAILED:
+        return f":x: Training {name} stopped during step {view.step} of {view.steps_total}"
+    if view.status == QUEUED:
+        return f":hourglass_flowing_sand: Training {name}: step {view.step} of {view.steps_total} is waiting for a worker"
+    doing = f" ({PHASE_NAMES[view.phase]})" if view.phase in PHASE_NAMES else ""
+    return f":gear: Training {name}: step {view.step} of {view.steps_total}{doing}"
+
+
+def render_progress(view: ProgressView) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) for the progress message."""
+    percent = f"{view.fraction:.0%}"
+    facts = (
+        f"{view.model_calls:,} model calls · test accuracy {format_accuracy(view.accuracy)} · "
+        f"{format_duration(view.elapsed_seconds)} elapsed"
+    )
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"{_headline(view)}\n`{progress_bar(view.fraction)}` {percent}",
+            },
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": facts}]},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"```{escape_mrkdwn(view.split_text)}```"},
+        },
+    ]
+    if view.note:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(view.note)}]}
+        )
+    elif view.status not in (FINISHED, FAILED, CANCELLED):
+        hint = f"Stop it with `/align cancel {escape_mrkdwn(view.labeler)}`."
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+    text = (
+        f"Training {view.labeler}: {view.status}, step {view.step} of {view.steps_total}, "
+        f"{percent}, {facts}"
+    )
+    return text, blocks
+
+
+class Throttle:
+    """Allows one send per ``interval`` seconds of ``clock`` time, counted from the end of the
+    previous send (so a slow send never lets the next one in early)."""
+
+    def __init__(self, clock: Clock, interval: float, last_sent: float | None = None) -> None:
+        self.clock = clock
+        self.interval = interval
+        self.last_sent = last_sent
+
+    def remaining(self) -> float:
+        if self.last_sent is None:
+            return 0.0
+        return max(self.last_sent + self.interval - self.clock.now(), 0.0)
+
+    def due(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def wait(self) -> None:
+        remaining = self.remaining()
+        if remaining > 0:
+            self.clock.sleep(remaining)
+
+    def mark_sent(self) -> None:
+        self.last_sent = self.clock.now()

@@ -1,0 +1,120 @@
+"""The end-of-training report: pure functions from results to Slack messages.
+
+One summary message (accuracy, the per-label scorecard and the confusion matrix on the test
+rows, what each step changed, model usage, duration), then the learned rules for each label,
+split over as many messages as Slack's size limits need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from alignment.labeler_types import LabelerCheckpoint, LabelValue, Scorecard
+from alignment.scorecard_table import format_scorecard
+from bot.chunking import escape_mrkdwn, group_for_messages, split_for_sections
+from bot.training.progress import format_duration
+from bot.training.run_state import StepResult
+
+Block = dict[str, Any]
+Message = tuple[str, list[Block]]
+_CORNER = "true \\ predicted"
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    labeler: str
+    version: int
+    label_values: Sequence[LabelValue]
+    scorecard: Scorecard  # on the test rows
+    checkpoint: LabelerCheckpoint
+    steps: Sequence[StepResult]
+    steps_total: int
+    model_calls: int
+    cache_hits: int
+    prompt_tokens: int
+    output_tokens: int
+    duration_seconds: float
+
+
+def confusion_table(scorecard: Scorecard, label_values: Sequence[LabelValue]) -> str:
+    """Rows: the true label; columns: the predicted label."""
+    names = [str(value) for value in label_values]
+    row_width = max(len(_CORNER), *(len(name) for name in names))
+    widths = [max(len(name), 5) for name in names]
+    lines = [
+        f"{_CORNER:<{row_width}}  "
+        + "  ".join(f"{name:>{width}}" for name, width in zip(names, widths, strict=True))
+    ]
+    for name, counts in zip(names, scorecard["confusion_matrix"], strict=True):
+        cells = "  ".join(f"{count:>{width},}" for count, width in zip(counts, widths, strict=True))
+        lines.append(f"{name:<{row_width}}  {cells}")
+    if scorecard.get("n_empty"):
+        lines.append(f"{scorecard['n_empty']:,} answers named no label and are not counted above.")
+    return "\n".join(lines)
+
+
+def step_lines(steps: Sequence[StepResult]) -> str:
+    lines = []
+    for result in steps:
+        test = "not measured" if result.test_accuracy is None else f"{result.test_accuracy:.1%}"
+        change = result.change or "kept the rules as they were (no candidate scored higher)"
+        lines.append(
+            f"• Step {result.step}: validation {result.validation_score:.3f}, test {test}. {change}"
+        )
+    return "\n".join(lines)
+
+
+def principles_text(checkpoint: LabelerCheckpoint, label_values: Sequence[LabelValue]) -> str:
+    parts = []
+    for value in label_values:
+        rules = checkpoint.rules_for(value)
+        lines = [f"*Rules for {value}*"]
+        lines += [f"• {rule['id']}: {rule['value']}" for rule in rules] or ["• (none)"]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _code(text: str) -> Block:
+    return _section(f"```{escape_mrkdwn(text)}```")
+
+
+def report_messages(report: TrainingReport) -> list[Message]:
+    """The report as (fallback text, blocks) messages, in posting order."""
+    total = sum(report.scorecard["support"])
+    accuracy = report.scorecard["accuracy"]
+    name = escape_mrkdwn(report.labeler)
+    headline = (
+        f":clipboard: *Report for `{name}`* (version {report.version}): test accuracy "
+        f"*{accuracy:.1%}* on {total:,} held-out rows after {len(report.steps)} of "
+        f"{report.steps_total} steps."
+    )
+    usage = (
+        f"{report.model_calls:,} model calls ({report.cache_hits:,} more answered from the "
+        f"cache) · {report.prompt_tokens:,} prompt tokens + {report.output_tokens:,} output "
+        f"tokens · {format_duration(report.duration_seconds)}"
+    )
+    summary: list[Block] = [
+        _section(headline),
+        _section("*Per label, on the test rows*"),
+        _code(format_scorecard(dict(report.scorecard), list(report.label_values))),
+        _section("*Confusion matrix* (rows: true label, columns: predicted)"),
+        _code(confusion_table(report.scorecard, report.label_values)),
+    ]
+    if report.steps:
+        for piece in split_for_sections(step_lines(report.steps)):
+            summary.append(_section(escape_mrkdwn(piece)))
+    summary.append({"type": "context", "elements": [{"type": "mrkdwn", "text": usage}]})
+    messages: list[Message] = [
+        (f"Report for {report.labeler}: test accuracy {accuracy:.1%} on {total:,} rows", summary)
+    ]
+    pieces = split_for_sections(principles_text(report.checkpoint, report.label_values))
+    for group in group_for_messages(pieces):
+        blocks = [_section(escape_mrkdwn(piece)) for piece in group]
+        messages.append((f"Learned rules of {report.labeler}", blocks))
+    return messages
