@@ -1,4 +1,4 @@
-"""Ask a model for a JSON answer: schema-constrained when the helper can, parsed from text otherwise."""
+"""Ask a model for JSON: schema-constrained when the helper can, parsed from text otherwise."""
 
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ from slack_bolt import App
 
 from bot.dedup import build_dedup_middleware
 from bot.event_filter import build_event_filter_middleware
+from bot.instrumentation import instrument_app
+from bot.log_context import ContextCopyingExecutor
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ def build_app(services: Services, registrars: Sequence[Registrar] | None = None)
         signing_secret=services.settings.slack_signing_secret,
         # Ack first, work after: listeners run in the executor once Slack has its response.
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(
+        # Copies the request's logging context (team, channel...) into the listener's thread.
+        listener_executor=ContextCopyingExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="alignbot-listener"
         ),
         logger=logging.getLogger("alignbot.bolt"),
@@ -45,6 +48,8 @@ def build_app(services: Services, registrars: Sequence[Registrar] | None = None)
     app.use(build_dedup_middleware(services.redis))
     for register in product_registrars() if registrars is None else registrars:
         register(app, services)
+    # Last, so it sees which requests got past the filters above.
+    instrument_app(app, services.metrics)
     return app
 
 

@@ -1,4 +1,4 @@
-"""The ``alignbot`` command: ``serve``, ``manifest [--http URL]`` and ``labeler ...``."""
+"""The ``alignbot`` command: ``serve``, ``worker``, ``manifest [--http URL]``, ``labeler ...``."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ EXIT_SETTINGS = 2
 
 
 def _serve() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.log_setup import add_secrets, configure_logging, secrets_of
+
+    configure_logging()
     try:
         settings = load_settings()
     except SettingsError as error:
         print(error, file=sys.stderr)
         return EXIT_SETTINGS
+    add_secrets(secrets_of(settings))
     from slack_bolt.error import BoltError
 
     from bot.app import build_app
@@ -45,7 +46,14 @@ def _serve() -> int:
     except BaseException:
         services.close()
         raise
-    run(services, app)
+    from bot.training.worker import InProcessRunner
+
+    # Runs training jobs itself whenever no `alignbot worker` is alive.
+    runner = InProcessRunner.for_services(services).start()
+    try:
+        run(services, app)
+    finally:
+        runner.stop()
     return 0
 
 
@@ -82,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "labeler", help="train and use labelers from the command line", add_help=False
     )
+    worker = commands.add_parser(
+        "worker", help="run background training jobs (start any number, on any machine)"
+    )
+    worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     return parser
 
 
@@ -93,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_in)
     if args.command == "serve":
         return _serve()
+    if args.command == "worker":
+        from bot.training.worker import main as worker_main
+
+        return worker_main(burst=args.burst)
     return _manifest(args.http)
 
 

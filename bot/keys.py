@@ -41,6 +41,8 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
 Outside every namespace, only pointers (no workspace data)::
 
     alignbot:trainings:active                 set   JSON {team, enterprise, run} of live runs
+    alignbot:ratelimit:model:{spec}           zset  times of recent requests to one model (TTL)
+    alignbot:metrics:{family}                 hash  deployment-wide metric counts (no ids)
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 PREFIX = "alignbot"
 # Lets any worker find the runs to watch over without scanning every workspace's keys.
 ACTIVE_TRAININGS_KEY = f"{PREFIX}:trainings:active"
+
+
+def model_rate_limit_key(model_spec: str) -> str:
+    """The requests-per-minute window shared by every process calling ``model_spec``."""
+    return f"{PREFIX}:ratelimit:model:{escape_part(model_spec)}"
+
+
+def shared_metric_key(family: str) -> str:
+    """Counts of one metric family that every process (bot or worker) adds to."""
+    return f"{PREFIX}:metrics:{escape_part(family)}"
 
 
 class UnknownWorkspaceError(ValueError):

@@ -89,11 +89,13 @@ def configure_logging(
     level: int = logging.INFO,
     stream: IO[str] | None = None,
     secrets: Iterable[str] = (),
+    replace_handlers: bool = True,
 ) -> logging.Handler:
     """Send every logger's records to ``stream`` (stderr) as redacted JSON lines.
 
-    Replaces the root logger's handlers, so calling it again (e.g. once settings are known)
-    does not double every line. Returns the handler, which tests detach when done.
+    Replaces the root logger's handlers (unless ``replace_handlers`` is False, which tests use
+    to leave the test runner's own capture in place), so calling it again does not double every
+    line. Returns the handler.
     """
     redactor = install_record_redaction(Redactor(secrets))
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -103,8 +105,9 @@ def configure_logging(
     handler.addFilter(ContextFieldsFilter())
     handler.setFormatter(JsonLineFormatter(redactor))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if replace_handlers:
+        for old in list(root.handlers):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)

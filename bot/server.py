@@ -40,13 +40,17 @@ def _text_response(start_response: StartResponse, status: str, text: str) -> Ite
 
 
 def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
-    """Health probes plus Bolt's WSGI handler for everything Slack sends."""
+    """Health probes, ``/metrics``, and Bolt's WSGI handler for everything Slack sends."""
     slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    metrics_endpoint = services.metrics.wsgi_app()
 
     def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if method == "GET" and path == "/healthz":
             return _text_response(start_response, "200 OK", "ok")
+        if method == "GET" and path == "/metrics":
+            # Each bot process serves its own; see bot.metrics for what to sum and what not.
+            return metrics_endpoint(environ, start_response)
         if method == "GET" and path == "/readyz":
             if services.redis_connection.ping():
                 return _text_response(start_response, "200 OK", "ready")
@@ -82,7 +86,7 @@ class StopSignal:
 def serve_http(
     app: App, services: Services, host: str = "0.0.0.0", stop: StopSignal | None = None
 ) -> None:
-    """Serve ``POST /slack/events``, ``GET /healthz`` and ``GET /readyz`` until stopped."""
+    """Serve ``POST /slack/events``, ``GET /healthz``, ``/readyz``, ``/metrics`` until stopped."""
     stop = stop or StopSignal()
     server = wsgi.Server(
         (host, services.settings.port),

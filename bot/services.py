@@ -14,8 +14,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from alignment.model_service import ServiceModelHelper
+from bot.keys import model_rate_limit_key
+from bot.metered_model import MeteredModel, metered
+from bot.metrics import BotMetrics
 from bot.models import build_model
 from bot.redis_conn import RedisConnection, connect
+from bot.shared_rate_limit import SharedRateLimit
 
 if TYPE_CHECKING:
     from alignment.model_base import ModelHelper
@@ -52,6 +57,8 @@ class Services:
     _model_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # Helpers already built, by spec; tests hand in scripted models here.
     models: dict[str, ModelHelper] = field(default_factory=dict, repr=False)
+    # What roles are handed: each helper above, counted and timed for the metrics.
+    _metered: dict[str, MeteredModel] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.redis = self.redis_connection.client()
@@ -79,13 +86,37 @@ class Services:
         """The model that trains labelers (ALIGN_TRAIN_MODEL, else the alignment model)."""
         return self._model(self.settings.effective_train_model_spec)
 
+    @cached_property
+    def metrics(self) -> BotMetrics:
+        """This process's metrics; the Redis-backed ones are shared by every process."""
+        from bot.training.runtime import QUEUE_NAME
+
+        return BotMetrics(
+            self.redis,
+            rq_client=lambda: self.redis_connection.client(decode_responses=False),
+            known_queues=[QUEUE_NAME],
+        )
+
     def _model(self, spec: str) -> ModelHelper:
         # One helper per spec, so both roles share one client (and its usage counts) when the
         # same model plays both.
         with self._model_lock:
             if spec not in self.models:
-                self.models[spec] = build_model(spec, self.settings)
-            return self.models[spec]
+                self.models[spec] = self._with_rate_limit(spec, build_model(spec, self.settings))
+            helper = self.models[spec]
+            wrapped = self._metered.get(spec)
+            if wrapped is None or wrapped.inner is not helper:
+                wrapped = self._metered[spec] = metered(
+                    helper, spec, self.metrics.observe_model_call
+                )
+            return wrapped
+
+    def _with_rate_limit(self, spec: str, helper: ModelHelper) -> ModelHelper:
+        """Pace ``helper`` by ALIGN_MODEL_RPM, counted across every process on this Redis."""
+        rpm = self.settings.model_requests_per_minute
+        if rpm is not None and isinstance(helper, ServiceModelHelper):
+            helper.request_gate = SharedRateLimit(self.redis, model_rate_limit_key(spec), rpm)
+        return helper
 
     def close(self) -> None:
         self.redis_connection.close()

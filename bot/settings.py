@@ -55,6 +55,10 @@ WHERE_TO_GET = {
     "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server)",
     "OPENAI_BASE_URL": "leave unset for OpenAI; e.g. http://localhost:11434/v1 for Ollama",
     "PORT": f"a TCP port number for HTTP mode (default {DEFAULT_PORT})",
+    "ALIGN_MODEL_RPM": (
+        "the most requests per minute to send to each model, counted across every bot process "
+        "and worker; leave unset for no limit"
+    ),
     "ALIGN_ADMINS": (
         "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
         "and restore prompts; leave unset to let everyone"
@@ -107,6 +111,7 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     port: int = DEFAULT_PORT
+    model_requests_per_minute: int | None = None
     admins: frozenset[str] = frozenset()
     reactions: ReactionMap = DEFAULT_REACTION_MAP
 
@@ -219,6 +224,14 @@ def load_settings(
     else:
         port = int(port_text)
 
+    rpm_text = get("ALIGN_MODEL_RPM")
+    model_rpm = None
+    if rpm_text is not None:
+        if rpm_text.isdigit() and int(rpm_text) > 0:
+            model_rpm = int(rpm_text)
+        else:
+            problems["ALIGN_MODEL_RPM"] = f"{rpm_text!r} is not a whole number above 0"
+
     for name in ("GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL"):
         value = get(name)
         if value is not None and (problem := _url_problem(value, ("http", "https"))):
@@ -250,6 +263,7 @@ def load_settings(
         openai_api_key=get("OPENAI_API_KEY"),
         openai_base_url=get("OPENAI_BASE_URL"),
         port=port,
+        model_requests_per_minute=model_rpm,
         admins=admins,
         reactions=reactions,
     )

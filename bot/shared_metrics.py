@@ -16,7 +16,7 @@ import json
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import redis
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -97,20 +97,36 @@ def _bound(value: float) -> str:
 
 
 class CountOf:
-    """A counter family read off a histogram's counts, summed over some of its labels."""
+    """A counter family read off a histogram's observation counts.
 
-    def __init__(self, name: str, documentation: str, label_names: Sequence[str]) -> None:
+    ``labels`` maps each label of the counter to the histogram label it is taken from (counts
+    are summed over the labels left out); ``keep`` chooses which label sets count at all.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labels: Mapping[str, str],
+        keep: Callable[[Mapping[str, str]], bool] | None = None,
+    ) -> None:
         self.name = name
         self.documentation = documentation
-        self.label_names = tuple(label_names)
+        self.labels = dict(labels)
+        self.keep = keep
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(self.labels)
 
     def family(
         self, histogram: SharedHistogram, data: dict[tuple[str, ...], tuple[list[int], float]]
     ) -> Metric:
-        positions = [histogram.label_names.index(n) for n in self.label_names]
         totals: dict[tuple[str, ...], int] = defaultdict(int)
         for labels, (per_bucket, _) in data.items():
-            totals[tuple(labels[p] for p in positions)] += sum(per_bucket)
+            named = dict(zip(histogram.label_names, labels, strict=True))
+            if self.keep is None or self.keep(named):
+                totals[tuple(named[source] for source in self.labels.values())] += sum(per_bucket)
         family = CounterMetricFamily(self.name, self.documentation, labels=self.label_names)
         for labels, total in sorted(totals.items()):
             family.add_metric(list(labels), total)

@@ -15,6 +15,7 @@ from typing import Any
 from bot.chunking import escape_mrkdwn, split_answer, split_for_sections
 from bot.commands import MAX_CANDIDATES, USAGE
 from bot.prompt_store import PromptSummary, PromptVersion
+from bot.training_commands import training_help_lines
 
 Block = dict[str, Any]
 
@@ -249,7 +250,10 @@ def help_message(topic: str | None = None) -> Message:
         'Quote values with spaces: `topic="ice cream"`. You can also mention me: '
         "`@alignbot run NAME key=value`.",
     ]
-    return Message(text="alignbot commands", blocks=[_section("\n".join(lines))])
+    labelers = "\n".join(training_help_lines())
+    return Message(
+        text="alignbot commands", blocks=[_section("\n".join(lines)), _section(labelers)]
+    )
 
 
 def error(text: str) -> Message:

@@ -1,4 +1,4 @@
-"""A scripted model for library tests: answers from a queue (or a function), every request logged."""
+"""A scripted model for library tests: queued answers or a responder function, requests logged."""
 
 from __future__ import annotations
 

@@ -65,9 +65,7 @@ def restorable(client: redis.Redis, workspace: Workspace, name: str) -> Deletion
     return deleted[-1] if deleted else None
 
 
-def delete_prompt(
-    client: redis.Redis, workspace: Workspace, name: str, user: str
-) -> DeletionEvent:
+def delete_prompt(client: redis.Redis, workspace: Workspace, name: str, user: str) -> DeletionEvent:
     """Delete ``name`` (restorably); UnknownPromptError when there is no such prompt."""
     keys = workspace.keys
     parts = _parts(keys, name)
@@ -79,7 +77,9 @@ def delete_prompt(
         if pipe.hget(keys.names(), name) != NAME_KIND:
             raise UnknownPromptError(name, [])
         present = {part: key for part, key in parts.items() if pipe.exists(key)}
-        event = DeletionEvent("deleted", deletion, user, now_iso(), int(pipe.llen(parts["versions"])))
+        event = DeletionEvent(
+            "deleted", deletion, user, now_iso(), int(pipe.llen(parts["versions"]))
+        )
         pipe.multi()
         pipe.hdel(keys.names(), name)
         for part, key in present.items():

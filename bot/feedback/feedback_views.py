@@ -86,7 +86,9 @@ def reason_chosen(user: str, reaction: str, kind: str, reason: str) -> Message:
     """The offer once a reason is picked: the buttons go, the choice stays on record."""
     return Message(
         text=f"{KIND_NOUN[kind]} from {user}: {reason[:200]}",
-        blocks=[_section(f"<@{user}> reacted :{reaction}: and gave this {kind}:\n{quoted(reason)}")],
+        blocks=[
+            _section(f"<@{user}> reacted :{reaction}: and gave this {kind}:\n{quoted(reason)}")
+        ],
     )
 
 
@@ -157,7 +159,9 @@ def change_posted(
 def change_marked_undone(original: Message, undo_user: str, undo_version: int) -> Message:
     """The change message once undone: the Undo button goes, a line says who undid it."""
     kept = [b for b in original.blocks if b.get("type") != "actions"]
-    kept.append(_context(f":leftwards_arrow_with_hook: Undone by <@{undo_user}> in version {undo_version}."))
+    kept.append(
+        _context(f":leftwards_arrow_with_hook: Undone by <@{undo_user}> in version {undo_version}.")
+    )
     return Message(text=original.text, blocks=kept)
 
 
@@ -165,9 +169,7 @@ def no_change(user: str, kind: str, reason: str) -> Message:
     return Message(
         text="No principle changed",
         blocks=[
-            _context(
-                f"<@{user}>'s {kind} changed no principle: {escape_mrkdwn(reason[:1500])}"
-            )
+            _context(f"<@{user}>'s {kind} changed no principle: {escape_mrkdwn(reason[:1500])}")
         ],
     )
 

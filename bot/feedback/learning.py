@@ -29,6 +29,7 @@ from bot.feedback.principle_updates import (
     change_from_feedback,
 )
 from bot.keys import Workspace
+from bot.log_context import bind_log_fields
 from bot.prompt_store import PromptStore, PromptStoreError, PromptVersion
 from bot.runs import RunRecord, RunStore
 from bot.services import Services
@@ -59,6 +60,8 @@ def load_answer(services: Services, workspace: Workspace, run_id: str, candidate
     run = RunStore(services.redis, workspace).get(run_id)
     if run is None or not 0 <= candidate < len(run.answers):
         raise FeedbackTargetGoneError("that run is no longer stored")
+    # Every line logged while acting on this feedback names the prompt and run it is about.
+    bind_log_fields(prompt=run.prompt_name, run=run.run_id)
     return AnswerRef(run, candidate)
 
 
@@ -94,7 +97,9 @@ def runner_for(services: Services, ref: AnswerRef, version: PromptVersion) -> Al
     return AlignableSingleRun(services.prompt_model, services.alignment_model, data)
 
 
-def suggest_reasons(services: Services, workspace: Workspace, ref: AnswerRef, kind: str) -> list[str]:
+def suggest_reasons(
+    services: Services, workspace: Workspace, ref: AnswerRef, kind: str
+) -> list[str]:
     """The library's suggested kudos or critiques of the answer."""
     runner = runner_for(services, ref, _run_version(services, workspace, ref.run))
     if kind == "kudos":
@@ -126,16 +131,26 @@ def post_in_thread(client: WebClient, run: RunRecord, message: Message) -> str |
             channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs()
         )
     except SlackApiError as error:
-        log.warning("could not post in the thread of run %s: %s", run.run_id, error.response.get("error"))
+        log.warning(
+            "could not post in the thread of run %s: %s", run.run_id, error.response.get("error")
+        )
         return None
     return str(response["ts"])
 
 
-def outcome_message(ref: AnswerRef, kind: str, text: str, user: str, outcome: FeedbackOutcome) -> Message:
+def outcome_message(
+    ref: AnswerRef, kind: str, text: str, user: str, outcome: FeedbackOutcome
+) -> Message:
     if outcome.change is None or outcome.version is None:
         return feedback_views.no_change(user, kind, outcome.reason)
     return feedback_views.change_posted(
-        ref.run.prompt_name, outcome.version.version, outcome.change, user, kind, text, outcome.reason
+        ref.run.prompt_name,
+        outcome.version.version,
+        outcome.change,
+        user,
+        kind,
+        text,
+        outcome.reason,
     )
 
 

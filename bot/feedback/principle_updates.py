@@ -34,10 +34,10 @@ from bot.prompt_store import PromptVersion
 log = logging.getLogger(__name__)
 
 # Each attempt is one model call; past this many lost races the person is asked to retry.
-MAX_ATTEMPTS = 25
+MAX_ATTEMPTS = 40
 # Losers of a race wait a little (randomised) so they do not collide again in lockstep.
 BACKOFF_BASE_SECONDS = 0.005
-BACKOFF_CAP_SECONDS = 0.2
+BACKOFF_CAP_SECONDS = 0.5
 
 Decide = Callable[[Sequence[str]], ChangeDecision]
 
@@ -84,6 +84,40 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, ceiling))
 
 
+def _builder(
+    seen_version: int, change: PrincipleChange, source: FeedbackSource, attempt: int
+) -> Callable[[PromptVersion], NextVersion]:
+    """Writes ``change`` as the next version, only on top of the version it was decided on."""
+
+    def build(latest: PromptVersion) -> NextVersion:
+        if latest.version != seen_version:
+            raise StaleVersionError
+        prompt = latest.prompt
+        updated = ConstitutionalPrompt(
+            preamble=prompt.preamble,
+            original_preamble=prompt.original_preamble,
+            principles=change.apply(prompt.principles),
+        )
+        note = VersionNote(
+            version=0,
+            action="feedback",
+            user=source.user,
+            at="",
+            summary=f"{describe_change(change)} (from {source.kind})",
+            change=change.to_dict(),
+            feedback_kind=source.kind,
+            feedback=source.text,
+            run_id=source.run_id,
+            candidate=source.candidate,
+            run_version=source.run_version,
+            # How many decisions it took: more than one means the list moved and it was redone.
+            extra={"attempts": attempt},
+        )
+        return NextVersion(updated, note)
+
+    return build
+
+
 def change_from_feedback(
     client: redis.Redis, workspace: Workspace, name: str, source: FeedbackSource, decide: Decide
 ) -> FeedbackOutcome:
@@ -95,30 +129,7 @@ def change_from_feedback(
         if change is None:
             return FeedbackOutcome(None, None, decision.reason, attempt)
 
-        def build(latest: PromptVersion, change: PrincipleChange = change) -> NextVersion:
-            if latest.version != seen.version:
-                raise StaleVersionError
-            prompt = latest.prompt
-            updated = ConstitutionalPrompt(
-                preamble=prompt.preamble,
-                original_preamble=prompt.original_preamble,
-                principles=change.apply(prompt.principles),
-            )
-            note = VersionNote(
-                version=0,
-                action="feedback",
-                user=source.user,
-                at="",
-                summary=f"{describe_change(change)} (from {source.kind})",
-                change=change.to_dict(),
-                feedback_kind=source.kind,
-                feedback=source.text,
-                run_id=source.run_id,
-                candidate=source.candidate,
-                run_version=source.run_version,
-            )
-            return NextVersion(updated, note)
-
+        build = _builder(seen.version, change, source, attempt)
         try:
             record, note = append_version(client, workspace, name, source.user, build)
         except StaleVersionError:

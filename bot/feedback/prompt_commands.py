@@ -111,8 +111,9 @@ def revise(services: Services, origin: Origin, name: str, feedback: str) -> None
     change = rewrite_prompt(
         services.redis, origin.workspace, name, origin.user, "revise", summary, edit
     )
-    headline = version_views.revise_headline(feedback)
-    announce(origin, version_views.rewritten_message(name, change, origin.user, headline))
+    detail = version_views.revise_detail(feedback)
+    message = version_views.rewritten_message(name, change, origin.user, "Revised:", detail)
+    announce(origin, message)
 
 
 def show_history(services: Services, origin: Origin, name: str) -> None:

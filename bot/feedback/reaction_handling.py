@@ -19,7 +19,13 @@ from bot.feedback.learning import (
     post_in_thread,
     suggest_reasons,
 )
-from bot.feedback.reason_offers import OFFER_TTL_SECONDS, Offer, OfferBook, ReactionTarget, new_token
+from bot.feedback.reason_offers import (
+    OFFER_TTL_SECONDS,
+    Offer,
+    OfferBook,
+    ReactionTarget,
+    new_token,
+)
 from bot.keys import Workspace
 from bot.runs import RunStore
 from bot.services import Services
@@ -72,7 +78,9 @@ def reaction_added(
             log.warning("suggesting reasons failed: %s", error, exc_info=True)
             book.abandon(offer)
             problem = f"no reasons could be suggested ({error}). Reply with `{kind}: ...` instead."
-            post_in_thread(client, ref.run, feedback_views.feedback_failed(target.user, kind, problem))
+            post_in_thread(
+                client, ref.run, feedback_views.feedback_failed(target.user, kind, problem)
+            )
             return
         offer = dataclasses.replace(offer, reasons=reasons)
         message = feedback_views.reason_offer(

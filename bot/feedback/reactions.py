@@ -29,7 +29,7 @@ class ReactionMapError(ValueError):
 
 def base_emoji(reaction: str) -> str:
     """``+1::skin-tone-2`` -> ``+1``; other names are returned as they are."""
-    return reaction.split("::", 1)[0].strip(":").strip()
+    return reaction.strip().split("::", 1)[0].strip(":").strip()
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ class OfferBook:
 
         def attempt(pipe: Pipeline) -> None:
             to_remove.clear()
-            state = pipe.hgetall(key)
+            state = {str(k): str(v) for k, v in pipe.hgetall(key).items()}
             status, token = state.get("status"), state.get("token")
             pipe.multi()
             if status == GENERATING:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -19,6 +20,7 @@ RESTORE_ACTION = "alignbot_restore"
 # Slack allows 50 blocks per message; history keeps the newest entries within that.
 MAX_HISTORY_LINES = 200
 DIFF_WIDTH = 72
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A code fence and its newlines take a few characters of a section's 3000.
 _FENCE_ROOM = 8
 
@@ -53,10 +55,13 @@ def principles_message(record: PromptVersion) -> Message:
 
 
 def wrapped_lines(text: str) -> list[str]:
-    """Lines short enough that a diff points at the words that changed, not whole paragraphs."""
+    """One sentence per line (wrapped when long), so a diff shows the sentences that changed
+    rather than whole paragraphs."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        lines.extend(textwrap.wrap(paragraph, DIFF_WIDTH) or [""])
+        sentences = _SENTENCE_END.split(paragraph.strip()) if paragraph.strip() else [""]
+        for sentence in sentences:
+            lines.extend(textwrap.wrap(sentence, DIFF_WIDTH) or [""])
     return lines
 
 
@@ -67,7 +72,9 @@ def template_diff(before: str, after: str) -> str:
     return "\n".join(diff)
 
 
-def rewritten_message(name: str, change: VersionChange, user: str, headline: str) -> Message:
+def rewritten_message(
+    name: str, change: VersionChange, user: str, headline: str, detail: str = ""
+) -> Message:
     """A new template from apply or revise, with the diff against the one before."""
     after = change.after
     diff = template_diff(change.before.prompt.preamble, after.prompt.preamble)
@@ -76,6 +83,7 @@ def rewritten_message(name: str, change: VersionChange, user: str, headline: str
             f"*{headline}* `{name}` is now version {after.version} (was {change.before.version}), "
             f"by <@{user}>. Runs from now on use it."
         ),
+        *([_section(detail)] if detail else []),
         *(_code(diff) if diff else [_context("The template came back unchanged.")]),
     ]
     return Message(text=f"{name} is now version {after.version}", blocks=blocks[:50])
@@ -96,7 +104,9 @@ def rolled_back_message(name: str, change: VersionChange, user: str, target: int
     )
 
 
-def history_message(name: str, entries: Sequence[HistoryEntry], deletions: Sequence[DeletionEvent]) -> Message:
+def history_message(
+    name: str, entries: Sequence[HistoryEntry], deletions: Sequence[DeletionEvent]
+) -> Message:
     """Every version with who, what and when (the newest ones when there are very many)."""
     lines = []
     for entry in entries:
@@ -189,9 +199,7 @@ def restored_message(name: str, user: str, event: DeletionEvent) -> Message:
     return Message(
         text=f"Restored {name}",
         blocks=[
-            _section(
-                f":recycle: <@{user}> restored `{name}` with its {event.versions} versions."
-            )
+            _section(f":recycle: <@{user}> restored `{name}` with its {event.versions} versions.")
         ],
     )
 
@@ -200,5 +208,5 @@ def notice(text: str) -> Message:
     return Message(text=text, blocks=[_section(text)])
 
 
-def revise_headline(feedback: str) -> str:
-    return f"Revised from feedback:\n{quoted(feedback, 500)}\n"
+def revise_detail(feedback: str) -> str:
+    return f"The request:\n{quoted(feedback, 1000)}"

@@ -59,6 +59,19 @@ def _blank_note(
     )
 
 
+def _on_top_of(
+    seen_version: int, prompt: ConstitutionalPrompt, note: VersionNote
+) -> Callable[[PromptVersion], NextVersion]:
+    """Writes ``prompt`` as the next version, only on top of the version it was made from."""
+
+    def build(latest: PromptVersion) -> NextVersion:
+        if latest.version != seen_version:
+            raise StaleVersionError
+        return NextVersion(prompt, note)
+
+    return build
+
+
 def rewrite_prompt(
     client: redis.Redis,
     workspace: Workspace,
@@ -73,11 +86,7 @@ def rewrite_prompt(
         seen = read_current(client, workspace, name)
         rewritten = rewrite(copy.deepcopy(seen.prompt))
 
-        def build(latest: PromptVersion, rewritten: ConstitutionalPrompt = rewritten) -> NextVersion:
-            if latest.version != seen.version:
-                raise StaleVersionError
-            return NextVersion(rewritten, _blank_note(action, user, summary))
-
+        build = _on_top_of(seen.version, rewritten, _blank_note(action, user, summary))
         try:
             record, note = append_version(client, workspace, name, user, build)
         except StaleVersionError:

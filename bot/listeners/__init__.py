@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import commands, mentions, modals
+from bot.listeners import (
+    commands,
+    feedback,
+    mentions,
+    modals,
+    training,
+    training_form,
+    uploads,
+)
 from bot.services import Services
 
 
@@ -12,3 +20,8 @@ def register(app: App, services: Services) -> None:
     commands.register(app, services)
     mentions.register(app, services)
     modals.register(app, services)
+    # Before feedback, whose thread-reply listener takes every message left over.
+    training.register(app, services)
+    training_form.register(app, services)
+    uploads.register(app, services)
+    feedback.register(app, services)

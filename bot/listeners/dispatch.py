@@ -13,13 +13,16 @@ from bot.commands import (
     Help,
     ListPrompts,
     NewPrompt,
+    RollbackPrompt,
     RunPrompt,
     ShowPrompt,
     parse_command,
 )
-from bot.listeners import prompts
+from bot.feedback.prompt_commands import perform_version_command
+from bot.listeners import labelers, prompts
 from bot.listeners.origin import Origin
 from bot.listeners.running import start_run
+from bot.listeners.training import handle_training_text
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -34,17 +37,27 @@ def perform(services: Services, origin: Origin, command: Command) -> None:
         case EditPrompt():
             prompts.edit_prompt(services, origin, command)
         case ListPrompts():
-            prompts.list_prompts(services, origin)
+            labelers.list_everything(services, origin)
+        case ShowPrompt(name=name) if labelers.is_labeler(services, origin, name):
+            labelers.show_labeler(services, origin, name)
         case ShowPrompt(name=name):
             prompts.show_prompt(services, origin, name)
         case ExportPrompt(name=name):
             prompts.export_prompt(services, origin, name)
         case RunPrompt():
             start_run(services, origin, command)
+        case RollbackPrompt(name=name, version=version) if labelers.is_labeler(
+            services, origin, name
+        ):
+            labelers.roll_back(services, origin, name, version)
+        case _:
+            perform_version_command(services, origin, command)
 
 
 def handle_text(services: Services, origin: Origin, text: str) -> None:
     """Parse ``text`` and act on it; every failure ends as a private message saying what to do."""
+    if handle_training_text(services, origin, text):
+        return
     try:
         command = parse_command(text)
     except CommandSyntaxError as error:

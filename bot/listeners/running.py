@@ -17,6 +17,7 @@ from bot import views
 from bot.commands import USAGE, RunPrompt
 from bot.listeners.origin import Origin, slack_error_code
 from bot.listeners.prompts import INVITE_HINT, NOT_IN_CHANNEL_CODES, form_metadata, open_form
+from bot.log_context import bind_log_fields
 from bot.prompt_store import PromptStore, PromptStoreError, PromptVersion
 from bot.runs import AnswerMessage, RunRecord, RunStore, answer_metadata, new_run_id, now_iso
 from bot.services import Services
@@ -82,6 +83,7 @@ def execute_run(
     """Post the run, get the answers, post them, then save the run. None when it failed."""
     client, channel = origin.client, origin.channel
     values = {name: variables[name] for name in record.variables}
+    bind_log_fields(prompt=record.name)
     root_view = views.run_root(record.name, record.version, values, origin.user, candidates)
     try:
         root = client.chat_postMessage(
@@ -118,6 +120,7 @@ def execute_run(
     answers = [turn.text for turn in (turns if isinstance(turns, list) else [turns])]
 
     run_id = new_run_id()
+    bind_log_fields(run=run_id)
     try:
         messages = _post_answers(origin, thread_ts, str(placeholder["ts"]), run_id, answers)
     except SlackApiError as error:
@@ -141,6 +144,7 @@ def execute_run(
         messages=messages,
     )
     RunStore(services.redis, origin.workspace).save(run)
+    log.info("run saved: %d answer(s) posted", len(answers))
     return run
 
 

@@ -6,7 +6,12 @@ Slack listeners start a training with :func:`start_training` and stop one with
 """
 
 from bot.training.cancel import request_cancel
-from bot.training.start import TrainingHandle, TrainingInProgressError, TrainingRequest, start_training
+from bot.training.start import (
+    TrainingHandle,
+    TrainingInProgressError,
+    TrainingRequest,
+    start_training,
+)
 
 __all__ = [
     "TrainingHandle",

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from alignment.labeler_types import LabelerCheckpoint, Scorecard
 from bot.keys import Workspace
@@ -120,7 +121,7 @@ class LabelerStore:
             if kind is not None and kind != NAME_KIND:
                 raise LabelerNameTakenError(name, str(kind))
             now = now_iso()
-            fields: dict[str, str] = {"settings": json.dumps(settings), "updated_at": now}
+            fields: dict[FieldT, EncodableT] = {"settings": json.dumps(settings), "updated_at": now}
             if kind is None:
                 fields.update(created_by=author, created_at=now)
             pipe.multi()
@@ -150,7 +151,9 @@ class LabelerStore:
         """How many versions exist (read through ``client``, e.g. a watching pipeline)."""
         return int(client.llen(self.keys.labeler_checkpoints(name)))
 
-    def stage_version(self, pipe: redis.client.Pipeline, name: str, record: CheckpointVersion) -> None:
+    def stage_version(
+        self, pipe: redis.client.Pipeline, name: str, record: CheckpointVersion
+    ) -> None:
         """Queue the writes that save ``record`` on a pipeline already in MULTI mode.
 
         The caller read ``version_count`` under WATCH, so ``record.version`` is the next number.
@@ -175,6 +178,37 @@ class LabelerStore:
         """The version the labeler answers with now (the latest, unless rolled back)."""
         number = self.redis.hget(self.keys.labeler(name), "current_version")
         return None if number is None else self.version(name, int(number))
+
+    def roll_back(self, name: str, number: int) -> int:
+        """Make version ``number`` the one the labeler answers with; returns the one before.
+
+        Refused while the labeler trains (its next step would move the version on again).
+        """
+        before: list[int] = []
+        meta, training = self.keys.labeler(name), self.keys.labeler_training(name)
+
+        def attempt(pipe: redis.client.Pipeline) -> None:
+            before.clear()
+            if not self.exists(name):
+                raise UnknownLabelerError(name)
+            if pipe.exists(training):
+                raise LabelerStoreError(
+                    f"`{name}` is training; stop it with `/align cancel {name}` before rolling "
+                    "back."
+                )
+            count = self.version_count(pipe, name)
+            if count == 0:
+                raise LabelerStoreError(f"`{name}` has no trained version to roll back to.")
+            if not 1 <= number <= count:
+                raise LabelerStoreError(
+                    f"`{name}` has versions 1 to {count}; there is no version {number}."
+                )
+            before.append(int(pipe.hget(meta, "current_version") or 0))
+            pipe.multi()
+            pipe.hset(meta, mapping={"current_version": str(number), "updated_at": now_iso()})
+
+        self.redis.transaction(attempt, meta, training, self.keys.labeler_checkpoints(name))
+        return before[0]
 
     # -- scores and notifications --------------------------------------------------------------
 
@@ -201,7 +235,7 @@ class LabelerStore:
             self.keys.labeler(name), ["notify_channel", "notify_target", "notify_delta"]
         )
         return NotificationSettings(
-            channel=channel or None,
+            channel=str(channel) if channel else None,
             target=float(target) if target else None,
             delta=float(delta) if delta else DEFAULT_NOTIFY_DELTA,
         )

@@ -68,8 +68,7 @@ def notification_text(
         )
     elif notification.reason == FELL_BELOW:
         headline = (
-            f":warning: {name} fell below its target of {target:.1%}: test accuracy "
-            f"{value}{change}"
+            f":warning: {name} fell below its target of {target:.1%}: test accuracy {value}{change}"
         )
     else:
         arrow = (

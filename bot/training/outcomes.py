@@ -45,7 +45,10 @@ def show_final_state(runtime: TrainingRuntime, run: TrainingRun) -> None:
 
 
 def post_in_thread(
-    runtime: TrainingRuntime, run: TrainingRun, text: str, blocks: list[dict[str, Any]] | None = None
+    runtime: TrainingRuntime,
+    run: TrainingRun,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> bool:
     try:
         runtime.services.web_client.chat_postMessage(

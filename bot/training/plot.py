@@ -26,7 +26,9 @@ def accuracy_plot_png(labeler: str, steps: Sequence[StepResult], score_name: str
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     numbers = [result.step for result in steps]
-    tested = [(result.step, result.test_accuracy) for result in steps if result.test_accuracy is not None]
+    tested = [
+        (result.step, result.test_accuracy) for result in steps if result.test_accuracy is not None
+    ]
     if tested:
         axes.plot(
             [step for step, _ in tested],

@@ -107,16 +107,17 @@ def format_accuracy(accuracy: float | None) -> str:
 
 def _headline(view: ProgressView) -> str:
     name = f"`{escape_mrkdwn(view.labeler)}`"
+    of = f"{view.step} of {view.steps_total}"
     if view.status == FINISHED:
-        return f":white_check_mark: Training {name} finished: {view.steps_total} of {view.steps_total} steps"
+        return f":white_check_mark: Training {name} finished: {of} steps"
     if view.status == CANCELLED:
-        return f":black_square_for_stop: Training {name} was cancelled after step {view.step} of {view.steps_total}"
+        return f":black_square_for_stop: Training {name} was cancelled after step {of}"
     if view.status == FAILED:
-        return f":x: Training {name} stopped during step {view.step} of {view.steps_total}"
+        return f":x: Training {name} stopped during step {of}"
     if view.status == QUEUED:
-        return f":hourglass_flowing_sand: Training {name}: step {view.step} of {view.steps_total} is waiting for a worker"
+        return f":hourglass_flowing_sand: Training {name}: step {of} is waiting for a worker"
     doing = f" ({PHASE_NAMES[view.phase]})" if view.phase in PHASE_NAMES else ""
-    return f":gear: Training {name}: step {view.step} of {view.steps_total}{doing}"
+    return f":gear: Training {name}: step {of}{doing}"
 
 
 def render_progress(view: ProgressView) -> tuple[str, list[Block]]:

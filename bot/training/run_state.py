@@ -88,7 +88,9 @@ class TrainingRun:
 
     @property
     def latest_accuracy(self) -> float | None:
-        scored = [result.test_accuracy for result in self.history if result.test_accuracy is not None]
+        scored = [
+            result.test_accuracy for result in self.history if result.test_accuracy is not None
+        ]
         return scored[-1] if scored else None
 
     @property

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import redis
+from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
@@ -73,11 +73,11 @@ class TrainingRuntime:
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
-    def redis(self) -> redis.Redis:
+    def redis(self) -> Redis:
         return self.services.redis
 
     @cached_property
-    def rq_redis(self) -> redis.Redis:
+    def rq_redis(self) -> Redis:
         """RQ stores bytes, so it gets a client of its own that does not decode answers."""
         return self.services.redis_connection.client(decode_responses=False)
 

@@ -24,9 +24,6 @@ from alignment.model_calls import LabelerModelError, TrainingCancelled
 from bot.keys import Workspace
 from bot.training import notify
 from bot.training.cancel import (
-    CANCELLED as CANCEL_REASON,
-)
-from bot.training.cancel import (
     LEASE_LOST,
     SHUTTING_DOWN,
     StopCheck,
@@ -127,9 +124,16 @@ class StepJob:
         self.datasets = DatasetStore(
             runtime.redis, workspace, config.max_dataset_bytes, config.dataset_ttl_seconds
         )
-        self.lease = Lease(runtime.redis, workspace.keys.training_lease(run_id), config.lease_seconds)
+        self.lease = Lease(
+            runtime.redis, workspace.keys.training_lease(run_id), config.lease_seconds
+        )
         self.stop = StopCheck(
-            runtime.redis, workspace, run_id, self.lease, runtime.stopping, config.cancel_check_seconds
+            runtime.redis,
+            workspace,
+            run_id,
+            self.lease,
+            runtime.stopping,
+            config.cancel_check_seconds,
         )
         self.helpers: list[ModelHelper] = []
         self.scorecard: Scorecard | None = None
@@ -164,21 +168,23 @@ class StepJob:
 
     def _run_leased(self) -> tuple[str, Callable[[], None] | None]:
         try:
-            self.run = self._update(self._mark_running)
+            self.state = self._update(self._mark_running)
         except (StaleRunError, LeaseLostError):
             return "skipped: the run moved on", None
-        self.progress = progress_message(self.runtime, self.run)
-        self._calls_before = self.run.model_calls
+        self.progress = progress_message(self.runtime, self.state)
+        self._calls_before = self.state.model_calls
         try:
-            data = self.datasets.load(self.run.dataset_id)
-            train, test = split_dataset(data.frame, data.label, self.run.test_fraction, self.run.seed)
+            data = self.datasets.load(self.state.dataset_id)
+            train, test = split_dataset(
+                data.frame, data.label, self.state.test_fraction, self.state.seed
+            )
             labeler = self._labeler()
-            if self.run.pending_evaluation:
+            if self.state.pending_evaluation:
                 self._evaluate(labeler, test)
-            if self.step <= self.run.steps_total:
+            if self.step <= self.state.steps_total:
                 self._train(labeler, train)
                 self._evaluate(labeler, test)
-            if self.run.steps_done < self.run.steps_total:
+            if self.state.steps_done < self.state.steps_total:
                 return "done", self._queue_next()
             self._finish(labeler, test)
             return "finished", None
@@ -190,7 +196,7 @@ class StepJob:
             raise  # Redis is down: leave the step to be resumed once it is back
         except Exception as error:
             log.exception("training run %s failed in step %s", self.run_id, self.step)
-            self._end(FAILED, describe_failure(error, self.step))
+            self._end(FAILED, describe_failure(error, self.step), lease=self.lease)
             return "failed", None
 
     # -- pieces --------------------------------------------------------------------------------
@@ -198,23 +204,24 @@ class StepJob:
     def _labeler(self) -> Labeler:
         services = self.runtime.services
         train_model, eval_model = services.train_model, services.prompt_model
-        self.helpers = [train_model] if train_model is eval_model else [train_model, eval_model]
-        self._tokens_at_start = _token_counts(self.helpers)
+        helpers = [train_model] if train_model is eval_model else [train_model, eval_model]
         cache = RedisResponseCache(
             self.runtime.redis,
             self.workspace,
-            self.run.labeler,
+            self.state.labeler,
             self.run_id,
             self.runtime.config.cache_ttl_seconds,
         )
         self.labeler = Labeler.from_settings(
-            self.run.settings,
+            self.state.settings,
             train_model,
             eval_model,
             cache=cache,
             progress=self._on_progress,
             should_stop=self.stop,
         )
+        self._tokens_at_start = _token_counts(helpers)
+        self.helpers = helpers
         return self.labeler
 
     def _train(self, labeler: Labeler, train: pd.DataFrame) -> None:
@@ -223,7 +230,7 @@ class StepJob:
         record = trained.history[-1]
         usage = self._usage()
         saved: list[CheckpointVersion] = []
-        checkpoints_key = self.workspace.keys.labeler_checkpoints(self.run.labeler)
+        checkpoints_key = self.workspace.keys.labeler_checkpoints(self.state.labeler)
 
         def save(run: TrainingRun, pipe: redis.client.Pipeline) -> None:
             saved.clear()
@@ -250,17 +257,17 @@ class StepJob:
         def stage(run: TrainingRun, pipe: redis.client.Pipeline) -> None:
             self.labelers.stage_version(pipe, run.labeler, saved[0])
 
-        self.run = self.runs.update(
+        self.state = self.runs.update(
             self.run_id, save, watch=(self.lease.key, checkpoints_key), then=stage
         )
         self._counted = self._current_usage()
 
     def _evaluate(self, labeler: Labeler, test: pd.DataFrame) -> None:
         """Measure the latest saved checkpoint on the test rows, record it, notify."""
-        latest = self.run.history[-1]
-        stored = self.labelers.version(self.run.labeler, latest.version)
+        latest = self.state.history[-1]
+        stored = self.labelers.version(self.state.labeler, latest.version)
         if stored is None:
-            raise StaleRunError(f"version {latest.version} of {self.run.labeler} is missing")
+            raise StaleRunError(f"version {latest.version} of {self.state.labeler} is missing")
         predictions = labeler.infer_checkpoint(stored.checkpoint, test)
         scorecard = labeler.get_scorecard(test, predictions)
         usage = self._usage()
@@ -273,20 +280,20 @@ class StepJob:
             run.pending_evaluation = False
             usage.add_to(run)
 
-        self.run = self._update(record)
+        self.state = self._update(record)
         self._counted = self._current_usage()
-        self.labelers.record_scorecard(self.run.labeler, latest.version, scorecard)
+        self.labelers.record_scorecard(self.state.labeler, latest.version, scorecard)
         self.scorecard = scorecard
-        if self.run.steps_done < self.run.steps_total:
-            settings = self.labelers.notification_settings(self.run.labeler)
+        if self.state.steps_done < self.state.steps_total:
+            settings = self.labelers.notification_settings(self.state.labeler)
             due = notify.after_step(
                 float(scorecard["accuracy"]),
-                self.labelers.last_notified_accuracy(self.run.labeler),
+                self.labelers.last_notified_accuracy(self.state.labeler),
                 settings.delta,
                 settings.target,
             )
             if due is not None:
-                send_notification(self.runtime, self.run, due, latest.step)
+                send_notification(self.runtime, self.state, due, latest.step)
         self._show_progress()
 
     def _queue_next(self) -> Callable[[], None]:
@@ -297,49 +304,48 @@ class StepJob:
             run.status, run.job_id, run.attempts = QUEUED, job_id, 0
             run.updated_at = self.runtime.clock.now()
 
-        self.run = self._update(hand_over)
-        queued = self.run
+        self.state = self._update(hand_over)
+        queued = self.state
         return lambda: self._enqueue(queued, at_front=False)
 
     def _finish(self, labeler: Labeler, test: pd.DataFrame) -> None:
         if self.scorecard is None:
-            stored = self.labelers.latest_scorecard(self.run.labeler)
-            if stored is not None and stored[0] == self.run.history[-1].version:
+            stored = self.labelers.latest_scorecard(self.state.labeler)
+            if stored is not None and stored[0] == self.state.history[-1].version:
                 self.scorecard = stored[1]
             else:
-                self.run.pending_evaluation = True
                 self._evaluate(labeler, test)
         assert self.scorecard is not None
         usage = self._usage()
-        latest = self.run.history[-1]
-        version = self.labelers.version(self.run.labeler, latest.version)
+        latest = self.state.history[-1]
+        version = self.labelers.version(self.state.labeler, latest.version)
         assert version is not None
         report = TrainingReport(
-            labeler=self.run.labeler,
+            labeler=self.state.labeler,
             version=latest.version,
             label_values=labeler.label_values,
             scorecard=self.scorecard,
             checkpoint=version.checkpoint,
-            steps=self.run.history,
-            steps_total=self.run.steps_total,
-            model_calls=self.run.model_calls + usage.model_calls,
-            cache_hits=self.run.cache_hits + usage.cache_hits,
-            prompt_tokens=self.run.prompt_tokens + usage.prompt_tokens,
-            output_tokens=self.run.output_tokens + usage.output_tokens,
-            duration_seconds=self.runtime.clock.now() - self.run.started_at,
+            steps=self.state.history,
+            steps_total=self.state.steps_total,
+            model_calls=self.state.model_calls + usage.model_calls,
+            cache_hits=self.state.cache_hits + usage.cache_hits,
+            prompt_tokens=self.state.prompt_tokens + usage.prompt_tokens,
+            output_tokens=self.state.output_tokens + usage.output_tokens,
+            duration_seconds=self.runtime.clock.now() - self.state.started_at,
         )
-        post_report(self.runtime, self.run, report)
-        previous = self.labelers.last_notified_accuracy(self.run.labeler)
+        post_report(self.runtime, self.state, report)
+        previous = self.labelers.last_notified_accuracy(self.state.labeler)
         accuracy = float(self.scorecard["accuracy"])
-        send_notification(self.runtime, self.run, notify.at_end(accuracy, previous), latest.step)
+        send_notification(self.runtime, self.state, notify.at_end(accuracy, previous), latest.step)
 
         def done(run: TrainingRun, pipe: redis.client.Pipeline) -> None:
             self.lease.check(pipe)
             run.status, run.finished_at = FINISHED, self.runtime.clock.now()
             usage.add_to(run)
 
-        self.run = self._update(done)
-        show_final_state(self.runtime, self.run)
+        self.state = self._update(done)
+        show_final_state(self.runtime, self.state)
 
     def _stopped(self) -> tuple[str, Callable[[], None] | None]:
         reason = self.stop.reason
@@ -372,20 +378,16 @@ class StepJob:
         who = cancelled_by(self.runtime.redis, self.workspace, self.run_id)
         by = f" by <@{who}>" if who else ""
         run = self.runs.load(self.run_id)
-        after = f"after step {run.steps_done}" if run is not None and run.steps_done else "before the first step finished"
+        after = (
+            f"after step {run.steps_done}"
+            if run is not None and run.steps_done
+            else "before the first step finished"
+        )
         self._end(CANCELLED, f"Training cancelled{by} {after}.", lease=lease)
 
-    def _end(self, status: str, reason: str, lease: Lease | None = None) -> None:
+    def _end(self, status: str, reason: str, lease: Lease | None) -> None:
         usage = self._usage() if self.helpers else Usage()
-        end_run(
-            self.runtime,
-            self.run_id,
-            self.runs,
-            status,
-            reason,
-            lease=self.lease if lease is None and status == FAILED else lease,
-            change=usage.add_to,
-        )
+        end_run(self.runtime, self.run_id, self.runs, status, reason, lease, usage.add_to)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -405,11 +407,11 @@ class StepJob:
         return self.runs.update(self.run_id, change, watch=(self.lease.key,))
 
     def _latest_checkpoint(self) -> LabelerCheckpoint | None:
-        if not self.run.history:
+        if not self.state.history:
             return None
-        stored = self.labelers.version(self.run.labeler, self.run.history[-1].version)
+        stored = self.labelers.version(self.state.labeler, self.state.history[-1].version)
         if stored is None:
-            raise StaleRunError(f"the checkpoint of step {self.run.steps_done} is missing")
+            raise StaleRunError(f"the checkpoint of step {self.state.steps_done} is missing")
         return stored.checkpoint
 
     def _current_usage(self) -> Usage:
@@ -436,7 +438,7 @@ class StepJob:
         self._step_share = max(self._step_share, within_step(event.phase, event.done, event.total))
         self.progress.offer(
             view_for_run(
-                self.run,
+                self.state,
                 self.runtime.clock.now(),
                 phase=event.phase,
                 step_share=self._step_share,
@@ -447,7 +449,7 @@ class StepJob:
     def _show_progress(self) -> None:
         self.progress.offer(
             view_for_run(
-                self.run,
+                self.state,
                 self.runtime.clock.now(),
                 step_share=self._step_share,
                 model_calls=self._calls_before + self.labeler.stats.model_calls,

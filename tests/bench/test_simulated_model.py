@@ -151,5 +151,8 @@ def test_bench_script_runs_ours_and_the_memory_probe(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "labeler_speed.json").read_text())
     ours = results["speed"]["ours"]
     assert ours["calls"] > 0 and ours["candidates_scored"] >= 1
+    # Every prompt our labeler sent was recognised and answered in kind.
+    assert "other" not in ours["calls_by_kind"]
+    assert {"classify", "feedback", "choose", "rule"} <= set(ours["calls_by_kind"])
     assert results["memory"]["rows"] == 300
     assert results["memory"]["peak_rss_bytes"] >= max(results["memory"]["stage_rss_bytes"].values())

@@ -1,0 +1,123 @@
+"""Watch every request the Bolt app serves: how long its ack took, what it was, what became of it.
+
+Both runners (the HTTP handler and Socket Mode) hand each request to ``App.dispatch`` and send
+back whatever it returns, once a listener has acked; so timing ``dispatch`` is timing the ack.
+Each request is dispatched in a fresh logging context holding its team, channel, user and event
+ids, which listener threads inherit (see ``bot.log_context``).
+
+A middleware added after the apply-once and noise filters marks the requests that got past
+them, which tells a handled event from a dropped repeat: both are answered with a 200.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot.log_context import bind_log_fields, run_in_fresh_context
+from bot.metrics import BotMetrics
+
+log = logging.getLogger(__name__)
+
+_ADMITTED = "alignbot_admitted"
+# Types come from request bodies; anything unexpected is folded so label values stay few.
+_SAFE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+UNVERIFIED = "unverified"
+
+
+def request_type(body: Mapping[str, Any]) -> str:
+    """``app_mention``, ``reaction_added``, ``slash_command``, ``block_actions``, ..."""
+    if "command" in body:
+        return "slash_command"
+    kind = body.get("type")
+    if kind == "event_callback":
+        kind = (body.get("event") or {}).get("type")
+    return kind if isinstance(kind, str) and _SAFE_TYPE.match(kind) else "other"
+
+
+def request_kind(type_: str) -> str:
+    """The coarse kind the ack histogram is labelled with: event, command or interaction."""
+    if type_ == "slash_command":
+        return "command"
+    if type_ in {
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "block_suggestion",
+        "interactive_message",
+        "dialog_submission",
+    }:
+        return "interaction"
+    return "other" if type_ in {"other", UNVERIFIED} else "event"
+
+
+def outcome_of(status: int, admitted: bool) -> str:
+    if status in (401, 403):
+        return "rejected"
+    if status == 404:
+        return "unhandled"
+    if status >= 400:
+        return "error"
+    return "handled" if admitted else "dropped"
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _bind_request_fields(request: BoltRequest) -> None:
+    context, body = request.context, _dict(request.body)
+    event = _dict(body.get("event"))
+    bind_log_fields(
+        team=context.team_id,
+        enterprise=context.enterprise_id,
+        channel=context.channel_id,
+        user=context.user_id,
+        event=body.get("event_id") if isinstance(body.get("event_id"), str) else None,
+    )
+    if event and not context.channel_id:
+        # Reactions name their channel under "item".
+        bind_log_fields(channel=_dict(event.get("item")).get("channel"))
+
+
+def _mark_admitted(context: Any, next: Callable[[], None]) -> None:
+    context[_ADMITTED] = True
+    next()
+
+
+def instrument_app(
+    app: App, metrics: BotMetrics, clock: Callable[[], float] = time.perf_counter
+) -> None:
+    """Time and count every request ``app`` dispatches; call once the app's middleware is set."""
+    app.use(_mark_admitted)
+    dispatch = app.dispatch
+
+    def timed_dispatch(request: BoltRequest) -> BoltResponse:
+        started = clock()
+        response: BoltResponse | None = None
+        try:
+            _bind_request_fields(request)
+            response = dispatch(request)
+            return response
+        finally:
+            status = response.status if response is not None else 500
+            type_ = request_type(_dict(request.body))
+            if status in (401, 403):
+                # An unsigned body may say anything; its type must not become a label value.
+                type_ = UNVERIFIED
+            metrics.ack_seconds.labels(request_kind(type_)).observe(clock() - started)
+            admitted = bool(request.context.get(_ADMITTED))
+            metrics.events.labels(type_, outcome_of(status, admitted)).inc()
+
+    def dispatch_in_fresh_context(request: BoltRequest) -> BoltResponse:
+        return run_in_fresh_context(timed_dispatch, request)
+
+    # An instance attribute shadows the method: both runners call ``app.dispatch(request)``.
+    app.dispatch = dispatch_in_fresh_context  # type: ignore[method-assign,assignment]

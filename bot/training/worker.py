@@ -1,0 +1,188 @@
+"""Running training steps: ``alignbot worker``, and the runner inside ``alignbot serve``.
+
+Both are RQ workers on the shared Redis with RQ's JSON serializer. They run each job in their
+own process (RQ's SimpleWorker, no fork): killing a worker takes its step down with it, and the
+step's lease then expires so another worker resumes it. ``serve`` runs steps itself only while
+RQ's worker registry shows no dedicated worker alive, so one command still serves a small team
+and adding workers takes the load off the bot. Every worker and ``serve`` also runs the reaper.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from rq.serializers import JSONSerializer
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import SimpleWorker
+
+from bot.services import Services
+from bot.training.reaper import ReaperThread
+from bot.training.runtime import TrainingConfig, TrainingRuntime, install_runtime
+
+log = logging.getLogger(__name__)
+
+WORKER_NAME_PREFIX = "alignbot-worker-"
+SERVE_NAME_PREFIX = "alignbot-serve-"
+# A dedicated worker heartbeats this often (also while busy), and counts as alive for a few
+# missed beats; RQ's own heartbeats are too rare while a long job runs.
+HEARTBEAT_SECONDS = 5.0
+ALIVE_WITHIN_SECONDS = 20.0
+WORKER_TTL_SECONDS = 60
+SERVE_POLL_SECONDS = 1.0
+
+
+def _unique_name(prefix: str) -> str:
+    return f"{prefix}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class TrainingWorker(SimpleWorker):
+    """An RQ worker for training steps that runs each job in its own process."""
+
+    def __init__(self, runtime: TrainingRuntime, name: str) -> None:
+        super().__init__(
+            [runtime.queue()],
+            name=name,
+            connection=runtime.rq_redis,
+            serializer=JSONSerializer,
+            worker_ttl=WORKER_TTL_SECONDS,
+        )
+        self.runtime = runtime
+
+    def handle_warm_shutdown_request(self) -> None:
+        super().handle_warm_shutdown_request()
+        # The running step hands itself back to the queue instead of finishing first.
+        self.runtime.stopping.set()
+
+
+class ThreadedTrainingWorker(TrainingWorker):
+    """A worker living in a thread of another program (``serve``, tests): it leaves signal
+    handling to that program and enforces job timeouts with a timer instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+def dedicated_worker_alive(runtime: TrainingRuntime) -> bool:
+    """Whether RQ's registry shows a dedicated worker on the queue that heartbeat recently."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=ALIVE_WITHIN_SECONDS)
+    for worker in SimpleWorker.all(queue=runtime.queue(), serializer=JSONSerializer):
+        if worker.name.startswith(SERVE_NAME_PREFIX):
+            continue
+        if worker.last_heartbeat is not None and worker.last_heartbeat >= cutoff:
+            return True
+    return False
+
+
+def run_burst(runtime: TrainingRuntime) -> bool:
+    """Run queued steps in this thread until the queue is empty; True if any ran."""
+    install_runtime(runtime)
+    return bool(ThreadedTrainingWorker(runtime, _unique_name(SERVE_NAME_PREFIX)).work(burst=True))
+
+
+class _Heartbeat:
+    def __init__(self, worker: TrainingWorker) -> None:
+        self.worker = worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="worker-heartbeat", daemon=True)
+
+    def start(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.worker.heartbeat()
+            except Exception:
+                log.warning("worker heartbeat failed", exc_info=True)
+
+
+def run_worker(services: Services, config: TrainingConfig, burst: bool = False) -> bool:
+    """``alignbot worker``: run steps until stopped (SIGTERM/SIGINT), or until the queue is
+    empty with ``burst``."""
+    runtime = TrainingRuntime(services, config)
+    install_runtime(runtime)
+    reaper = ReaperThread(runtime).start()
+    worker = TrainingWorker(runtime, _unique_name(WORKER_NAME_PREFIX))
+    heartbeat = _Heartbeat(worker).start()
+    log.info("training worker %s listening on queue %s", worker.name, config.queue_name)
+    try:
+        return bool(worker.work(burst=burst))
+    finally:
+        heartbeat.stop()
+        reaper.stop()
+
+
+class InProcessRunner:
+    """Inside ``serve``: the reaper, plus running steps while no dedicated worker is alive."""
+
+    def __init__(self, runtime: TrainingRuntime, poll_seconds: float = SERVE_POLL_SECONDS) -> None:
+        self.runtime = runtime
+        self.poll_seconds = poll_seconds
+        self.reaper = ReaperThread(runtime)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="training-runner", daemon=True)
+
+    @classmethod
+    def for_services(cls, services: Services) -> InProcessRunner:
+        return cls(TrainingRuntime(services, TrainingConfig.from_environ()))
+
+    def start(self) -> InProcessRunner:
+        install_runtime(self.runtime)
+        self.reaper.start()
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking steps; a step under way hands itself back to the queue."""
+        self._stop.set()
+        self.runtime.stopping.set()
+        self._thread.join(timeout)
+        self.reaper.stop()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            ran = False
+            try:
+                if self.runtime.queue().count and not dedicated_worker_alive(self.runtime):
+                    worker = ThreadedTrainingWorker(self.runtime, _unique_name(SERVE_NAME_PREFIX))
+                    # One job per round, so a stop request is seen between steps.
+                    ran = bool(worker.work(burst=True, max_jobs=1))
+            except Exception:
+                log.exception("the in-process training runner failed; it tries again shortly")
+            if not ran:
+                self._stop.wait(self.poll_seconds)
+
+
+def main(burst: bool = False) -> int:
+    """The ``alignbot worker`` command."""
+    from bot.cli import EXIT_SETTINGS
+    from bot.log_setup import add_secrets, configure_logging, secrets_of
+    from bot.settings import SettingsError, load_settings
+
+    configure_logging()
+    try:
+        settings = load_settings()
+        config = TrainingConfig.from_environ()
+    except (SettingsError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_SETTINGS
+    add_secrets(secrets_of(settings))
+    services = Services.from_settings(settings)
+    try:
+        run_worker(services, config, burst=burst)
+    finally:
+        services.close()
+    return 0
