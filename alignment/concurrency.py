@@ -121,11 +121,17 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> 
 class RateLimiter:
     """Spaces calls evenly so that no more than ``requests_per_minute`` start in any minute."""
 
-    def __init__(self, requests_per_minute: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        requests_per_minute: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if requests_per_minute <= 0:
             raise ValueError(f"requests_per_minute must be positive, got {requests_per_minute}")
         self.interval = 60.0 / requests_per_minute
         self._clock = clock
+        self._sleep = sleep
         self._next_slot = -math.inf
         self._lock = threading.Lock()
 
@@ -138,6 +144,7 @@ class RateLimiter:
             return slot - now
 
     def acquire(self) -> None:
+        """Wait for the next free start time."""
         delay = self.reserve()
         if delay > 0:
-            time.sleep(delay)
+            self._sleep(delay)

@@ -10,19 +10,19 @@ import pandas as pd
 
 from alignment.labeled_examples import examples_at
 from alignment.labeler_prompts import TaskSpec, initial_rule_prompt
-from alignment.labeler_step import (
-    INIT_STREAM,
-    PRIORITY_CHAIN,
-    TRAIN_MAX_OUTPUT_TOKENS,
-    TRAIN_STOP_SEQUENCES,
-    TRAIN_TEMPERATURE,
-    validation_positions,
-)
 from alignment.labeler_types import LabelerAttribute, LabelerCheckpoint
 from alignment.model_base import ModelHelper
 from alignment.model_calls import CallSession, ModelRequest
 from alignment.mutations import clean_rule_text, rule_id_for
 from alignment.progress import ProgressReporter
+from alignment.step_settings import (
+    INIT_STREAM,
+    PRIORITY_CHAIN,
+    TRAIN_MAX_OUTPUT_TOKENS,
+    TRAIN_STOP_SEQUENCES,
+    TRAIN_TEMPERATURE,
+)
+from alignment.validation_sample import validation_positions
 
 EXAMPLES_PER_INITIAL_RULE = 2
 

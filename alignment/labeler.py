@@ -23,7 +23,7 @@ from alignment.classifier import Classifier
 from alignment.initial_rules import InitialRuleWriter
 from alignment.labeled_examples import examples_at, require_columns
 from alignment.labeler_prompts import TaskSpec
-from alignment.labeler_step import PRIORITY_MINE, StepSettings, TrainingStep
+from alignment.labeler_step import CURRENT_ORDER, PRIORITY_MINE, StepSettings, TrainingStep
 from alignment.labeler_types import (
     EMPTY_PREDICTION,
     LabelerAttribute,
@@ -286,7 +286,7 @@ class Labeler:
                 previous = None
             else:
                 ranked = runner.improve(checkpoint, train_examples, test_examples)
-                previous = next(entry.score for entry in ranked if entry.order == (-1,))
+                previous = next(entry.score for entry in ranked if entry.order == CURRENT_ORDER)
         finally:
             session.close()
         after = self._caller.stats

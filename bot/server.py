@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HTTP_THREADS = 16
+# Slack sends bursts; cheroot's default backlog of 5 makes the sixth waiting connect stall a
+# second (a dropped SYN is retried after 1 s), which alone would blow the 3-second ack budget.
+LISTEN_BACKLOG = 128
 # How long a stopping server waits for open HTTP connections before closing them.
 SHUTDOWN_TIMEOUT_SECONDS = 5
 
@@ -92,6 +95,7 @@ def serve_http(
         (host, services.settings.port),
         build_wsgi_app(app, services),
         numthreads=HTTP_THREADS,
+        request_queue_size=LISTEN_BACKLOG,
         shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
     )
     server.prepare()

@@ -106,17 +106,21 @@ class SharedRateLimit:
 
     def acquire(self) -> None:
         """Wait until a permit is free and take it (``RequestGate``)."""
+        self.wait_for_permit()
+
+    def wait_for_permit(self) -> Grant | None:
+        """Wait for a permit and take it; None when Redis could not be asked (no pacing)."""
         while True:
             try:
                 grant = self.try_acquire()
             except redis.RedisError as error:
                 self._report_outage(error)
-                return
+                return None
             if self._outage_reported.is_set():
                 self._outage_reported.clear()
                 log.info("shared rate limit %s is back in force", self.key)
             if grant.granted:
-                return
+                return grant
             self._sleep(min(grant.wait_seconds, MAX_SLEEP_SECONDS) + _jitter())
 
     def _report_outage(self, error: redis.RedisError) -> None:

@@ -37,15 +37,16 @@ class FileTooLargeError(FileDownloadError):
         # Without a declared size, only "more than the limit" is known.
         what = f"The file is {megabytes(size)}, over" if size is not None else "The file is over"
         super().__init__(
-            f"{what} the {megabytes(limit)} limit for uploads I read. Remove columns you do not "
+            f"{what} the {megabytes(limit, exact=False)} limit for uploads I read. Remove columns you do not "
             "need, or split the rows into smaller files."
         )
 
 
-def megabytes(size: int) -> str:
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+def megabytes(size: int, exact: bool = True) -> str:
+    """'3.4 KB' or '12.0 MB'; limits (``exact=False``) drop a trailing '.0', as in '10 MB'."""
+    unit, scale = ("KB", 1024) if size < 1024 * 1024 else ("MB", 1024 * 1024)
+    text = f"{size / scale:.1f} {unit}"
+    return text if exact else text.replace(f".0 {unit}", f" {unit}")
 
 
 @dataclass(frozen=True)

@@ -24,22 +24,22 @@ DEFAULT_STEPS = 3
 MAX_STEPS = 20
 
 TRAINING_USAGE = {
-    "train": (
-        '/align train NAME   (opens a form), or upload a CSV with "@alignbot train NAME '
-        'label=COLUMN inputs=COLUMN,... task=\\"...\\" steps=3 notify=#channel"'
-    ),
+    "train": "/align train NAME",
     "cancel": "/align cancel NAME",
     "notify": "/align notify NAME #channel target=0.9 delta=0.05",
     "label": "/align label NAME column=value ...   (or text, when the labeler reads one column)",
 }
-
+UPLOAD_TRAIN_USAGE = (
+    '@alignbot train NAME label=COLUMN inputs=COLUMN,... task="..." steps=3 notify=#channel'
+)
 
 
 def training_help_lines() -> list[str]:
     """The labeler commands, one line each, for `/align help`."""
     return [
         "*Labelers*",
-        f"• `{TRAINING_USAGE['train']}`: train a labeler from labelled examples.",
+        f"• `{TRAINING_USAGE['train']}`: train a labeler from a labelled CSV, chosen in a form. "
+        f"Or upload the CSV with the message `{UPLOAD_TRAIN_USAGE}`.",
         f"• `{TRAINING_USAGE['cancel']}`: stop a training; the last finished step is kept.",
         f"• `{TRAINING_USAGE['notify']}`: where and when accuracy notices go.",
         f"• `{TRAINING_USAGE['label']}`: the labeler's answer for one example. Upload a CSV "
@@ -118,9 +118,9 @@ def _name(tokens: list[Token], action: str) -> str:
     return check_prompt_name(tokens[0].text, TRAINING_USAGE[action])
 
 
-def _pairs(tokens: list[Token], action: str) -> dict[str, str]:
+def _pairs(tokens: list[Token], action: str, usage: str | None = None) -> dict[str, str]:
     """``key=value`` tokens as a dict; anything else is refused with the usage."""
-    usage = TRAINING_USAGE[action]
+    usage = usage or TRAINING_USAGE[action]
     pairs: dict[str, str] = {}
     for token in tokens:
         key, has_equals, value = token.text.partition("=")
@@ -177,10 +177,10 @@ def _value_token(token: Token) -> Token:
 
 
 def _parse_train(raw_args: str) -> TrainLabeler:
-    usage = TRAINING_USAGE["train"]
+    usage = UPLOAD_TRAIN_USAGE
     tokens = _tokens(raw_args, "train")
     name = _name(tokens, "train")
-    settings = _pairs(tokens[1:], "train")
+    settings = _pairs(tokens[1:], "train", usage)
     by_key = {token.text.partition("=")[0].lower(): token for token in tokens[1:]}
     known = {"label", "inputs", "input", "task", "steps", "notify", "target", "delta"}
     unknown = sorted(set(settings) - known)

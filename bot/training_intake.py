@@ -15,7 +15,6 @@ from slack_sdk.errors import SlackApiError
 
 from alignment.data import DatasetError, DatasetLimits, load_dataset, read_columns
 from bot.keys import Workspace
-from bot.listeners.origin import slack_error_code
 from bot.prompt_store import NAME_KIND as PROMPT_KIND
 from bot.services import Services
 from bot.slack_files import FileDownloadError, SharedFile, download, shared_file
@@ -155,7 +154,8 @@ def start_from_data(
     ) as error:
         raise IntakeRefusal(str(error)) from error
     except SlackApiError as error:
-        if slack_error_code(error) in NOT_IN_CHANNEL_CODES:
+        code = error.response.get("error") if error.response is not None else None
+        if code in NOT_IN_CHANNEL_CODES:
             raise IntakeRefusal(
                 "I cannot post in this channel. Invite me with `/invite @alignbot`, then start "
                 "the training again."

@@ -14,6 +14,7 @@ from alignment.scorecard_table import format_scorecard
 from bot.chunking import escape_mrkdwn, split_for_sections
 from bot.training.labeler_store import CheckpointVersion, LabelerSummary, NotificationSettings
 from bot.training.report import confusion_table, principles_text
+from bot.training_commands import TRAINING_USAGE
 from bot.views import Block, Message
 
 # Slack shows at most 50 blocks in a message.

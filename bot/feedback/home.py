@@ -12,10 +12,13 @@ from bot.chunking import escape_mrkdwn
 from bot.feedback.version_log import notes
 from bot.keys import Workspace
 from bot.prompt_store import PromptStore, PromptStoreError
+from bot.training.labeler_store import LabelerStore
+from bot.training_views import home_blocks
 from bot.views import Block
 
 # A Home tab holds at most 100 blocks; two per prompt plus the header.
 MAX_PROMPTS_SHOWN = 45
+HOME_TAB_BLOCK_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -112,4 +115,8 @@ def home_view(prompts: list[PromptOverview]) -> dict[str, Any]:
 
 
 def publish_home(client: redis.Redis, workspace: Workspace, slack: WebClient, user: str) -> None:
-    slack.views_publish(user_id=user, view=home_view(overviews(client, workspace)))
+    view = home_view(overviews(client, workspace))
+    # Labelers share the tab (100 blocks at most) and get the room the prompts leave.
+    labelers = LabelerStore(client, workspace).summaries()
+    view["blocks"] += home_blocks(labelers, HOME_TAB_BLOCK_LIMIT - len(view["blocks"]))
+    slack.views_publish(user_id=user, view=view)

@@ -43,8 +43,10 @@ class StoredDataset:
     source_name: str
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def _size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{max(size // 1000, 1):,} KB"
 
 
 class DatasetStore:
@@ -78,8 +80,8 @@ class DatasetStore:
         encoded = json.dumps(document, ensure_ascii=False).encode("utf-8")
         if len(encoded) > self.max_bytes:
             raise DatasetTooLargeError(
-                f"The training data takes {_megabytes(len(encoded))} once stored; the limit is "
-                f"{_megabytes(self.max_bytes)}. Upload fewer rows or shorter texts (a few "
+                f"The training data takes {_size(len(encoded))} once stored; the limit is "
+                f"{_size(self.max_bytes)}. Upload fewer rows or shorter texts (a few "
                 "hundred rows per label is plenty to train on)."
             )
         dataset_id = uuid.uuid4().hex[:16]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alignment.csv_reading import count_of
 from alignment.labeler_types import LabelerCheckpoint, LabelValue, Scorecard
 from alignment.scorecard_table import format_scorecard
 from bot.chunking import escape_mrkdwn, group_for_messages, split_for_sections
@@ -51,7 +52,8 @@ def confusion_table(scorecard: Scorecard, label_values: Sequence[LabelValue]) ->
         cells = "  ".join(f"{count:>{width},}" for count, width in zip(counts, widths, strict=True))
         lines.append(f"{name:<{row_width}}  {cells}")
     if scorecard.get("n_empty"):
-        lines.append(f"{scorecard['n_empty']:,} answers named no label and are not counted above.")
+        empty = count_of(scorecard["n_empty"], "answer")
+        lines.append(f"Not counted above: {empty} naming no label.")
     return "\n".join(lines)
 
 

@@ -152,14 +152,19 @@ class InProcessRunner:
         self._thread.join(timeout)
         self.reaper.stop()
 
+    def run_once(self) -> bool:
+        """One round: run the next queued step if no dedicated worker is alive; True if one ran."""
+        if not self.runtime.queue().count or dedicated_worker_alive(self.runtime):
+            return False
+        worker = ThreadedTrainingWorker(self.runtime, _unique_name(SERVE_NAME_PREFIX))
+        # One job per round, so a stop request is seen between steps.
+        return bool(worker.work(burst=True, max_jobs=1))
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             ran = False
             try:
-                if self.runtime.queue().count and not dedicated_worker_alive(self.runtime):
-                    worker = ThreadedTrainingWorker(self.runtime, _unique_name(SERVE_NAME_PREFIX))
-                    # One job per round, so a stop request is seen between steps.
-                    ran = bool(worker.work(burst=True, max_jobs=1))
+                ran = self.run_once()
             except Exception:
                 log.exception("the in-process training runner failed; it tries again shortly")
             if not ran:

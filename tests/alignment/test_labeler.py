@@ -568,26 +568,3 @@ def test_missing_columns_and_labels_are_reported_by_name(world: RuleWorld) -> No
         maker.initialize_checkpoint(pd.DataFrame({"text": ["a"], "isHate": [True]}))
     with pytest.raises(ValueError, match='no training rows have isHate = "False"'):
         maker.initialize_checkpoint(pd.DataFrame({"comment": ["kw1"], "isHate": [True]}))
-
-
-def test_looking_for_mistakes_in_training_rows_is_bounded(frame: pd.DataFrame) -> None:
-    class NeverWrong(RuleWorld):
-        def classify(self, prompt: str, text: str, token: str | None) -> str:
-            return self.truth[text]
-
-    train = hate_frame(200)
-    test_frame = hate_frame(9, offset=500)
-    world = NeverWrong(truth=truth_of(train, test_frame), fallback="False")
-    model = world.model()
-    maker = make_labeler(model)
-    start = maker.initialize_checkpoint(train)
-    model.requests.clear()
-    result = maker.train_step(start, train, test_frame)
-
-    training_texts = set(train["comment"])
-    looked_at = [
-        r for r in requests_of_kind(model, "classify") if example_text(r.prompt) in training_texts
-    ]
-    assert len(looked_at) == 20  # n_validation_examples, not all 200 rows
-    assert result.history[-1]["wrong_examples_used"] == 0
-    assert result.attributes == start.attributes

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -25,17 +27,11 @@ def make_runtime(
 ) -> Iterator[Callable[..., TrainingRuntime]]:
     """A runtime on fresh services; ``config`` overrides go by keyword."""
 
-    def make(services: Services | None = None, **config: object) -> TrainingRuntime:
-        settings: dict[str, object] = {
-            "lease_seconds": TEST_LEASE_SECONDS,
-            "cancel_check_seconds": 0.0,
-        }
-        settings.update(config)
-        runtime = TrainingRuntime(
-            services or make_services(),
-            TrainingConfig(**settings),
-            clock,  # type: ignore[arg-type]
+    def make(services: Services | None = None, **config: Any) -> TrainingRuntime:
+        settings = replace(
+            TrainingConfig(lease_seconds=TEST_LEASE_SECONDS, cancel_check_seconds=0.0), **config
         )
+        runtime = TrainingRuntime(services or make_services(), settings, clock)
         install_runtime(runtime)
         return runtime
 

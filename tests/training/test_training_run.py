@@ -4,6 +4,7 @@ the progress message edited in place, the report and its plot in the thread, the
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from typing import Any
@@ -68,7 +69,7 @@ def test_three_steps_run_as_jobs_with_throttled_progress_and_a_report(
     updates = slack.calls_to("chat.update", ok_only=True)
     assert {call.params["ts"] for call in updates} == {handle.message_ts}
     assert len(updates) >= 3
-    assert all(later - earlier >= 3.0 for earlier, later in zip(edit_times, edit_times[1:]))
+    assert all(later - earlier >= 3.0 for earlier, later in itertools.pairwise(edit_times))
     final = all_text(updates[-1].params)
     assert "finished: 3 of 3 steps" in final
     assert "32 to train, 8 to test" in final
@@ -111,7 +112,7 @@ def test_the_test_rows_are_only_ever_classified_never_learned_from(
 
     from alignment.data import split_dataset
 
-    train, test = split_dataset(world.frame, "isHate", 0.2, 11)
+    _, test = split_dataset(world.frame, "isHate", 0.2, 11)
     test_texts = set(test["comment"])
     learned_from = [
         example_text(r.prompt) for r in model.requests if prompt_kind(r.prompt) != "classify"
@@ -151,9 +152,27 @@ def _decoded(value: bytes) -> bytes:
         return value
 
 
+def stored_values(raw: Any, key: bytes) -> list[bytes]:
+    """Every value stored under ``key``, whatever its Redis type."""
+    kind = raw.type(key)
+    if kind == b"string":
+        return [raw.get(key) or b""]
+    if kind == b"hash":
+        return list(raw.hgetall(key).values())
+    if kind == b"list":
+        return list(raw.lrange(key, 0, -1))
+    if kind == b"set":
+        return list(raw.smembers(key))
+    if kind == b"zset":
+        return list(raw.zrange(key, 0, -1))
+    if kind == b"stream":
+        return [value for _, fields in raw.xrange(key) for value in fields.values()]
+    return []
+
+
 def test_nothing_in_redis_is_pickled(runtime: TrainingRuntime, world: World) -> None:
     start_training(runtime.services, WORKSPACE, training_request(world.frame, steps=2))
-    raw = runtime.rq_redis
+    raw: Any = runtime.rq_redis
     job_keys = [k for k in raw.keys("rq:job:*") if b":" not in k[len(b"rq:job:") :]]
     assert job_keys  # step 1 is queued
     queued = raw.hgetall(job_keys[0])
@@ -163,19 +182,7 @@ def test_nothing_in_redis_is_pickled(runtime: TrainingRuntime, world: World) -> 
     run_burst(runtime)
 
     for key in raw.keys("*"):
-        kind = raw.type(key)
-        values: list[bytes] = []
-        if kind == b"string":
-            values = [raw.get(key) or b""]
-        elif kind == b"hash":
-            values = list(raw.hgetall(key).values())
-        elif kind == b"list":
-            values = raw.lrange(key, 0, -1)
-        elif kind in (b"set", b"zset"):
-            values = list(raw.smembers(key)) if kind == b"set" else raw.zrange(key, 0, -1)
-        elif kind == b"stream":
-            values = [v for _, fields in raw.xrange(key) for v in fields.values()]
-        for value in values:
+        for value in stored_values(raw, key):
             # Pickle protocol 2+ starts with 0x80; RQ compresses some fields with zlib first.
             assert not _decoded(value).startswith(b"\x80"), (key, value[:40])
 

@@ -1,0 +1,64 @@
+"""Who runs the steps: dedicated workers found in RQ's registry, or the runner inside serve."""
+
+from __future__ import annotations
+
+from bot.training.run_state import FINISHED, RunStore, TrainingRun
+from bot.training.runtime import TrainingRuntime
+from bot.training.start import start_training
+from bot.training.worker import (
+    SERVE_NAME_PREFIX,
+    InProcessRunner,
+    TrainingWorker,
+    dedicated_worker_alive,
+)
+from tests.bot_harness import wait_until
+from tests.training.support import WORKSPACE, World, training_request
+
+
+def test_only_a_dedicated_worker_that_heartbeats_counts_as_running(
+    runtime: TrainingRuntime,
+) -> None:
+    assert not dedicated_worker_alive(runtime)
+    inside_serve = TrainingWorker(runtime, f"{SERVE_NAME_PREFIX}test")
+    inside_serve.register_birth()
+    assert not dedicated_worker_alive(runtime)
+
+    dedicated = TrainingWorker(runtime, "alignbot-worker-test")
+    dedicated.register_birth()
+    assert dedicated_worker_alive(runtime)
+    dedicated.register_death()
+    inside_serve.register_death()
+    assert not dedicated_worker_alive(runtime)
+
+
+def test_serve_runs_the_training_itself_when_no_worker_is_alive(
+    runtime: TrainingRuntime, world: World
+) -> None:
+    runner = InProcessRunner(runtime, poll_seconds=0.05).start()
+    try:
+        handle = start_training(runtime.services, WORKSPACE, training_request(world.frame, steps=2))
+        runs = RunStore(runtime.redis, WORKSPACE)
+
+        def finished() -> TrainingRun | None:
+            run = runs.load(handle.run_id)
+            return run if run is not None and run.status == FINISHED else None
+
+        assert wait_until(finished, 30, what="the in-process runner to finish the training")
+    finally:
+        runner.stop()
+
+
+def test_serve_leaves_the_queue_to_a_live_worker_and_takes_over_when_it_is_gone(
+    runtime: TrainingRuntime, world: World
+) -> None:
+    dedicated = TrainingWorker(runtime, "alignbot-worker-busy")
+    dedicated.register_birth()
+    handle = start_training(runtime.services, WORKSPACE, training_request(world.frame, steps=1))
+    runner = InProcessRunner(runtime)
+
+    assert not runner.run_once()
+    assert runtime.queue().count == 1
+    dedicated.register_death()
+    assert runner.run_once()
+    run = RunStore(runtime.redis, WORKSPACE).load(handle.run_id)
+    assert run is not None and run.status == FINISHED

@@ -1,0 +1,159 @@
+"""`/align train NAME`: a form for the file, task, steps and channel; on submit "reading…" at
+once, then the file's columns to choose from; a bad choice comes back with the reason; a good
+one starts the training in the channel the command came from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from bot import training_forms as forms
+from bot.keys import Workspace
+from bot.training.run_state import FINISHED, RunStore
+from bot.training.runtime import TrainingRuntime
+from bot.training.worker import run_burst
+from tests.bot.slash_commands import ResponseUrlServer
+from tests.bot_harness import InProcessBot, wait_until
+from tests.slack_emulator import TEAM_ID, StoredFile
+from tests.training.support import labelled_frame
+from tests.training_slack.support import (
+    ALERTS,
+    CHANNEL,
+    PERSON,
+    FileSlack,
+    block_text,
+    command,
+    wait_for_queued_step,
+)
+
+WORKSPACE = Workspace(TEAM_ID)
+CSV = labelled_frame(40).to_csv(index=False).encode()
+
+
+def submit(bot: InProcessBot, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Submit ``view`` with ``values`` (block id -> action id -> state); returns the ack body."""
+    payload = {
+        "type": "view_submission",
+        "view": {**view, "state": {"values": values}},
+        "user": {"id": PERSON, "team_id": TEAM_ID},
+    }
+    answer = bot.interaction(payload)
+    assert answer.status == 200
+    return json.loads(answer.body) if answer.body else {}
+
+
+def views_updated(slack: FileSlack, count: int) -> list[dict[str, Any]]:
+    calls = slack.wait_for("views.update", count, timeout=15)
+    return [call.response["view"] for call in calls]
+
+
+def columns(label: str, inputs: list[str]) -> dict[str, Any]:
+    return {
+        forms.LABEL_BLOCK: {
+            forms.LABEL_ACTION: {"type": "static_select", "selected_option": {"value": label}}
+        },
+        forms.INPUTS_BLOCK: {
+            forms.INPUTS_ACTION: {
+                "type": "multi_static_select",
+                "selected_options": [{"value": name} for name in inputs],
+            }
+        },
+    }
+
+
+def test_the_form_reads_the_header_offers_columns_and_starts_the_training(
+    bot: InProcessBot,
+    slack: FileSlack,
+    runtime: TrainingRuntime,
+    redis_client: redis.Redis,
+    responses: ResponseUrlServer,
+) -> None:
+    file = slack.add_file(StoredFile("F0FORM0001", "comments.csv", CSV, user=PERSON))
+    command(bot, "train hate", f"{responses.url}/train")
+    opened = slack.wait_for("views.open")[0].response["view"]
+    assert opened["callback_id"] == forms.UPLOAD_CALLBACK
+
+    ack = submit(
+        bot,
+        opened,
+        {
+            forms.FILE_BLOCK: {forms.FILE_ACTION: {"type": "file_input", "files": [file]}},
+            forms.TASK_BLOCK: {forms.TASK_ACTION: {"value": "Is the comment hateful?"}},
+            forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"type": "number_input", "value": "2"}},
+            forms.NOTIFY_BLOCK: {forms.NOTIFY_ACTION: {"selected_conversation": ALERTS}},
+        },
+    )
+    assert ack["response_action"] == "update"
+    assert "Reading the file" in block_text(ack["view"])
+
+    offered = views_updated(slack, 1)[-1]
+    assert offered["callback_id"] == forms.COLUMNS_CALLBACK
+    options = [
+        [option["value"] for option in block["element"]["options"]]
+        for block in offered["blocks"]
+        if block["type"] == "input"
+    ]
+    assert options == [["comment", "isHate"], ["comment", "isHate"]]
+    assert slack.downloads == ["F0FORM0001"]
+
+    # Text as the label: 40 different values, refused with the loader's reason, form kept.
+    ack = submit(bot, offered, columns("comment", ["isHate"]))
+    assert "Checking the data" in block_text(ack["view"])
+    retry = views_updated(slack, 2)[-1]
+    assert retry["callback_id"] == forms.COLUMNS_CALLBACK
+    assert "'comment' has 40 different values" in block_text(retry)
+    assert RunStore(redis_client, WORKSPACE).running_run_id("hate") is None
+
+    submit(bot, retry, columns("isHate", ["comment"]))
+    started = views_updated(slack, 3)[-1]
+    assert "has started" in block_text(started) and f"<#{CHANNEL}>" in block_text(started)
+
+    runs = RunStore(redis_client, WORKSPACE)
+    run = runs.load(wait_until(lambda: runs.running_run_id("hate"), 10, what="the run"))
+    assert run is not None
+    assert run.channel == CHANNEL and run.steps_total == 2 and run.user == PERSON
+    assert run.settings["task_description"] == "Is the comment hateful?"
+    wait_for_queued_step(runtime)
+    assert run_burst(runtime)
+    finished = runs.load(run.run_id)
+    assert finished is not None and finished.status == FINISHED
+    # The progress message starts a thread of its own in the command's channel.
+    assert finished.thread_ts == finished.message_ts
+    assert any("finished training" in block_text(m) for m in slack.channel_messages(ALERTS))
+
+
+def test_a_file_that_is_not_a_csv_closes_the_form_with_the_reason(
+    bot: InProcessBot, slack: FileSlack, redis_client: redis.Redis, responses: ResponseUrlServer
+) -> None:
+    file = slack.add_file(StoredFile("F0FORM0002", "notes.csv", b"Meeting notes\n", user=PERSON))
+    command(bot, "train hate", f"{responses.url}/train")
+    opened = slack.wait_for("views.open")[0].response["view"]
+
+    submit(
+        bot,
+        opened,
+        {
+            forms.FILE_BLOCK: {forms.FILE_ACTION: {"files": [file]}},
+            forms.TASK_BLOCK: {forms.TASK_ACTION: {"value": "Is it hateful?"}},
+            forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "1"}},
+        },
+    )
+    shown = views_updated(slack, 1)[-1]
+    assert "does not look like a CSV" in block_text(shown)
+    assert "submit" not in shown
+    assert [key for key in redis_client.keys("*") if ":seen:" not in key] == []
+
+
+def test_missing_answers_keep_the_form_open_with_errors(
+    bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
+) -> None:
+    command(bot, "train hate", f"{responses.url}/train")
+    opened = slack.wait_for("views.open")[0].response["view"]
+
+    ack = submit(bot, opened, {forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "99"}}})
+
+    assert ack["response_action"] == "errors"
+    assert set(ack["errors"]) == {forms.FILE_BLOCK, forms.TASK_BLOCK, forms.STEPS_BLOCK}
+    assert slack.calls_to("views.update") == []
