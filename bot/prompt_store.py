@@ -19,6 +19,7 @@ from redis.typing import EncodableT, FieldT
 
 from alignment.prompt_types import ConstitutionalPrompt
 from alignment.template import TemplateError, template_variables
+from bot.feedback.audit import audit_entry
 from bot.keys import Workspace
 
 NAME_KIND = "prompt"
@@ -157,6 +158,7 @@ class PromptStore:
             pipe.hset(self.keys.names(), name, NAME_KIND)
             pipe.rpush(self.keys.prompt_versions(name), json.dumps(record.to_dict()))
             pipe.hset(self.keys.prompt(name), mapping=self._meta(record))
+            pipe.rpush(self.keys.audit(), audit_entry(author, "create", name, "version 1"))
 
         self.redis.transaction(attempt, self.keys.names(), self.keys.prompt_versions(name))
         return record
@@ -178,6 +180,10 @@ class PromptStore:
             pipe.multi()
             pipe.rpush(versions_key, json.dumps(record.to_dict()))
             pipe.hset(self.keys.prompt(name), mapping=self._meta(record))
+            pipe.rpush(
+                self.keys.audit(),
+                audit_entry(author, "edit", name, f"version {record.version}: edited the template"),
+            )
             saved.append(record)
 
         self.redis.transaction(attempt, versions_key, self.keys.prompt(name))

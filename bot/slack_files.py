@@ -37,8 +37,8 @@ class FileTooLargeError(FileDownloadError):
         # Without a declared size, only "more than the limit" is known.
         what = f"The file is {megabytes(size)}, over" if size is not None else "The file is over"
         super().__init__(
-            f"{what} the {megabytes(limit, exact=False)} limit for uploads I read. Remove columns you do not "
-            "need, or split the rows into smaller files."
+            f"{what} the {megabytes(limit, exact=False)} limit for uploads I read. Remove "
+            "columns you do not need, or split the rows into smaller files."
         )
 
 

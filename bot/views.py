@@ -247,6 +247,15 @@ def help_message(topic: str | None = None) -> Message:
         f"• `{USAGE['run']}`: run a prompt; the answer goes in a thread. `--n` asks for up "
         f"to {MAX_CANDIDATES} candidate answers. Missing variables open a form.",
         f"• `{USAGE['export']}`: the prompt as JSON for the `alignment` library.",
+        "React to an answer (:+1: kudos, :-1: critique, :pencil2: rewrite) or reply in its "
+        "thread (`critique: ...`, `kudos: ...`, `rewrite: ...`) to change the principles.",
+        f"• `{USAGE['principles']}`: the principles gathered so far.",
+        f"• `{USAGE['apply']}`: fold the principles into the template, as a new version.",
+        f"• `{USAGE['revise']}`: change the template as the feedback asks.",
+        f"• `{USAGE['history']}`: every version: who changed what, and when.",
+        f"• `{USAGE['rollback']}`: make an earlier version current again.",
+        f"• `{USAGE['delete']}` / `{USAGE['restore']}`: delete a prompt (after asking), or "
+        "bring a deleted one back.",
         'Quote values with spaces: `topic="ice cream"`. You can also mention me: '
         "`@alignbot run NAME key=value`.",
     ]

@@ -102,9 +102,10 @@ def undo(
     outcome = undo_change(services.redis, workspace, prompt, version, clicker)
     thread_ts = str(message.get("thread_ts") or message.get("ts") or "") or None
     if outcome.status == "undone" and outcome.version is not None:
+        blocks = message.get("blocks")
         shown = Message(
             text=str(message.get("text") or ""),
-            blocks=list(message.get("blocks") or []),  # type: ignore[call-overload]
+            blocks=[b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list) else [],
         )
         marked = feedback_views.change_marked_undone(shown, clicker, outcome.version.version)
         try:

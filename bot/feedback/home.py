@@ -9,7 +9,7 @@ import redis
 from slack_sdk import WebClient
 
 from bot.chunking import escape_mrkdwn
-from bot.feedback.version_log import notes
+from bot.feedback.version_log import latest_note
 from bot.keys import Workspace
 from bot.prompt_store import PromptStore, PromptStoreError
 from bot.training.labeler_store import LabelerStore
@@ -41,8 +41,8 @@ def overviews(client: redis.Redis, workspace: Workspace) -> list[PromptOverview]
         except PromptStoreError:
             continue  # deleted between listing and reading
         latest = versions[-1]
-        note = notes(client, workspace, name).get(latest.version)
-        if note is not None:
+        note = latest_note(client, workspace, name)
+        if note is not None and note.version == latest.version:
             what = note.summary
         elif latest.version == 1:
             what = "created the prompt"

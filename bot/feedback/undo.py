@@ -27,7 +27,7 @@ from bot.feedback.version_log import (
     undone_versions,
 )
 from bot.keys import Workspace
-from bot.prompt_store import PromptVersion
+from bot.prompt_store import PromptStore, PromptVersion
 
 UndoStatus = Literal["undone", "already_undone", "changed_since", "nothing_to_undo"]
 
@@ -80,6 +80,8 @@ def undo_change(
     client: redis.Redis, workspace: Workspace, name: str, version: int, user: str
 ) -> UndoOutcome:
     """Revert the principle change that produced ``version`` of ``name``."""
+    if not PromptStore(client, workspace).exists(name):
+        return UndoOutcome("nothing_to_undo", f"`{name}` no longer exists; nothing was undone.")
     note = note_of(client, workspace, name, version)
     original = note.principle_change if note is not None else None
     if original is None:

@@ -145,5 +145,11 @@ def note_of(
     return notes(client, workspace, name).get(version)
 
 
+def latest_note(client: redis.Redis, workspace: Workspace, name: str) -> VersionNote | None:
+    """The note written last (cheap: one read, whatever the length of the history)."""
+    raw = client.lindex(workspace.keys.principle_log(name), -1)
+    return VersionNote.from_json(str(raw)) if raw is not None else None
+
+
 def undone_versions(client: redis.Redis, workspace: Workspace, name: str) -> set[int]:
     return {int(v) for v in client.smembers(workspace.keys.undone_changes(name))}

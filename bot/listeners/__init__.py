@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.feedback.work import BackgroundWork
 from bot.listeners import (
     commands,
     feedback,
@@ -17,11 +18,14 @@ from bot.services import Services
 
 
 def register(app: App, services: Services) -> None:
+    feedback_work = BackgroundWork()
+    # First: these match only their own events, and each listener tried costs ack time.
+    feedback.register_interactions(app, services, feedback_work)
     commands.register(app, services)
     mentions.register(app, services)
     modals.register(app, services)
-    # Before feedback, whose thread-reply listener takes every message left over.
+    # Before the thread-reply listener of feedback, which takes the replies left over.
     training.register(app, services)
     training_form.register(app, services)
     uploads.register(app, services)
-    feedback.register(app, services)
+    feedback.register_replies(app, services, feedback_work)

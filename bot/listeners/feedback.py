@@ -1,4 +1,10 @@
-"""Every listener of the feedback loop, sharing one pool for their model work."""
+"""Every listener of the feedback loop, sharing one pool for their model work.
+
+Two halves, registered at the two ends of the product's list. Bolt tries listeners in order and
+every try costs time before the ack, so the interaction half (reactions, buttons, forms, App
+Home), which matches only its own events, goes first. The thread-reply half takes people's
+replies in threads that no listener before it claimed, so it goes last.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +21,27 @@ from bot.listeners import (
 from bot.services import Services
 
 
-def register(app: App, services: Services) -> None:
-    work = BackgroundWork()
+def warm_models(services: Services) -> None:
+    """Build the model helpers now: the first build imports the provider's client library,
+    a second of work that would otherwise stall the acks of the first feedback to arrive."""
+    services.prompt_model  # noqa: B018 (built on first access)
+    services.alignment_model  # noqa: B018
+
+
+def register_interactions(app: App, services: Services, work: BackgroundWork) -> None:
+    work.submit("building the models", warm_models, services)
     feedback_reactions.register(app, services, work)
     feedback_buttons.register(app, services, work)
     version_buttons.register(app, services)
     app_home.register(app, services, work)
-    # Last: it takes every message the command listeners registered before it did not.
+
+
+def register_replies(app: App, services: Services, work: BackgroundWork) -> None:
     feedback_replies.register(app, services, work)
+
+
+def register(app: App, services: Services) -> None:
+    """Both halves, for an app with no other listeners (tests of the feedback loop alone)."""
+    work = BackgroundWork()
+    register_interactions(app, services, work)
+    register_replies(app, services, work)

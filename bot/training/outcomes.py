@@ -13,6 +13,8 @@ from typing import Any
 import redis
 from slack_sdk.errors import SlackClientError
 
+from alignment.model_calls import LabelerModelError
+from bot.training.datasets import DatasetStoreError
 from bot.training.labeler_store import LabelerStore
 from bot.training.lease import Lease, LeaseLostError
 from bot.training.notify import Notification, notification_text
@@ -126,3 +128,19 @@ def end_run(
     post_in_thread(runtime, run, f"{icon} {reason} {kept_version_text(run)}")
     show_final_state(runtime, run)
     return run
+
+
+def describe_failure(error: BaseException, step: int) -> str:
+    if isinstance(error, DatasetStoreError):
+        return f"Training stopped during step {step}: {error}"
+    if isinstance(error, LabelerModelError):
+        return (
+            f"Training stopped during step {step} because a model call failed for good: {error}. "
+            "Check the model settings (ALIGN_MODEL, ALIGN_TRAIN_MODEL) and the provider's "
+            "status, then start the training again."
+        )
+    return (
+        f"Training stopped during step {step} because of an unexpected error "
+        f"({type(error).__name__}: {error}). Start it again; if it happens again, tell the "
+        "bot's operators."
+    )

@@ -48,26 +48,28 @@ def view_for_run(
     run: TrainingRun,
     now: float,
     phase: str | None = None,
-    step_share: float = 0.0,
+    position: float | None = None,
     model_calls: int | None = None,
-    note: str | None = None,
+    step: int | None = None,
 ) -> ProgressView:
-    """The view of ``run`` as its state says, at time ``now``."""
+    """The view of ``run`` at time ``now``. A running step passes ``step`` (its number) and
+    ``position`` (steps done, counting its own share); by default both follow the saved state."""
     ended = run.is_final
+    done = run.steps_done if position is None or ended else position
+    if step is None or ended:
+        step = run.steps_done if ended and run.status != FAILED else run.next_step
     return ProgressView(
         labeler=run.labeler,
         status=run.status,
-        step=min(run.next_step, run.steps_total)
-        if run.status == FAILED or not ended
-        else run.steps_done,
+        step=min(step, run.steps_total),
         steps_total=run.steps_total,
-        fraction=overall(run.steps_done, run.steps_total, 0.0 if ended else step_share),
+        fraction=overall(done, run.steps_total),
         model_calls=run.model_calls if model_calls is None else model_calls,
         accuracy=run.latest_accuracy,
         elapsed_seconds=(run.finished_at if run.finished_at is not None else now) - run.started_at,
         split_text=run.split_text,
         phase=phase,
-        note=note if note is not None else run.error,
+        note=run.error,
     )
 
 
@@ -79,10 +81,11 @@ def within_step(phase: str, done: int, total: int) -> float:
     return (PHASES.index(phase) + share) / len(PHASES)
 
 
-def overall(steps_done: int, steps_total: int, step_share: float = 0.0) -> float:
+def overall(steps_done: float, steps_total: int) -> float:
+    """The share of the training done, 0..1, from the steps done (a running step counts in part)."""
     if steps_total <= 0:
         return 1.0
-    return min(max((steps_done + step_share) / steps_total, 0.0), 1.0)
+    return min(max(steps_done / steps_total, 0.0), 1.0)
 
 
 def progress_bar(fraction: float, width: int = BAR_WIDTH) -> str:

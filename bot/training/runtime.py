@@ -96,6 +96,12 @@ def install_runtime(runtime: TrainingRuntime | None) -> None:
         _installed = runtime
 
 
+def installed_runtime() -> TrainingRuntime | None:
+    """The runtime installed in this process, if any (without building one)."""
+    with _install_lock:
+        return _installed
+
+
 def current_runtime() -> TrainingRuntime:
     global _installed
     with _install_lock:

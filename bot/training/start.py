@@ -18,7 +18,6 @@ from alignment.data import describe_split, label_values, split_dataset
 from alignment.labeler import Labeler
 from bot.keys import Workspace
 from bot.services import Services
-from bot.training import runtime as runtime_module
 from bot.training.datasets import DatasetStore
 from bot.training.labeler_store import LabelerStore, NotificationSettings
 from bot.training.outcomes import end_run, progress_message
@@ -31,7 +30,7 @@ from bot.training.run_state import (
     TrainingInProgressError,
     TrainingRun,
 )
-from bot.training.runtime import TrainingConfig, TrainingRuntime
+from bot.training.runtime import TrainingConfig, TrainingRuntime, installed_runtime
 
 MAX_STEPS = 20
 DEFAULT_STEPS = 3
@@ -105,7 +104,7 @@ def _check(request: TrainingRequest) -> None:
 
 
 def _runtime_for(services: Services) -> TrainingRuntime:
-    installed = runtime_module._installed
+    installed = installed_runtime()
     if installed is not None and installed.services is services:
         return installed
     return TrainingRuntime(services, TrainingConfig.from_environ())

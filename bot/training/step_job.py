@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pandas as pd
 import redis
@@ -19,8 +18,7 @@ import redis
 from alignment.data import split_dataset
 from alignment.labeler import Labeler
 from alignment.labeler_types import LabelerCheckpoint, ProgressEvent, Scorecard
-from alignment.model_base import ModelHelper
-from alignment.model_calls import LabelerModelError, TrainingCancelled
+from alignment.model_calls import TrainingCancelled
 from bot.keys import Workspace
 from bot.training import notify
 from bot.training.cancel import (
@@ -30,10 +28,11 @@ from bot.training.cancel import (
     cancel_requested,
     cancelled_by,
 )
-from bot.training.datasets import DatasetStore, DatasetStoreError
+from bot.training.datasets import DatasetStore
 from bot.training.labeler_store import CheckpointVersion, LabelerStore, now_iso
 from bot.training.lease import Lease, LeaseLostError
 from bot.training.outcomes import (
+    describe_failure,
     end_run,
     post_report,
     progress_message,
@@ -56,52 +55,16 @@ from bot.training.run_state import (
     TrainingRun,
 )
 from bot.training.runtime import TrainingRuntime
+from bot.training.usage import Usage, UsageMeter
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Usage:
-    """Model usage of this job not yet added to the run's totals."""
-
-    model_calls: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-
-    def add_to(self, run: TrainingRun) -> None:
-        run.model_calls += self.model_calls
-        run.cache_hits += self.cache_hits
-        run.prompt_tokens += self.prompt_tokens
-        run.output_tokens += self.output_tokens
-
-
-def _token_counts(helpers: list[ModelHelper]) -> tuple[int, int]:
-    prompt = output = 0
-    for helper in helpers:
-        usage = getattr(helper, "usage", None)
-        snapshot = getattr(usage, "snapshot", None)
-        if callable(snapshot):
-            counts = snapshot()
-            prompt += int(counts.prompt_tokens)
-            output += int(counts.output_tokens) + int(counts.thinking_tokens)
-    return prompt, output
-
-
-def describe_failure(error: BaseException, step: int) -> str:
-    if isinstance(error, DatasetStoreError):
-        return f"Training stopped during step {step}: {error}"
-    if isinstance(error, LabelerModelError):
-        return (
-            f"Training stopped during step {step} because a model call failed for good: {error}. "
-            "Check the model settings (ALIGN_MODEL, ALIGN_TRAIN_MODEL) and the provider's "
-            "status, then start the training again."
+class MissingCheckpointError(RuntimeError):
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"version {version} of the labeler, saved by an earlier step, is no longer stored"
         )
-    return (
-        f"Training stopped during step {step} because of an unexpected error "
-        f"({type(error).__name__}: {error}). Start it again; if it happens again, tell the "
-        "bot's operators."
-    )
 
 
 class StepJob:
@@ -135,10 +98,10 @@ class StepJob:
             runtime.stopping,
             config.cancel_check_seconds,
         )
-        self.helpers: list[ModelHelper] = []
+        self.meter: UsageMeter | None = None
         self.scorecard: Scorecard | None = None
-        self._counted = Usage()
         self._step_share = 0.0
+        self._measuring_previous = False
 
     # -- the job -------------------------------------------------------------------------------
 
@@ -180,7 +143,9 @@ class StepJob:
             )
             labeler = self._labeler()
             if self.state.pending_evaluation:
+                self._measuring_previous = True
                 self._evaluate(labeler, test)
+                self._measuring_previous = False
             if self.step <= self.state.steps_total:
                 self._train(labeler, train)
                 self._evaluate(labeler, test)
@@ -220,12 +185,10 @@ class StepJob:
             progress=self._on_progress,
             should_stop=self.stop,
         )
-        self._tokens_at_start = _token_counts(helpers)
-        self.helpers = helpers
+        self.meter = UsageMeter(self.labeler, helpers)
         return self.labeler
 
     def _train(self, labeler: Labeler, train: pd.DataFrame) -> None:
-        self._step_share = 0.0
         trained = labeler.train_step(self._latest_checkpoint(), train)
         record = trained.history[-1]
         usage = self._usage()
@@ -260,14 +223,14 @@ class StepJob:
         self.state = self.runs.update(
             self.run_id, save, watch=(self.lease.key, checkpoints_key), then=stage
         )
-        self._counted = self._current_usage()
+        self._counted(usage)
 
     def _evaluate(self, labeler: Labeler, test: pd.DataFrame) -> None:
         """Measure the latest saved checkpoint on the test rows, record it, notify."""
         latest = self.state.history[-1]
         stored = self.labelers.version(self.state.labeler, latest.version)
         if stored is None:
-            raise StaleRunError(f"version {latest.version} of {self.state.labeler} is missing")
+            raise MissingCheckpointError(latest.version)
         predictions = labeler.infer_checkpoint(stored.checkpoint, test)
         scorecard = labeler.get_scorecard(test, predictions)
         usage = self._usage()
@@ -281,7 +244,7 @@ class StepJob:
             usage.add_to(run)
 
         self.state = self._update(record)
-        self._counted = self._current_usage()
+        self._counted(usage)
         self.labelers.record_scorecard(self.state.labeler, latest.version, scorecard)
         self.scorecard = scorecard
         if self.state.steps_done < self.state.steps_total:
@@ -345,6 +308,7 @@ class StepJob:
             usage.add_to(run)
 
         self.state = self._update(done)
+        self._counted(usage)
         show_final_state(self.runtime, self.state)
 
     def _stopped(self) -> tuple[str, Callable[[], None] | None]:
@@ -372,6 +336,7 @@ class StepJob:
             queued = self._update(requeue)
         except (StaleRunError, LeaseLostError):
             return None
+        self._counted(usage)
         return lambda: self._enqueue(queued, at_front=True)
 
     def _end_cancelled(self, lease: Lease | None) -> None:
@@ -386,7 +351,7 @@ class StepJob:
         self._end(CANCELLED, f"Training cancelled{by} {after}.", lease=lease)
 
     def _end(self, status: str, reason: str, lease: Lease | None) -> None:
-        usage = self._usage() if self.helpers else Usage()
+        usage = self._usage()
         end_run(self.runtime, self.run_id, self.runs, status, reason, lease, usage.add_to)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -411,37 +376,33 @@ class StepJob:
             return None
         stored = self.labelers.version(self.state.labeler, self.state.history[-1].version)
         if stored is None:
-            raise StaleRunError(f"the checkpoint of step {self.state.steps_done} is missing")
+            raise MissingCheckpointError(self.state.history[-1].version)
         return stored.checkpoint
 
-    def _current_usage(self) -> Usage:
-        stats = self.labeler.stats
-        prompt, output = _token_counts(self.helpers)
-        return Usage(
-            stats.model_calls,
-            stats.cache_hits,
-            prompt - self._tokens_at_start[0],
-            output - self._tokens_at_start[1],
-        )
-
     def _usage(self) -> Usage:
-        """Usage since it was last added to the run."""
-        now, counted = self._current_usage(), self._counted
-        return Usage(
-            now.model_calls - counted.model_calls,
-            now.cache_hits - counted.cache_hits,
-            now.prompt_tokens - counted.prompt_tokens,
-            now.output_tokens - counted.output_tokens,
-        )
+        """Usage not yet added to the run's totals."""
+        return self.meter.uncounted() if self.meter is not None else Usage()
+
+    def _usage_total(self) -> Usage:
+        return self.meter.total() if self.meter is not None else Usage()
+
+    def _counted(self, usage: Usage) -> None:
+        if self.meter is not None:
+            self.meter.counted(usage)
 
     def _on_progress(self, event: ProgressEvent) -> None:
-        self._step_share = max(self._step_share, within_step(event.phase, event.done, event.total))
+        if self._measuring_previous:
+            share = 0.0  # catching up on the previous step's test rows: this step has not begun
+        else:
+            share = within_step(event.phase, event.done, event.total)
+            self._step_share = max(self._step_share, share)
         self.progress.offer(
             view_for_run(
                 self.state,
                 self.runtime.clock.now(),
                 phase=event.phase,
-                step_share=self._step_share,
+                step=self.step - 1 if self._measuring_previous else self.step,
+                position=self.step - 1 + self._step_share,
                 model_calls=self._calls_before + event.model_calls,
             )
         )
@@ -451,7 +412,8 @@ class StepJob:
             view_for_run(
                 self.state,
                 self.runtime.clock.now(),
-                step_share=self._step_share,
-                model_calls=self._calls_before + self.labeler.stats.model_calls,
+                step=self.step,
+                position=self.step - 1 + self._step_share,
+                model_calls=self._calls_before + self._usage_total().model_calls,
             )
         )

@@ -17,6 +17,8 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from rq import Queue
+from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker
@@ -58,6 +60,13 @@ class TrainingWorker(SimpleWorker):
         super().handle_warm_shutdown_request()
         # The running step hands itself back to the queue instead of finishing first.
         self.runtime.stopping.set()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        super().execute_job(job, queue)
+        if self.runtime.stopping.is_set():
+            # RQ's own flag for "finish this job, take no more": a stopping process must not
+            # pick up the step it just handed back.
+            self._stop_requested = True
 
 
 class ThreadedTrainingWorker(TrainingWorker):

@@ -236,9 +236,7 @@ def test_admins_alone_apply_delete_and_restore(
 
     # Anyone may revise; the template changes as asked, as a new version.
     ana.send("revise uses Ask for one line each.")
-    slack.wait_for(
-        "chat.postMessage", where=lambda c: "Revised:" in message_text(c.params)
-    )
+    slack.wait_for("chat.postMessage", where=lambda c: "Revised:" in message_text(c.params))
     assert versions(redis_client) == [1, 2, 3]
 
     assert "Delete `uses` and its 3 versions?" in admin.ask("delete uses")

@@ -186,7 +186,7 @@ def test_rollback_and_history_tell_every_step(
     assert [e.undone for e in entries] == [False, True, False, False, False]
     assert [e.current for e in entries] == [False, False, False, False, True]
     actions = [e.action for e in AuditLog(redis_client, WORKSPACE).entries("uses")]
-    assert actions == ["feedback", "undo", "rollback"]
+    assert actions == ["create", "feedback", "edit", "undo", "rollback"]
 
 
 def test_delete_hides_the_prompt_until_restored(

@@ -66,7 +66,7 @@ def test_progress_counts_steps_and_phases() -> None:
     assert progress_bar(0.0, 10) == "░" * 10 and progress_bar(1.0, 10) == "█" * 10
     assert within_step("initialize", 0, 4) == 0.0
     assert 0 < within_step("validate", 1, 2) < within_step("score", 0, 5) < 1
-    assert overall(1, 4, 0.5) == 0.375 and overall(4, 4, 0.9) == 1.0
+    assert overall(1.5, 4) == 0.375 and overall(4.9, 4) == 1.0 and overall(0, 0) == 1.0
     assert format_duration(3725) == "1h 02m 05s" and format_duration(9.9) == "9s"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.training.run_state import FINISHED, RunStore, TrainingRun
 from bot.training.runtime import TrainingRuntime
 from bot.training.start import start_training
@@ -11,8 +13,11 @@ from bot.training.worker import (
     TrainingWorker,
     dedicated_worker_alive,
 )
-from tests.bot_harness import wait_until
-from tests.training.support import WORKSPACE, World, training_request
+from tests.alignment.labeler_world import RuleWorld, truth_of
+from tests.bot_harness import BotProcess, wait_until
+from tests.fake_gemini_server import FakeGemini, prompt_text
+from tests.slack_emulator import SlackEmulator
+from tests.training.support import WORKSPACE, World, labelled_frame, training_request
 
 
 def test_only_a_dedicated_worker_that_heartbeats_counts_as_running(
@@ -62,3 +67,27 @@ def test_serve_leaves_the_queue_to_a_live_worker_and_takes_over_when_it_is_gone(
     assert runner.run_once()
     run = RunStore(runtime.redis, WORKSPACE).load(handle.run_id)
     assert run is not None and run.status == FINISHED
+
+
+def test_alignbot_serve_trains_when_no_worker_runs(
+    bot_process: Callable[..., BotProcess],
+    fake_gemini: FakeGemini,
+    make_runtime: Callable[..., TrainingRuntime],
+    slack: SlackEmulator,
+) -> None:
+    frame = labelled_frame()
+    world = RuleWorld(truth=truth_of(frame), fallback="False")
+    fake_gemini.responder = lambda request: world.answer(prompt_text(request))
+    bot = bot_process(model_env=fake_gemini.env)
+    runtime = make_runtime()
+    handle = start_training(runtime.services, WORKSPACE, training_request(frame, steps=2))
+    runs = RunStore(runtime.redis, WORKSPACE)
+
+    def finished() -> TrainingRun | None:
+        run = runs.load(handle.run_id)
+        return run if run is not None and run.status == FINISHED else None
+
+    run = wait_until(finished, 60, what=f"serve to run the training\n{bot.output()}")
+    assert run.steps_done == 2
+    assert slack.calls_to("files.completeUploadExternal", ok_only=True)
+    assert bot.stop() == 0

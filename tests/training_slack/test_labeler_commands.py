@@ -96,7 +96,7 @@ def test_label_answers_for_one_example_given_as_text_or_as_its_column(
 def test_a_csv_uploaded_with_label_gets_a_predictions_file_in_its_thread(
     trained: ScriptedModel, bot: InProcessBot, slack: FileSlack
 ) -> None:
-    rows = 'comment\nGet out of our town, you vermin\nLovely staff\n=HYPERLINK("x")\n'
+    rows = 'comment\n"Get out of our town, you vermin"\nLovely staff\n"=HYPERLINK(""x"")"\n'
     upload = Upload(slack, rows.encode(), mention("label hate"), name="new.csv")
     upload.send_all(bot, "shared,message,mention")
 

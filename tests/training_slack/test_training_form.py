@@ -157,3 +157,18 @@ def test_missing_answers_keep_the_form_open_with_errors(
     assert ack["response_action"] == "errors"
     assert set(ack["errors"]) == {forms.FILE_BLOCK, forms.TASK_BLOCK, forms.STEPS_BLOCK}
     assert slack.calls_to("views.update") == []
+
+
+def test_the_column_choices_are_checked_before_the_form_closes() -> None:
+    view = {"state": {"values": columns("isHate", ["comment", "isHate"])}}
+    assert forms.columns_form_errors(forms.read_columns_form(view)) == {
+        forms.INPUTS_BLOCK: "The label column cannot be an input: the labeler would see it."
+    }
+    empty = forms.read_columns_form({"state": {"values": {}}})
+    assert set(forms.columns_form_errors(empty)) == {forms.LABEL_BLOCK, forms.INPUTS_BLOCK}
+    assert (
+        forms.columns_form_errors(
+            forms.read_columns_form({"state": {"values": columns("isHate", ["comment"])}})
+        )
+        == {}
+    )
