@@ -263,8 +263,8 @@ def crossing(steps: list[dict[str, Any]]) -> str:
 
 def print_table(bots: int, steps: list[dict[str, Any]]) -> None:
     print(f"\n{bots} bot process{'es' if bots > 1 else ''}:")
-    header = ("rate/s", "sent", "no answer", "sent at/s", "p50 ms", "p90 ms", "p99 ms", "max ms")
-    header += ("p99 late",)
+    header = ["rate/s", "sent", "no answer", "sent at/s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    header.append("p99 late")
     print("  " + "".join(f"{h:>11}" for h in header) + "  statuses")
     for s in steps:
         values: tuple[Any, ...] = (s["rate"], s["sent"], s["no_answer"], s["achieved_rate"])

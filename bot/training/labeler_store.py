@@ -132,6 +132,12 @@ class LabelerStore:
         self.redis.transaction(attempt, self.keys.names())
         return created[0]
 
+    def check_name_free(self, name: str) -> None:
+        """LabelerNameTakenError unless ``name`` is unused or already this kind of thing."""
+        kind = self.redis.hget(self.keys.names(), name)
+        if kind is not None and kind != NAME_KIND:
+            raise LabelerNameTakenError(name, str(kind))
+
     def exists(self, name: str) -> bool:
         return self.redis.hget(self.keys.names(), name) == NAME_KIND
 

@@ -150,8 +150,9 @@ def start_training(
     datasets = DatasetStore(
         runtime.redis, workspace, config.max_dataset_bytes, config.dataset_ttl_seconds
     )
-    dataset_id = datasets.save(frame, request.label, request.inputs, request.source_name)
     labelers = LabelerStore(runtime.redis, workspace)
+    labelers.check_name_free(request.labeler)
+    dataset_id = datasets.save(frame, request.label, request.inputs, request.source_name)
     labelers.claim(request.labeler, settings, request.user)
     if request.notifications is not None:
         labelers.set_notification_settings(request.labeler, request.notifications)

@@ -70,7 +70,13 @@ def test_three_steps_run_as_jobs_with_throttled_progress_and_a_report(
     assert {call.params["ts"] for call in updates} == {handle.message_ts}
     assert len(updates) >= 3
     assert all(later - earlier >= 3.0 for earlier, later in itertools.pairwise(edit_times))
-    final = all_text(updates[-1].params)
+    # Progress only moves forward: step numbers and the bar's percentage never go back.
+    shown = [all_text(call.params) for call in updates]
+    steps = [int(m.group(1)) for text in shown if (m := re.search(r"step (\d) of 3", text))]
+    percents = [int(m.group(1)) for text in shown if (m := re.search(r"` (\d+)%", text))]
+    assert steps == sorted(steps) and len(set(steps)) == 3
+    assert percents == sorted(percents) and percents[-1] == 100
+    final = shown[-1]
     assert "finished: 3 of 3 steps" in final
     assert "32 to train, 8 to test" in final
     assert f"{run.model_calls:,} model calls" in final
@@ -206,4 +212,4 @@ def test_a_prompt_name_cannot_become_a_labeler(
     PromptStore(redis_client, WORKSPACE).create("hate", "Classify {text}", "U1")
     with pytest.raises(LabelerNameTakenError, match="prompt"):
         start_training(runtime.services, WORKSPACE, training_request(world.frame))
-    assert not redis_client.keys("*training*")
+    assert not redis_client.keys("*training*") and not redis_client.keys("*dataset*")
