@@ -3,7 +3,8 @@
 One upload reaches the bot as up to three events: ``file_shared``, a ``message`` with subtype
 ``file_share``, and ``app_mention``, in any order. The message and the mention share a channel
 and ts, so the apply-once middleware lets only one of them through; ``file_shared`` has neither,
-so every path also claims the upload's file id, and only the first claim acts.
+so every path also claims the upload (its file id, with the message it came in), and only the
+first claim acts.
 
 ``file_shared`` carries no text, so it finds the message the file was shared with (through
 ``files.info`` and ``conversations.replies``) to read the command. If that fails, it does
@@ -14,7 +15,7 @@ events too and are dropped by the event filter before reaching these listeners.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,24 +85,36 @@ def upload_of_message(message: Mapping[str, Any], channel: str) -> Upload | None
 
 
 def _share_of(info: Mapping[str, Any], channel: str) -> Mapping[str, Any] | None:
+    """The latest share of the file in ``channel``: a file shared again is a new request."""
     shares = info.get("shares") or {}
-    for kind in ("public", "private"):
-        places = (shares.get(kind) or {}).get(channel) or []
-        if places:
-            return dict(places[0])
-    return None
+    places = [
+        dict(place)
+        for kind in ("public", "private")
+        for place in (shares.get(kind) or {}).get(channel) or []
+        if place.get("ts")
+    ]
+    return max(places, key=lambda place: float(place["ts"]), default=None)
 
 
-def upload_of_file_shared(client: WebClient, event: Mapping[str, Any]) -> Upload | None:
-    """The message a ``file_shared`` event's file came with, when Slack tells where it is."""
+def upload_of_file_shared(
+    client: WebClient, event: Mapping[str, Any], handled: Callable[[str, str], bool]
+) -> Upload | None:
+    """The message a ``file_shared`` event's file came with, when Slack tells where it is.
+
+    Only table-like files whose upload (``handled(file_id, message_ts)``) is not claimed yet
+    are followed to their message, so files shared for people cost one look-up.
+    """
     file_id, channel = event.get("file_id"), event.get("channel_id")
     if not file_id or not channel:
         return None
     try:
-        share = _share_of(file_info(client, str(file_id)), str(channel))
-        if share is None or not share.get("ts"):
+        info = file_info(client, str(file_id))
+        share = _share_of(info, str(channel))
+        if share is None or not SharedFile.from_api(info).looks_like_table:
             return None
         ts = str(share["ts"])
+        if handled(str(file_id), ts):
+            return None
         thread = client.conversations_replies(channel=channel, ts=share.get("thread_ts") or ts)
     except (FileDownloadError, SlackApiError) as error:
         log.info("file_shared %s: the message it came with is unknown (%s)", file_id, error)
@@ -114,6 +127,11 @@ def upload_of_file_shared(client: WebClient, event: Mapping[str, Any]) -> Upload
     if upload is None or upload.primary_file.id != file_id:
         return None
     return upload
+
+
+def upload_claim(workspace: Workspace, file_id: str, message_ts: str) -> str:
+    """The apply-once key of an upload: its file, in the message it was shared with."""
+    return workspace.keys.seen("upload", file_id, message_ts)
 
 
 def say_in_thread(client: WebClient, upload: Upload, message: views.Message) -> None:
@@ -183,8 +201,9 @@ def handle_upload(
     text = addressed_training_text(upload.text, bot_user_id)
     if text is None:
         return
-    if not claim_once(services.redis, workspace.keys.seen_file(upload.primary_file.id)):
-        log.info("upload %s already handled", upload.primary_file.id)
+    claim = upload_claim(workspace, upload.primary_file.id, upload.ts)
+    if not claim_once(services.redis, claim):
+        log.info("upload of %s already handled", upload.primary_file.id)
         return
     client = services.web_client
     try:
@@ -224,10 +243,11 @@ def register(app: App, services: Services) -> None:
 
     def from_file_shared(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         workspace = Workspace.from_context(context)
-        file_id = str(event.get("file_id") or "")
-        if not file_id or services.redis.exists(workspace.keys.seen_file(file_id)):
-            return  # handled already: spare the look-ups
-        upload = upload_of_file_shared(client, event)
+
+        def handled(file_id: str, message_ts: str) -> bool:
+            return bool(services.redis.exists(upload_claim(workspace, file_id, message_ts)))
+
+        upload = upload_of_file_shared(client, event, handled)
         if upload is not None:
             handle_upload(services, workspace, context.bot_user_id, upload)
 

@@ -3,6 +3,8 @@ serializer carries them and any worker can run them; see ``step_job`` for what a
 
 from __future__ import annotations
 
+import logging
+
 from rq import get_current_job
 
 from bot.keys import Workspace
@@ -10,6 +12,8 @@ from bot.log_context import log_fields
 from bot.metrics import outcome_label
 from bot.training.runtime import current_runtime
 from bot.training.step_job import StepJob
+
+log = logging.getLogger(__name__)
 
 # The kind label of training steps in the job metrics.
 TRAINING_STEP_JOB = "training_step"

@@ -36,6 +36,12 @@ def step_job_arguments(run: TrainingRun) -> dict[str, Any]:
     }
 
 
+def _description(run: TrainingRun) -> str:
+    if run.next_step > run.steps_total:
+        return f"train labeler {run.labeler}: report on {run.steps_total} steps"
+    return f"train labeler {run.labeler}: step {run.next_step} of {run.steps_total}"
+
+
 def enqueue_step(runtime: TrainingRuntime, run: TrainingRun, at_front: bool = False) -> Job:
     """Queue the run's next step under ``run.job_id`` (already saved in the run's state)."""
     if run.job_id is None:
@@ -48,7 +54,7 @@ def enqueue_step(runtime: TrainingRuntime, run: TrainingRun, at_front: bool = Fa
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
         at_front=at_front,
-        description=f"train labeler {run.labeler}: step {run.next_step} of {run.steps_total}",
+        description=_description(run),
     )
 
 

@@ -20,7 +20,7 @@ from bot.keys import Workspace
 from bot.services import Services
 from bot.training.datasets import DatasetStore
 from bot.training.labeler_store import LabelerStore, NotificationSettings
-from bot.training.outcomes import end_run, progress_message
+from bot.training.outcomes import progress_message
 from bot.training.progress import view_for_run
 from bot.training.progress_message import post_progress_message
 from bot.training.queueing import enqueue_step, new_job_id
@@ -184,7 +184,11 @@ def start_training(
             view_for_run(run, runtime.clock.now()),
         )
     except Exception:
-        end_run(runtime, run.run_id, runs, FAILED, "The progress message could not be posted.")
+        # Nothing was shown or queued: free the labeler so the training can be started again.
+        def abandon(saved: TrainingRun, pipe: object) -> None:
+            saved.status, saved.error = FAILED, "The progress message could not be posted."
+
+        runs.update(run.run_id, abandon)
         raise
     job_id = new_job_id(run.run_id, 1)
 

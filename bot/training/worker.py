@@ -166,8 +166,9 @@ class InProcessRunner:
         if not self.runtime.queue().count or dedicated_worker_alive(self.runtime):
             return False
         worker = ThreadedTrainingWorker(self.runtime, _unique_name(SERVE_NAME_PREFIX))
-        # One job per round, so a stop request is seen between steps.
-        return bool(worker.work(burst=True, max_jobs=1))
+        # One job per round, so a stop request is seen between steps. RQ's per-job lines are
+        # left to dedicated workers; the bot's own log says what each step did.
+        return bool(worker.work(burst=True, max_jobs=1, logging_level="WARNING"))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -213,3 +213,17 @@ def test_a_prompt_name_cannot_become_a_labeler(
     with pytest.raises(LabelerNameTakenError, match="prompt"):
         start_training(runtime.services, WORKSPACE, training_request(world.frame))
     assert not redis_client.keys("*training*") and not redis_client.keys("*dataset*")
+
+
+def test_a_training_whose_message_cannot_be_posted_leaves_nothing_queued(
+    runtime: TrainingRuntime, world: World, slack: SlackEmulator
+) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    with pytest.raises(SlackApiError, match="not_in_channel"):
+        start_training(runtime.services, WORKSPACE, training_request(world.frame))
+    assert runtime.queue().count == 0
+    assert RunStore(runtime.redis, WORKSPACE).running_run_id("hate") is None
+    start_training(runtime.services, WORKSPACE, training_request(world.frame))
+    assert runtime.queue().count == 1

@@ -78,18 +78,24 @@ class Upload:
         channel: str = CHANNEL,
         user: str = PERSON,
         thread_ts: str | None = None,
+        again: Upload | None = None,
     ) -> None:
+        """``again``: share that upload's file once more, with a new message."""
         self.slack, self.channel, self.user, self.text = slack, channel, user, text
         self.ts = new_ts()
         self.thread_ts = thread_ts
-        self.file_id = f"F0UP{next(_ts):06d}"
-        self.file = slack.add_file(
-            StoredFile(self.file_id, name, content, user=user, channels=[channel])
-        )
+        if again is None:
+            self.file_id = f"F0UP{next(_ts):06d}"
+            self.file = slack.add_file(
+                StoredFile(self.file_id, name, content, user=user, channels=[channel])
+            )
+        else:
+            self.file_id, self.file = again.file_id, again.file
         share: dict[str, Any] = {"ts": self.ts, "channel_name": "uploads"}
         if thread_ts:
             share["thread_ts"] = thread_ts
-        slack.shares[self.file_id] = {"public": {channel: [share]}}
+        places = slack.shares.setdefault(self.file_id, {"public": {}})["public"]
+        places.setdefault(channel, []).append(share)
         # Slack keeps the person's message; conversations.replies serves it from here.
         slack.messages.append(self.message_event())
 

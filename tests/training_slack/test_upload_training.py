@@ -9,6 +9,7 @@ import threading
 
 import redis
 
+from bot.app import shutdown_listeners
 from bot.keys import Workspace
 from bot.training.labeler_store import LabelerStore
 from bot.training.run_state import CANCELLED, FINISHED, RunStore, TrainingRun
@@ -180,3 +181,31 @@ def test_cancel_from_slack_stops_the_training_and_frees_the_labeler(
     command(bot, "cancel hate", f"{responses.url}/again")
     assert "not training" in message_text(responses.wait_for_reply(2))
     assert RunStore(redis_client, WORKSPACE).running_run_id("hate") is None
+
+
+def test_a_file_shared_again_with_a_new_message_is_a_new_request(
+    bot: InProcessBot, slack: FileSlack, redis_client: redis.Redis
+) -> None:
+    first = Upload(slack, b"comment\nhello\n", TRAIN_TEXT)
+    first.send_all(bot, "shared,message")
+    assert "does not look like a CSV" in block_text(wait_for_reply(slack, first)[0])
+
+    again = Upload(slack, b"", TRAIN_TEXT.replace("hate", "hate2"), again=first)
+    again.send_all(bot, "shared,mention,message")
+    assert "`hate2`" in block_text(wait_for_reply(slack, again)[0])
+    shutdown_listeners(bot.app)
+    assert len(bot_replies(slack, first)) == len(bot_replies(slack, again)) == 1
+
+
+def test_a_shared_file_that_is_not_a_table_costs_one_look_up(
+    bot: InProcessBot, slack: FileSlack
+) -> None:
+    picture = Upload(slack, b"\x89PNG...", "look at this", name="cat.png")
+    slack.files[picture.file_id].filetype = "png"
+    slack.files[picture.file_id].mimetype = "image/png"
+    picture.send_all(bot, "shared,message")
+    slack.wait_for("files.info")
+    shutdown_listeners(bot.app)
+
+    assert [c.method for c in slack.calls if c.method != "auth.test"] == ["files.info"]
+    assert slack.downloads == []
