@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -262,12 +263,16 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--model-seconds", type=float, default=2.0)
     args = parser.parse_args()
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="alignbot-ack-") as tmp, SlackEmulator() as slack:
         workdir = Path(tmp)
         noop = measure_noop(args.events, args.concurrency, workdir, slack)
         bot = measure_bot(args.events, args.concurrency, args.model_seconds, workdir, slack)
     ratio = bot["p99_ms"] / noop["p99_ms"] if noop["p99_ms"] else float("inf")
     report = {
+        # Both apps share the machine with everything else running on it; a busy machine
+        # slows both, which the ratio (measured in one run) is meant to see through.
+        "load_average_1min_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "events": args.events,
         "concurrency": args.concurrency,
         "model_seconds": args.model_seconds,

@@ -15,7 +15,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-FEEDBACK_WORKERS = 16
+FEEDBACK_WORKERS = 32
 
 
 class BackgroundWork:

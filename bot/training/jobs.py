@@ -34,5 +34,6 @@ def run_step(team_id: str, enterprise_id: str | None, labeler: str, run_id: str,
         runtime.services.metrics.timed_job(TRAINING_STEP_JOB) as outcome,
     ):
         result = StepJob(runtime, workspace, run_id, step, job_id).run()
+        log.info("training %s, step %s: %s", labeler, step, result)
         outcome.value = outcome_label(result)
         return result

@@ -17,7 +17,7 @@ import redis
 from alignment.data import split_dataset
 from bot.services import Services
 from bot.training.labeler_store import LabelerStore
-from bot.training.run_state import FINISHED, RunStore, TrainingRun
+from bot.training.run_state import FINISHED, QUEUED, RunStore, TrainingRun
 from bot.training.runtime import TrainingRuntime
 from bot.training.start import start_training
 from tests.alignment.labeler_world import RuleWorld, example_text, prompt_kind, truth_of
@@ -144,3 +144,34 @@ def test_a_killed_worker_is_replaced_and_training_resumes_from_the_saved_checkpo
     assert "stopped responding" in thread and "checkpoint of step 1" in thread
     assert "Report for `hate`" in thread
     assert run.prompt_tokens > 0  # the fake Gemini server reports token counts
+
+
+def test_a_worker_asked_to_stop_hands_its_step_back_and_exits(
+    make_runtime: Callable[..., TrainingRuntime],
+    fake_gemini: FakeGemini,
+    workers: Workers,
+    redis_client: redis.Redis,
+) -> None:
+    frame = labelled_frame()
+    world = RuleWorld(truth=truth_of(frame), fallback="False")
+    working = threading.Event()
+    release = threading.Event()
+
+    def respond(request: RecordedRequest) -> str:
+        working.set()
+        release.wait(30)
+        return world.answer(prompt_text(request))
+
+    fake_gemini.responder = respond
+    runtime = make_runtime()
+    handle = start_training(runtime.services, WORKSPACE, training_request(frame))
+    worker = workers.start()
+    assert working.wait(60), workers.logs()
+    worker.send_signal(signal.SIGTERM)
+    release.set()
+    assert worker.wait(30) == 0, workers.logs()
+
+    run = RunStore(redis_client, WORKSPACE).load(handle.run_id)
+    assert run is not None and run.status == QUEUED and run.steps_done == 0
+    assert run.attempts == 0 and run.job_id != handle.job_id
+    assert runtime.queue().job_ids == [run.job_id]
