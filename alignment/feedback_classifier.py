@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
+from alignment.answer_retry import ask_json_until_usable
 from alignment.model_base import ModelHelper
-from alignment.single_run_prompts import with_retry_note
-from alignment.structured import AnswerFormatError, ask_json
+from alignment.structured import AnswerFormatError
 from alignment.template import render_template
 
 ReplyKind = Literal["kudos", "critique", "rewrite", "not_feedback"]
@@ -103,13 +103,14 @@ def classify_reply(helper: ModelHelper, reply: str, answer: str) -> ReplyClassif
     if not reply.strip():
         return NOT_FEEDBACK
     prompt = render_template(CLASSIFY_REPLY, {"answer": _excerpt(answer), "reply": reply})
-    problem: str | None = None
-    for _ in range(CLASSIFY_ATTEMPTS):
-        try:
-            parsed = ask_json(
-                helper, with_retry_note(prompt, problem), CLASSIFY_SCHEMA, CLASSIFY_TEMPERATURE
-            )
-            return read_classification(parsed, reply)
-        except AnswerFormatError as error:
-            problem = str(error)
-    return NOT_FEEDBACK
+    try:
+        return ask_json_until_usable(
+            helper,
+            prompt,
+            CLASSIFY_SCHEMA,
+            CLASSIFY_TEMPERATURE,
+            lambda parsed: read_classification(parsed, reply),
+            CLASSIFY_ATTEMPTS,
+        )
+    except AnswerFormatError:
+        return NOT_FEEDBACK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -46,6 +47,27 @@ _BLOCKED_FINISH_REASONS = frozenset(
 )
 
 SchemaStyle = Literal["json_schema", "openapi"]
+
+# Model names Google has shut down. Notebooks and scripts written for the seed library name
+# "gemini-pro" (its default); the API now answers those names with 404, so they are mapped to a
+# current model, with a warning, rather than failing every call.
+_RETIRED_GEMINI_MODELS = re.compile(r"gemini-pro(?:-vision)?|gemini-1\.[05]-(?:pro|flash)\S*")
+
+
+def current_model_name(model_name: str) -> str:
+    """``model_name``, or its current replacement when Google has retired it."""
+    bare = model_name.removeprefix("models/")
+    if _RETIRED_GEMINI_MODELS.fullmatch(bare) is None:
+        return model_name
+    # 1.5 Pro was the top tier; 1.0 Pro ("gemini-pro") and the Flash models map to Flash.
+    replacement = "gemini-2.5-pro" if bare.startswith("gemini-1.5-pro") else DEFAULT_GEMINI_MODEL
+    logger.warning(
+        "Gemini model %r has been retired by Google; using %r instead. Pass a current model "
+        "name to choose another.",
+        model_name,
+        replacement,
+    )
+    return replacement
 
 
 def default_thinking(model_name: str) -> types.ThinkingConfig | None:
@@ -99,7 +121,10 @@ class GeminiModelHelper(ServiceModelHelper):
         max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
     ) -> None:
         super().__init__(
-            model_name, timeout=timeout, retry=retry, max_concurrent_calls=max_concurrent_calls
+            current_model_name(model_name),
+            timeout=timeout,
+            retry=retry,
+            max_concurrent_calls=max_concurrent_calls,
         )
         self.base_url = base_url or os.environ.get(BASE_URL_ENV_VAR) or None
         self.schema_style = schema_style

@@ -181,7 +181,7 @@ class ImprovementChains:
         """The text of the rule an ADD or EDIT option asks for (empty when the model gave none)."""
         task = self.settings.task
         if option.action == "ADD":
-            rule_id = rule_id_for(checkpoint.next_rule_number)
+            rule_id = rule_id_for(checkpoint.free_rule_number())
             label_text = task.labels.texts[task.labels.index_of(option.label) or 0]
             prompt = add_rule_prompt(task, checkpoint, wrong, feedback, label_text, rule_id)
         else:

@@ -44,17 +44,23 @@ from alignment.model_calls import (
     TrainingCancelled,
 )
 from alignment.progress import ProgressCallback, ProgressReporter
+from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
 from alignment.scoring import LabelSet, build_scorecard, score_value
 
+# ConstitutionalPrompt, ConversationTurn and ModelHelper are re-exported because the seed
+# library's labeler module offers them too, and code written for it imports them from here.
 __all__ = [
     "DEFAULT_HPARAMS",
     "EMPTY_PREDICTION",
+    "ConstitutionalPrompt",
+    "ConversationTurn",
     "InMemoryResponseCache",
     "Labeler",
     "LabelerAttribute",
     "LabelerCheckpoint",
     "LabelerModelError",
     "LabelerStats",
+    "ModelHelper",
     "PredictionResult",
     "ProgressEvent",
     "ResponseCache",

@@ -129,6 +129,13 @@ class LabelerCheckpoint:
     def rules_for(self, label: LabelValue) -> list[LabelerAttribute]:
         return [rule for rule in self.attributes if _same_label(rule["label"], label)]
 
+    def free_rule_number(self) -> int:
+        """The number of the next rule added, above every ``R<n>`` id in use.
+
+        Usually ``next_rule_number``; higher when rules were appended by hand without moving it.
+        """
+        return max(self.next_rule_number, _next_free_number(self.attributes))
+
     def rule(self, rule_id: str) -> LabelerAttribute | None:
         return next((rule for rule in self.attributes if rule["id"] == rule_id), None)
 
@@ -178,8 +185,11 @@ class LabelerCheckpoint:
 
 
 def _label_tag(label: LabelValue) -> str:
-    # True and 1 compare equal in Python; the tag keeps them (and "1") apart.
-    return f"{type(label).__name__}:{label}"
+    # Labels are told apart by their text, ignoring case, as a labeler matches them: True and 1
+    # compare equal in Python but not here, while a rule labelled "True" (as the seed library
+    # stores every label, and as hand-written checkpoints often do) belongs to the boolean label
+    # True. A labeler refuses label values whose texts collide.
+    return str(label).strip().casefold()
 
 
 def _same_label(a: LabelValue, b: LabelValue) -> bool:

@@ -87,16 +87,17 @@ def apply_mutation(
 ) -> tuple[LabelerCheckpoint, str]:
     """A new checkpoint with the change made, and a one-line description of the change.
 
-    An added rule takes the id ``R<next_rule_number>``: the id the model was shown when it wrote
-    the rule, and never one in use.
+    An added rule takes the id ``R<free_rule_number()>``: the id the model was shown when it
+    wrote the rule, and never one in use.
     """
     evolved = checkpoint.copy()
     if option.action == "ADD":
         if not rule_text:
             raise ValueError("adding a rule needs its text")
-        new_id = rule_id_for(checkpoint.next_rule_number)
+        number = checkpoint.free_rule_number()
+        new_id = rule_id_for(number)
         evolved.attributes.append(LabelerAttribute(id=new_id, value=rule_text, label=option.label))
-        evolved.next_rule_number += 1
+        evolved.next_rule_number = number + 1
         return evolved, f'added {new_id} for "{option.label}": {rule_text}'
     target = _find(evolved, option)
     if option.action == "EDIT":

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from alignment.answer_retry import ask_json_until_usable
 from alignment.model_base import ModelHelper
 from alignment.principles import PrincipleChange
 from alignment.single_run_errors import AlignmentAnswerError
@@ -25,9 +26,8 @@ from alignment.single_run_prompts import (
     FEEDBACK_BLOCKS,
     numbered,
     run_context,
-    with_retry_note,
 )
-from alignment.structured import AnswerFormatError, ask_json
+from alignment.structured import AnswerFormatError
 from alignment.template import render_template
 
 FeedbackKind = Literal["critique", "kudos", "rewrite"]
@@ -133,16 +133,17 @@ def decide_change(
     if not feedback.strip():
         raise ValueError("the feedback is empty: say what was good or what should change")
     prompt = decision_prompt(kind, feedback, principles, target)
-    problem: str | None = None
-    for _ in range(DECISION_ATTEMPTS):
-        try:
-            answer = ask_json(
-                helper, with_retry_note(prompt, problem), CHANGE_SCHEMA, DECISION_TEMPERATURE
-            )
-            return read_decision(answer, principles)
-        except AnswerFormatError as error:
-            problem = str(error)
-    raise AlignmentAnswerError(
-        f"the alignment model gave no usable principle change after {DECISION_ATTEMPTS} "
-        f"tries; the last answer was unusable because {problem}. The principles are unchanged."
-    )
+    try:
+        return ask_json_until_usable(
+            helper,
+            prompt,
+            CHANGE_SCHEMA,
+            DECISION_TEMPERATURE,
+            lambda answer: read_decision(answer, principles),
+            DECISION_ATTEMPTS,
+        )
+    except AnswerFormatError as error:
+        raise AlignmentAnswerError(
+            f"the alignment model gave no usable principle change after {DECISION_ATTEMPTS} "
+            f"tries; the last answer was unusable because {error}. The principles are unchanged."
+        ) from error

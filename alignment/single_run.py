@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, overload
 
 from alignment import principle_proposals
 from alignment.description_rewrite import edit_from_feedback, fold_principles
@@ -183,6 +184,48 @@ class AlignableSingleRun:
                 prompts = [prompt] * shortfall
                 texts += pool.map(self._one_answer, prompts, [CANDIDATE_TEMPERATURE] * shortfall)
         return texts[:count]
+
+    # The overloads let a type checker see that one answer comes back unless candidates are
+    # asked for, so ``send_input(...).text`` checks as it runs.
+    @overload
+    def send_input(
+        self,
+        user_input: UserInput = None,
+        generate_multiple_candidates: Literal[False] = False,
+        commit_model_response: bool = True,
+        *,
+        candidate_count: int = DEFAULT_CANDIDATE_COUNT,
+    ) -> ConversationTurn: ...
+
+    @overload
+    def send_input(
+        self,
+        user_input: UserInput,
+        generate_multiple_candidates: Literal[True],
+        commit_model_response: bool = True,
+        *,
+        candidate_count: int = DEFAULT_CANDIDATE_COUNT,
+    ) -> list[ConversationTurn]: ...
+
+    @overload
+    def send_input(
+        self,
+        user_input: UserInput = None,
+        *,
+        generate_multiple_candidates: Literal[True],
+        commit_model_response: bool = True,
+        candidate_count: int = DEFAULT_CANDIDATE_COUNT,
+    ) -> list[ConversationTurn]: ...
+
+    @overload
+    def send_input(
+        self,
+        user_input: UserInput = None,
+        generate_multiple_candidates: bool = False,
+        commit_model_response: bool = True,
+        *,
+        candidate_count: int = DEFAULT_CANDIDATE_COUNT,
+    ) -> ConversationTurn | list[ConversationTurn]: ...
 
     def send_input(
         self,

@@ -8,16 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 
-from bot.dedup import build_dedup_middleware
+from bot.background import background_work_of
+from bot.dedup import ApplyOnceExecutor, build_dedup_middleware
 from bot.event_filter import build_event_filter_middleware
 from bot.instrumentation import instrument_app
-from bot.log_context import ContextCopyingExecutor
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-# Listener work (model calls) runs in these threads after the ack; model helpers cap their own
-# concurrency, so this only bounds how many requests are in flight at once.
+# Bolt runs listener ack functions here (and, for events, the listener itself); anything slow is
+# handed to the background pool (bot.background), so these threads only ever do quick work.
 LISTENER_THREADS = 8
 
 Registrar = Callable[[App, Services], None]
@@ -37,12 +37,15 @@ def build_app(services: Services, registrars: Sequence[Registrar] | None = None)
         signing_secret=services.settings.slack_signing_secret,
         # Ack first, work after: listeners run in the executor once Slack has its response.
         process_before_response=False,
-        # Copies the request's logging context (team, channel...) into the listener's thread.
-        listener_executor=ContextCopyingExecutor(
+        # Copies the request's context (log fields, its apply-once claim) into the listener's
+        # thread, and runs a listener only once its delivery has won its claim.
+        listener_executor=ApplyOnceExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="alignbot-listener"
         ),
         logger=logging.getLogger("alignbot.bolt"),
     )
+    # Lazy listeners (model work) run in the one background pool, not among the acks.
+    background_work_of(app)
     # Noise first, so the bot's own messages never claim an apply-once key.
     app.use(build_event_filter_middleware())
     app.use(build_dedup_middleware(services.redis))
@@ -58,3 +61,5 @@ def shutdown_listeners(app: App, wait: bool = True) -> None:
     executor = app.listener_runner.listener_executor
     if isinstance(executor, ThreadPoolExecutor):
         executor.shutdown(wait=wait, cancel_futures=not wait)
+    # After the listeners, which may still be handing work to the pool.
+    background_work_of(app).shutdown(wait=wait)

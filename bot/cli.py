@@ -51,16 +51,20 @@ def _serve() -> int:
     # Runs training jobs itself whenever no `alignbot worker` is alive.
     runner = InProcessRunner.for_services(services).start()
     try:
-        run(services, app)
+        # The runner stops while Redis is still open, so a step under way is handed back to
+        # the queue at once instead of waiting out its lease.
+        run(services, app, on_stop=runner.stop)
     finally:
+        # Already stopped after a normal shutdown; this covers a server that failed to start.
         runner.stop()
     return 0
 
 
 def _manifest(http_url: str | None) -> int:
-    from bot.manifest import load_manifest, manifest_yaml, with_http_endpoints
+    from bot.app_manifest import app_manifest
+    from bot.manifest import manifest_yaml, with_http_endpoints
 
-    manifest = load_manifest()
+    manifest = app_manifest()
     if http_url:
         manifest = with_http_endpoints(manifest, http_url)
     sys.stdout.write(manifest_yaml(manifest))

@@ -101,8 +101,14 @@ class ListPrompts:
 
 
 @dataclass(frozen=True)
-class ShowPrompt:
+class PromptNamed:
+    """A command about one prompt that needs nothing but its name."""
+
     name: str
+
+
+class ShowPrompt(PromptNamed):
+    pass
 
 
 @dataclass(frozen=True)
@@ -112,19 +118,16 @@ class RunPrompt:
     candidates: int = 1
 
 
-@dataclass(frozen=True)
-class ExportPrompt:
-    name: str
+class ExportPrompt(PromptNamed):
+    pass
 
 
-@dataclass(frozen=True)
-class ShowPrinciples:
-    name: str
+class ShowPrinciples(PromptNamed):
+    pass
 
 
-@dataclass(frozen=True)
-class ApplyPrinciples:
-    name: str
+class ApplyPrinciples(PromptNamed):
+    pass
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,8 @@ class RevisePrompt:
     feedback: str
 
 
-@dataclass(frozen=True)
-class ShowHistory:
-    name: str
+class ShowHistory(PromptNamed):
+    pass
 
 
 @dataclass(frozen=True)
@@ -144,14 +146,12 @@ class RollbackPrompt:
     version: int
 
 
-@dataclass(frozen=True)
-class DeletePrompt:
-    name: str
+class DeletePrompt(PromptNamed):
+    pass
 
 
-@dataclass(frozen=True)
-class RestorePrompt:
-    name: str
+class RestorePrompt(PromptNamed):
+    pass
 
 
 VersionCommand = (
@@ -289,7 +289,8 @@ def check_prompt_name(name: str, usage: str | None = None) -> str:
     raise CommandSyntaxError(message, usage)
 
 
-def _split_first_word(raw: str) -> tuple[str, str]:
+def split_first_word(raw: str) -> tuple[str, str]:
+    """The first word of ``raw`` and the text after it, as typed (newlines kept)."""
     stripped = raw.lstrip()
     match = re.match(r"\S+", stripped)
     if not match:
@@ -309,17 +310,22 @@ def _template_text(raw_rest: str) -> str | None:
 
 def _name_and_template(raw_args: str, action: str) -> tuple[str, str | None]:
     usage = USAGE[action]
-    raw_name, rest = _split_first_word(raw_args)
+    raw_name, rest = split_first_word(raw_args)
     if not raw_name:
         raise CommandSyntaxError(f"`{action}` needs a prompt name.", usage)
     return check_prompt_name(resolve_text(raw_name), usage), _template_text(rest)
 
 
-def _tokens(raw_args: str, action: str) -> list[Token]:
+def tokenize_with_usage(raw: str, usage: str) -> list[Token]:
+    """``tokenize``, with ``usage`` shown when the text cannot be split."""
     try:
-        return tokenize(raw_args)
+        return tokenize(raw)
     except CommandSyntaxError as error:
-        raise CommandSyntaxError(str(error), USAGE[action]) from error
+        raise CommandSyntaxError(str(error), usage) from error
+
+
+def _tokens(raw_args: str, action: str) -> list[Token]:
+    return tokenize_with_usage(raw_args, USAGE[action])
 
 
 def _single_name(raw_args: str, action: str) -> str:
@@ -456,7 +462,7 @@ _PARSERS: dict[str, Callable[[str], Command]] = {
 
 def parse_command(raw: str) -> Command:
     """Parse the text after ``/align`` (or after the bot's mention) exactly as Slack sends it."""
-    action, rest = _split_first_word(raw)
+    action, rest = split_first_word(raw)
     if not action:
         return Help()
     parser = _PARSERS.get(resolve_text(action).lower())
@@ -476,13 +482,19 @@ def addressed_command(raw: str, bot_user_id: str | None) -> str | None:
     Anything else (``<@BOT> critique: too long``, a mention mid-sentence) is None: it is not a
     command, and is left for the listeners that read conversation in threads.
     """
-    if not bot_user_id:
+    rest = text_after_mention(raw, bot_user_id)
+    if rest is None:
         return None
-    match = re.match(rf"\s*<@{re.escape(bot_user_id)}(\|[^>]*)?>", raw)
-    if match is None:
-        return None
-    rest = raw[match.end() :]
-    word, _ = _split_first_word(rest)
+    word, _ = split_first_word(rest)
     if word and resolve_text(word).lower() not in _PARSERS:
         return None
     return rest.strip()
+
+
+def text_after_mention(raw: str, bot_user_id: str | None) -> str | None:
+    """What follows the bot's mention when ``raw`` starts with it (``<@BOT>`` or
+    ``<@BOT|name>``, after any spaces); None when it does not, or the bot's id is unknown."""
+    if not bot_user_id:
+        return None
+    match = re.match(rf"\s*<@{re.escape(bot_user_id)}(\|[^>]*)?>", raw)
+    return None if match is None else raw[match.end() :]

@@ -6,7 +6,8 @@ Each request is dispatched in a fresh logging context holding its team, channel,
 ids, which listener threads inherit (see ``bot.log_context``).
 
 A middleware added after the apply-once and noise filters marks the requests that got past
-them, which tells a handled event from a dropped repeat: both are answered with a 200.
+them. Whether an admitted event is handled or a dropped repeat is known once its apply-once
+claim is made, just after the ack (see ``bot.dedup``); it is counted then. Both get a 200.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
+from bot.dedup import pending_claim
 from bot.log_context import bind_log_fields, run_in_fresh_context
 from bot.metrics import BotMetrics
 
@@ -114,7 +116,16 @@ def instrument_app(
                 type_ = UNVERIFIED
             metrics.ack_seconds.labels(request_kind(type_)).observe(clock() - started)
             admitted = bool(request.context.get(_ADMITTED))
-            metrics.events.labels(type_, outcome_of(status, admitted)).inc()
+            outcome = outcome_of(status, admitted)
+            claim = pending_claim()
+            if outcome == "handled" and claim is not None:
+                # A repeat is only known once its apply-once claim is made, after the ack.
+                counter = metrics.events
+                claim.when_settled(
+                    lambda won: counter.labels(type_, "handled" if won else "dropped").inc()
+                )
+            else:
+                metrics.events.labels(type_, outcome).inc()
 
     def dispatch_in_fresh_context(request: BoltRequest) -> BoltResponse:
         return run_in_fresh_context(timed_dispatch, request)

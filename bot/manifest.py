@@ -1,5 +1,7 @@
 """The Slack app manifest: the Socket Mode original in ``manifest.yml`` and its HTTP variant.
 
+The command prints the copy in :mod:`bot.app_manifest`, which installed packages carry.
+
 Also the facts needed to check it against the code: which event types and commands it
 declares, and which scopes each declared event needs.
 """

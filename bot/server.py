@@ -1,13 +1,15 @@
 """Run the Bolt app: over HTTP under a threaded WSGI server, or over a Socket Mode connection.
 
-Both runners stop on SIGTERM or SIGINT: they stop taking new requests, let listener work that
-already started finish, then release Redis.
+Both runners stop on SIGTERM or SIGINT: they stop taking new requests, run the caller's
+``on_stop`` hook (work that still needs Redis, such as the training runner handing its step back),
+let listener work that already started finish, then release Redis.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
@@ -32,6 +34,14 @@ HTTP_THREADS = 16
 LISTEN_BACKLOG = 128
 # How long a stopping server waits for open HTTP connections before closing them.
 SHUTDOWN_TIMEOUT_SECONDS = 5
+
+StopHook = Callable[[], None]
+
+# How long a thread running Python code may keep the interpreter lock while others wait for it.
+# Python's default is 5 ms. A request thread that waited on its socket must get the lock back
+# before it can answer, and while background threads parse model answers, each such wait can
+# cost the full interval, several times per request; a shorter one keeps acks quick under load.
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def _text_response(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
@@ -87,7 +97,11 @@ class StopSignal:
 
 
 def serve_http(
-    app: App, services: Services, host: str = "0.0.0.0", stop: StopSignal | None = None
+    app: App,
+    services: Services,
+    host: str = "0.0.0.0",
+    stop: StopSignal | None = None,
+    on_stop: StopHook | None = None,
 ) -> None:
     """Serve ``POST /slack/events``, ``GET /healthz``, ``/readyz``, ``/metrics`` until stopped."""
     stop = stop or StopSignal()
@@ -107,10 +121,12 @@ def serve_http(
     finally:
         server.stop()
         serving.join(SHUTDOWN_TIMEOUT_SECONDS)
-        _finish(app, services)
+        _finish(app, services, on_stop)
 
 
-def serve_socket_mode(app: App, services: Services, stop: StopSignal | None = None) -> None:
+def serve_socket_mode(
+    app: App, services: Services, stop: StopSignal | None = None, on_stop: StopHook | None = None
+) -> None:
     """Hold a Socket Mode connection (opened with the app-level token) until stopped."""
     from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
@@ -122,20 +138,29 @@ def serve_socket_mode(app: App, services: Services, stop: StopSignal | None = No
         stop.wait()
     finally:
         handler.close()
-        _finish(app, services)
+        _finish(app, services, on_stop)
 
 
-def _finish(app: App, services: Services) -> None:
-    shutdown_listeners(app, wait=True)
-    services.close()
+def _finish(app: App, services: Services, on_stop: StopHook | None) -> None:
+    try:
+        # Before Redis closes: whatever the hook stops may still write to it on the way out.
+        if on_stop is not None:
+            on_stop()
+        shutdown_listeners(app, wait=True)
+    finally:
+        services.close()
     log.info("alignbot stopped")
 
 
-def run(services: Services, app: App, **kwargs: Any) -> None:
-    """Serve in the mode the settings choose, stopping on SIGTERM or SIGINT."""
+def run(services: Services, app: App, on_stop: StopHook | None = None, **kwargs: Any) -> None:
+    """Serve in the mode the settings choose, stopping on SIGTERM or SIGINT.
+
+    ``on_stop`` runs once the server takes no more requests and before Redis is closed.
+    """
     stop = StopSignal()
     stop.install()
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     if services.settings.socket_mode:
-        serve_socket_mode(app, services, stop=stop)
+        serve_socket_mode(app, services, stop=stop, on_stop=on_stop)
     else:
-        serve_http(app, services, stop=stop, **kwargs)
+        serve_http(app, services, stop=stop, on_stop=on_stop, **kwargs)

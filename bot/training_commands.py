@@ -17,7 +17,9 @@ from bot.commands import (
     Token,
     check_prompt_name,
     resolve_text,
-    tokenize,
+    split_first_word,
+    text_after_mention,
+    tokenize_with_usage,
 )
 
 DEFAULT_STEPS = 3
@@ -49,7 +51,6 @@ def training_help_lines() -> list[str]:
 
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]*")
-_MENTION = r"\s*<@{bot}(\|[^>]*)?>"
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,8 @@ class LabelWithLabeler:
 TrainingCommand = TrainLabeler | CancelTraining | SetNotifications | LabelWithLabeler
 
 
-def _split_first_word(raw: str) -> tuple[str, str]:
-    stripped = raw.lstrip()
-    match = re.match(r"\S+", stripped)
-    if not match:
-        return "", ""
-    return match.group(0), stripped[match.end() :]
-
-
 def _tokens(raw: str, action: str) -> list[Token]:
-    try:
-        return tokenize(raw)
-    except CommandSyntaxError as error:
-        raise CommandSyntaxError(str(error), TRAINING_USAGE[action]) from error
+    return tokenize_with_usage(raw, TRAINING_USAGE[action])
 
 
 def _name(tokens: list[Token], action: str) -> str:
@@ -258,7 +248,7 @@ def _parse_notify(raw_args: str) -> SetNotifications:
 
 
 def _parse_label(raw_args: str) -> LabelWithLabeler:
-    raw_name, rest = _split_first_word(raw_args)
+    raw_name, rest = split_first_word(raw_args)
     name = _name(_tokens(raw_name, "label"), "label")
     text = resolve_text(rest).strip() or None
     tokens = _tokens(rest, "label")
@@ -288,7 +278,7 @@ TRAINING_WORDS = frozenset(_PARSERS)
 def parse_training_command(raw: str) -> TrainingCommand | None:
     """The labeler command in ``raw`` (text after `/align` or the mention), or None if ``raw``
     is some other command. Raises ``CommandSyntaxError`` for a labeler command written wrong."""
-    word, rest = _split_first_word(raw)
+    word, rest = split_first_word(raw)
     parser = _PARSERS.get(resolve_text(word).lower()) if word else None
     return None if parser is None else parser(rest)
 
@@ -296,13 +286,10 @@ def parse_training_command(raw: str) -> TrainingCommand | None:
 def addressed_training_text(raw: str, bot_user_id: str | None) -> str | None:
     """The text after the bot's mention when a message starts with it and a labeler command
     word (``<@BOT> train spam label=x`` gives ``train spam label=x``); None otherwise."""
-    if not bot_user_id:
+    rest = text_after_mention(raw, bot_user_id)
+    if rest is None:
         return None
-    match = re.match(_MENTION.format(bot=re.escape(bot_user_id)), raw)
-    if match is None:
-        return None
-    rest = raw[match.end() :]
-    word, _ = _split_first_word(rest)
+    word, _ = split_first_word(rest)
     if resolve_text(word).lower() not in TRAINING_WORDS:
         return None
     return rest.strip()

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.block_kit import mrkdwn_context, mrkdwn_section, plain_text
 from bot.chunking import escape_mrkdwn
 from bot.training_commands import DEFAULT_STEPS, MAX_STEPS
 
@@ -34,29 +35,17 @@ OPTION_TEXT_LIMIT = 75
 TITLE = "Train a labeler"
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
-
-
 def _modal(callback_id: str, metadata: str, blocks: list[Block], submit: str | None) -> Block:
     view: Block = {
         "type": "modal",
         "callback_id": callback_id,
         "private_metadata": metadata,
-        "title": _plain(TITLE),
-        "close": _plain("Close" if submit is None else "Cancel"),
+        "title": plain_text(TITLE),
+        "close": plain_text("Close" if submit is None else "Cancel"),
         "blocks": blocks,
     }
     if submit is not None:
-        view["submit"] = _plain(submit)
+        view["submit"] = plain_text(submit)
     return view
 
 
@@ -65,41 +54,41 @@ def upload_form(name: str, metadata: str, channel: str | None = None) -> Block:
     notify: Block = {
         "type": "conversations_select",
         "action_id": NOTIFY_ACTION,
-        "placeholder": _plain("The channel this form was opened from"),
+        "placeholder": plain_text("The channel this form was opened from"),
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     if channel:
         notify["initial_conversation"] = channel
     blocks: list[Block] = [
-        _section(f"Train the labeler *`{escape_mrkdwn(name)}`* from a labelled CSV file."),
+        mrkdwn_section(f"Train the labeler *`{escape_mrkdwn(name)}`* from a labelled CSV file."),
         {
             "type": "input",
             "block_id": FILE_BLOCK,
-            "label": _plain("CSV file"),
+            "label": plain_text("CSV file"),
             "element": {
                 "type": "file_input",
                 "action_id": FILE_ACTION,
                 "filetypes": ["csv", "tsv", "txt"],
                 "max_files": 1,
             },
-            "hint": _plain("A header row naming the columns, one example per row."),
+            "hint": plain_text("A header row naming the columns, one example per row."),
         },
         {
             "type": "input",
             "block_id": TASK_BLOCK,
-            "label": _plain("What should the labeler decide?"),
+            "label": plain_text("What should the labeler decide?"),
             "element": {
                 "type": "plain_text_input",
                 "action_id": TASK_ACTION,
                 "multiline": True,
                 "max_length": TASK_MAX_CHARS,
-                "placeholder": _plain("e.g. Does this comment attack a person or a group?"),
+                "placeholder": plain_text("e.g. Does this comment attack a person or a group?"),
             },
         },
         {
             "type": "input",
             "block_id": STEPS_BLOCK,
-            "label": _plain("Training steps"),
+            "label": plain_text("Training steps"),
             "element": {
                 "type": "number_input",
                 "action_id": STEPS_ACTION,
@@ -108,13 +97,13 @@ def upload_form(name: str, metadata: str, channel: str | None = None) -> Block:
                 "min_value": "1",
                 "max_value": str(MAX_STEPS),
             },
-            "hint": _plain("Each step costs model calls; 3 to 5 is a good start."),
+            "hint": plain_text("Each step costs model calls; 3 to 5 is a good start."),
         },
         {
             "type": "input",
             "block_id": NOTIFY_BLOCK,
             "optional": True,
-            "label": _plain("Send accuracy notices to"),
+            "label": plain_text("Send accuracy notices to"),
             "element": notify,
         },
     ]
@@ -123,7 +112,10 @@ def upload_form(name: str, metadata: str, channel: str | None = None) -> Block:
 
 def waiting_view(name: str, text: str) -> Block:
     """A view with no inputs, shown while the bot works (``text`` says on what)."""
-    blocks = [_section(f":hourglass_flowing_sand: {text}"), _context(f"Labeler `{name}`")]
+    blocks = [
+        mrkdwn_section(f":hourglass_flowing_sand: {text}"),
+        mrkdwn_context(f"Labeler `{name}`"),
+    ]
     return _modal(UPLOAD_CALLBACK, "{}", blocks, submit=None)
 
 
@@ -138,15 +130,15 @@ def checking_view(name: str) -> Block:
 def problem_view(name: str, problem: str) -> Block:
     """The file cannot be used: what is wrong and how to fix it; the form closes."""
     blocks = [
-        _section(f":warning: {escape_mrkdwn(problem)}"),
-        _context(f"Fix the file, then run `/align train {name}` again."),
+        mrkdwn_section(f":warning: {escape_mrkdwn(problem)}"),
+        mrkdwn_context(f"Fix the file, then run `/align train {name}` again."),
     ]
     return _modal(UPLOAD_CALLBACK, "{}", blocks, submit=None)
 
 
 def started_view(name: str, channel: str) -> Block:
     blocks = [
-        _section(
+        mrkdwn_section(
             f":white_check_mark: Training *`{escape_mrkdwn(name)}`* has started. Progress and "
             f"the report appear in <#{channel}>."
         )
@@ -156,7 +148,7 @@ def started_view(name: str, channel: str) -> Block:
 
 def _option(column: str) -> Block:
     shown = column if len(column) <= OPTION_TEXT_LIMIT else column[: OPTION_TEXT_LIMIT - 1] + "…"
-    return {"text": _plain(shown), "value": column}
+    return {"text": plain_text(shown), "value": column}
 
 
 def columns_form(
@@ -174,7 +166,7 @@ def columns_form(
     label_select: Block = {
         "type": "static_select",
         "action_id": LABEL_ACTION,
-        "placeholder": _plain("The column with the right answers"),
+        "placeholder": plain_text("The column with the right answers"),
         "options": options,
     }
     if label in offered:
@@ -182,36 +174,38 @@ def columns_form(
     inputs_select: Block = {
         "type": "multi_static_select",
         "action_id": INPUTS_ACTION,
-        "placeholder": _plain("The text the labeler reads"),
+        "placeholder": plain_text("The text the labeler reads"),
         "options": options,
     }
     chosen = [column for column in inputs if column in offered]
     if chosen:
         inputs_select["initial_options"] = [_option(column) for column in chosen]
     blocks: list[Block] = [
-        _section(
+        mrkdwn_section(
             f"*`{escape_mrkdwn(file_name)}`* has {len(header)} columns. Which one holds the "
             "labels, and which ones should the labeler read?"
         )
     ]
     if problem:
-        blocks.append(_section(f":warning: {escape_mrkdwn(problem)}"))
+        blocks.append(mrkdwn_section(f":warning: {escape_mrkdwn(problem)}"))
     blocks += [
         {
             "type": "input",
             "block_id": LABEL_BLOCK,
-            "label": _plain("Label column"),
+            "label": plain_text("Label column"),
             "element": label_select,
         },
         {
             "type": "input",
             "block_id": INPUTS_BLOCK,
-            "label": _plain("Input columns"),
+            "label": plain_text("Input columns"),
             "element": inputs_select,
         },
     ]
     if len(header) > len(offered):
-        blocks.append(_context(f"Only the first {MAX_COLUMN_OPTIONS} columns can be chosen here."))
+        blocks.append(
+            mrkdwn_context(f"Only the first {MAX_COLUMN_OPTIONS} columns can be chosen here.")
+        )
     return _modal(COLUMNS_CALLBACK, metadata, blocks, submit="Train")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from alignment.labeler_types import EMPTY_PREDICTION, LabelerCheckpoint, Scorecard
 from alignment.scorecard_table import format_scorecard
+from bot.block_kit import mrkdwn_context, mrkdwn_section
 from bot.chunking import escape_mrkdwn, split_for_sections
 from bot.training.labeler_store import CheckpointVersion, LabelerSummary, NotificationSettings
 from bot.training.report import confusion_table, principles_text
@@ -21,16 +22,8 @@ from bot.views import Block, Message
 MAX_MESSAGE_BLOCKS = 50
 
 
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
-
-
 def _code(text: str) -> Block:
-    return _section(f"```{escape_mrkdwn(text)}```")
+    return mrkdwn_section(f"```{escape_mrkdwn(text)}```")
 
 
 def _name(name: str) -> str:
@@ -46,11 +39,13 @@ def upload_problem(name: str, user: str, problem: str) -> Message:
     return Message(
         text=f"I could not use the file for {name}: {problem}",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":warning: <@{user}>, I could not use this file for {_name(name)}.\n"
                 f"{escape_mrkdwn(problem)}"
             ),
-            _context("Nothing was stored. Fix the file and upload it again with the same message."),
+            mrkdwn_context(
+                "Nothing was stored. Fix the file and upload it again with the same message."
+            ),
         ],
     )
 
@@ -59,7 +54,7 @@ def cancel_requested(name: str, user: str) -> Message:
     return Message(
         text=f"Stopping the training of {name}",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":black_square_for_stop: <@{user}> asked to stop training {_name(name)}. It stops "
                 "within seconds; the last finished step is kept."
             )
@@ -86,7 +81,7 @@ def notifications_saved(name: str, settings: NotificationSettings) -> Message:
     return Message(
         text=f"Accuracy notices of {name} updated",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":bell: Accuracy notices of {_name(name)} go {describe_notifications(settings)}."
             )
         ],
@@ -97,8 +92,10 @@ def notifications_shown(name: str, settings: NotificationSettings) -> Message:
     return Message(
         text=f"Accuracy notices of {name}",
         blocks=[
-            _section(f"Accuracy notices of {_name(name)} go {describe_notifications(settings)}."),
-            _context(f"Change them with `{TRAINING_USAGE['notify']}`."),
+            mrkdwn_section(
+                f"Accuracy notices of {_name(name)} go {describe_notifications(settings)}."
+            ),
+            mrkdwn_context(f"Change them with `{TRAINING_USAGE['notify']}`."),
         ],
     )
 
@@ -128,8 +125,8 @@ def prediction(
     return Message(
         text=text,
         blocks=[
-            _section(f":label: {_name(name)} (version {version}) {answer}"),
-            _context(_example_line(values)),
+            mrkdwn_section(f":label: {_name(name)} (version {version}) {answer}"),
+            mrkdwn_context(_example_line(values)),
         ],
     )
 
@@ -148,21 +145,23 @@ def predictions_comment(
 def labelling_started(name: str, rows: int) -> Message:
     return Message(
         text=f"Labelling {rows} rows with {name}",
-        blocks=[_context(f":hourglass_flowing_sand: Labelling {rows:,} rows with {_name(name)}…")],
+        blocks=[
+            mrkdwn_context(f":hourglass_flowing_sand: Labelling {rows:,} rows with {_name(name)}…")
+        ],
     )
 
 
 def labeler_list_blocks(summaries: Sequence[LabelerSummary]) -> list[Block]:
     """The labelers part of `/align list`."""
     if not summaries:
-        return [_context("No labelers yet. Train one with `/align train NAME`.")]
+        return [mrkdwn_context("No labelers yet. Train one with `/align train NAME`.")]
     lines = [
         f"• {_name(summary.name)} version {summary.current_version}, test accuracy "
         f"{accuracy_text(summary.accuracy)}"
         for summary in summaries
     ]
-    blocks = [_section(f"*Labelers in this workspace ({len(summaries)})*")]
-    blocks += [_section(piece) for piece in split_for_sections("\n".join(lines))]
+    blocks = [mrkdwn_section(f"*Labelers in this workspace ({len(summaries)})*")]
+    blocks += [mrkdwn_section(piece) for piece in split_for_sections("\n".join(lines))]
     return blocks
 
 
@@ -188,15 +187,15 @@ def labeler_details(
         return Message(
             text=f"{name}: no version yet",
             blocks=[
-                _section(f"*{_name(name)}* has no trained version yet."),
-                _context("Its first version is saved when step 1 of its training finishes."),
+                mrkdwn_section(f"*{_name(name)}* has no trained version yet."),
+                mrkdwn_context("Its first version is saved when step 1 of its training finishes."),
             ],
         )
     settings = current.settings
     task = escape_mrkdwn(str(settings.get("task_description", "")))
     status = " · training now" if training else ""
     blocks: list[Block] = [
-        _section(
+        mrkdwn_section(
             f"*{_name(name)}* version {current.version} of {versions}{status}\n"
             f"{_settings_line(settings)}\n_{task[:1500]}_"
         )
@@ -205,7 +204,7 @@ def labeler_details(
     if scorecard is not None:
         scored_version, card = scorecard
         blocks.append(
-            _section(
+            mrkdwn_section(
                 f"*Last test scores* (version {scored_version}): accuracy "
                 f"*{accuracy_text(float(card['accuracy']))}*"
             )
@@ -213,22 +212,22 @@ def labeler_details(
         blocks.append(_code(format_scorecard(dict(card), label_values)))
         blocks.append(_code(confusion_table(card, label_values)))
     blocks.extend(_rule_sections(current.checkpoint, label_values))
-    blocks.append(_context(f"Accuracy notices go {describe_notifications(notifications)}."))
+    blocks.append(mrkdwn_context(f"Accuracy notices go {describe_notifications(notifications)}."))
     if len(blocks) > MAX_MESSAGE_BLOCKS:
-        blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], _context("(more rules than fit here)")]
+        blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], mrkdwn_context("(more rules than fit here)")]
     return Message(text=f"{name} version {current.version}", blocks=blocks)
 
 
 def _rule_sections(checkpoint: LabelerCheckpoint, label_values: Sequence[Any]) -> list[Block]:
     text = principles_text(checkpoint, label_values)
-    return [_section(escape_mrkdwn(piece)) for piece in split_for_sections(text)]
+    return [mrkdwn_section(escape_mrkdwn(piece)) for piece in split_for_sections(text)]
 
 
 def rolled_back(name: str, user: str, version: int, previous: int) -> Message:
     return Message(
         text=f"{name} rolled back to version {version}",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":rewind: <@{user}> rolled {_name(name)} back from version {previous} to "
                 f"version {version}. Labels now come from version {version}'s rules."
             )
@@ -244,14 +243,14 @@ def home_blocks(summaries: Sequence[LabelerSummary], room: int) -> list[Block]:
         {"type": "header", "text": {"type": "plain_text", "text": "Labelers in this workspace"}}
     ]
     if not summaries:
-        blocks.append(_section("No labelers yet. Train one with `/align train NAME`."))
+        blocks.append(mrkdwn_section("No labelers yet. Train one with `/align train NAME`."))
         return blocks
     for summary in summaries:
         if len(blocks) >= room - 1:
-            blocks.append(_context("…and more: see `/align list`."))
+            blocks.append(mrkdwn_context("…and more: see `/align list`."))
             break
         blocks.append(
-            _section(
+            mrkdwn_section(
                 f"*{_name(summary.name)}* version {summary.current_version} · test accuracy "
                 f"{accuracy_text(summary.accuracy)}"
             )

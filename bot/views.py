@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.block_kit import mrkdwn_context, mrkdwn_section, plain_text
 from bot.chunking import escape_mrkdwn, split_answer, split_for_sections
 from bot.commands import MAX_CANDIDATES, USAGE
 from bot.prompt_store import PromptSummary, PromptVersion
@@ -43,21 +44,9 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
-
-
 def _code_sections(text: str) -> list[Block]:
     return [
-        _section(f"```\n{escape_mrkdwn(piece)}\n```")
+        mrkdwn_section(f"```\n{escape_mrkdwn(piece)}\n```")
         for piece in split_for_sections(text, limit=3000 - _FENCE_ROOM)
     ]
 
@@ -82,7 +71,7 @@ def _variables_line(variables: Mapping[str, str], budget: int = 2700) -> str:
 
 
 def _run_header(name: str, version: int, variables: Mapping[str, str], user: str) -> Block:
-    return _section(
+    return mrkdwn_section(
         f"*Run of `{name}`* (version {version}) by <@{user}>\n{_variables_line(variables)}"
     )
 
@@ -95,7 +84,7 @@ def run_root(
         text=f"Run of {name} (version {version})",
         blocks=[
             _run_header(name, version, variables, user),
-            _context(f"See {answers} in the thread. React or reply there to give feedback."),
+            mrkdwn_context(f"See {answers} in the thread. React or reply there to give feedback."),
         ],
     )
 
@@ -105,14 +94,14 @@ def run_root_failed(name: str, version: int, variables: Mapping[str, str], user:
         text=f"Run of {name} (version {version}) failed",
         blocks=[
             _run_header(name, version, variables, user),
-            _context(":warning: This run failed; nothing was saved."),
+            mrkdwn_context(":warning: This run failed; nothing was saved."),
         ],
     )
 
 
 def thinking(candidates: int) -> Message:
     label = f"Thinking… ({candidates} candidates)" if candidates > 1 else THINKING_TEXT
-    return Message(text=label, blocks=[_context(f":hourglass_flowing_sand: {label}")])
+    return Message(text=label, blocks=[mrkdwn_context(f":hourglass_flowing_sand: {label}")])
 
 
 def run_failed_placeholder(reason: str) -> Message:
@@ -120,7 +109,7 @@ def run_failed_placeholder(reason: str) -> Message:
     shown = reason if len(reason) <= 2500 else reason[:2499] + "…"
     return Message(
         text=reason[:300],
-        blocks=[_section(f":x: {escape_mrkdwn(shown)}\nNothing was saved.")],
+        blocks=[mrkdwn_section(f":x: {escape_mrkdwn(shown)}\nNothing was saved.")],
     )
 
 
@@ -131,7 +120,7 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
         return [
             Message(
                 text="(empty answer)",
-                blocks=[_context(f"{label}_the model answered with nothing_")],
+                blocks=[mrkdwn_context(f"{label}_the model answered with nothing_")],
             )
         ]
     groups = split_answer(answer)
@@ -140,8 +129,10 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
         blocks: list[Block] = []
         label = _candidate_label(candidate, candidates, part, len(groups))
         if label:
-            blocks.append(_context(label))
-        blocks.extend(_section(escape_mrkdwn(section)) for section in sections if section.strip())
+            blocks.append(mrkdwn_context(label))
+        blocks.extend(
+            mrkdwn_section(escape_mrkdwn(section)) for section in sections if section.strip()
+        )
         messages.append(Message(text=_fallback(sections), blocks=blocks))
     return messages
 
@@ -173,7 +164,7 @@ def prompt_saved(record: PromptVersion, created: bool) -> Message:
     return Message(
         text=f"{verb} {record.name} version {record.version}",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":white_check_mark: {verb} *`{record.name}`* version {record.version}. "
                 f"Variables: {variables}.\nRun it with {run_example(record)}"
             )
@@ -185,37 +176,37 @@ def prompt_list(summaries: Sequence[PromptSummary]) -> Message:
     if not summaries:
         return Message(
             text="No prompts yet",
-            blocks=[_section("No prompts yet. Create one with `" + USAGE["new"] + "`.")],
+            blocks=[mrkdwn_section("No prompts yet. Create one with `" + USAGE["new"] + "`.")],
         )
     lines = [
         f"• `{s.name}` version {s.current_version}"
         + (f", last changed by <@{s.updated_by}>" if s.updated_by else "")
         for s in summaries
     ]
-    blocks = [_section(f"*Prompts in this workspace ({len(summaries)})*")]
+    blocks = [mrkdwn_section(f"*Prompts in this workspace ({len(summaries)})*")]
     for piece in split_for_sections("\n".join(lines)):
-        blocks.append(_section(piece))
+        blocks.append(mrkdwn_section(piece))
     return Message(text=f"{len(summaries)} prompts", blocks=blocks[:50])
 
 
 def prompt_details(record: PromptVersion) -> Message:
     variables = ", ".join(f"`{v}`" for v in record.variables) or "none"
     blocks = [
-        _section(
+        mrkdwn_section(
             f"*`{record.name}`* version {record.version}, saved by <@{record.author}> "
             f"at {record.created_at}\nVariables: {variables}"
         ),
-        _section("*Template*"),
+        mrkdwn_section("*Template*"),
         *_code_sections(record.template),
     ]
     principles = record.prompt.principles
     if principles:
         listing = "\n".join(f"{i}. {p}" for i, p in enumerate(principles, start=1))
-        blocks.append(_section(f"*Principles ({len(principles)})*"))
-        blocks.extend(_section(escape_mrkdwn(piece)) for piece in split_for_sections(listing))
+        blocks.append(mrkdwn_section(f"*Principles ({len(principles)})*"))
+        blocks.extend(mrkdwn_section(escape_mrkdwn(piece)) for piece in split_for_sections(listing))
     else:
         blocks.append(
-            _context("No principles yet: react to or reply on a run's answer to add some.")
+            mrkdwn_context("No principles yet: react to or reply on a run's answer to add some.")
         )
     return Message(text=f"{record.name} version {record.version}", blocks=blocks[:50])
 
@@ -261,13 +252,14 @@ def help_message(topic: str | None = None) -> Message:
     ]
     labelers = "\n".join(training_help_lines())
     return Message(
-        text="alignbot commands", blocks=[_section("\n".join(lines)), _section(labelers)]
+        text="alignbot commands",
+        blocks=[mrkdwn_section("\n".join(lines)), mrkdwn_section(labelers)],
     )
 
 
 def error(text: str) -> Message:
     """An error someone can act on: ``text`` says what is wrong and how to fix it."""
-    return Message(text=text, blocks=[_section(f":warning: {text}")])
+    return Message(text=text, blocks=[mrkdwn_section(f":warning: {text}")])
 
 
 def _text_input(
@@ -284,11 +276,11 @@ def _text_input(
     block: Block = {
         "type": "input",
         "block_id": block_id,
-        "label": _plain(label),
+        "label": plain_text(label),
         "element": element,
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain_text(hint)
     return block
 
 
@@ -308,7 +300,7 @@ def prompt_template_modal(
             )
         )
     else:
-        blocks.append(_section(f"New version of *`{name}`*"))
+        blocks.append(mrkdwn_section(f"New version of *`{name}`*"))
     template_input = _text_input(
         TEMPLATE_BLOCK,
         "Template",
@@ -322,9 +314,9 @@ def prompt_template_modal(
         "type": "modal",
         "callback_id": PROMPT_TEMPLATE_CALLBACK,
         "private_metadata": private_metadata,
-        "title": _plain("New prompt" if mode == "new" else "Edit prompt"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain_text("New prompt" if mode == "new" else "Edit prompt"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "blocks": blocks,
     }
 
@@ -337,7 +329,9 @@ def run_variables_modal(
     private_metadata: str,
 ) -> dict[str, Any]:
     """One multi-line field per template variable, filled with the values already given."""
-    blocks: list[Block] = [_context(f"Run *`{name}`* (version {version}): fill in every variable.")]
+    blocks: list[Block] = [
+        mrkdwn_context(f"Run *`{name}`* (version {version}): fill in every variable.")
+    ]
     blocks.extend(
         _text_input(f"{VARIABLE_BLOCK_PREFIX}{variable}", variable, given.get(variable), True)
         for variable in variables
@@ -346,9 +340,9 @@ def run_variables_modal(
         "type": "modal",
         "callback_id": RUN_VARIABLES_CALLBACK,
         "private_metadata": private_metadata,
-        "title": _plain(f"Run {name}"[:24]),
-        "submit": _plain("Run"),
-        "close": _plain("Cancel"),
+        "title": plain_text(f"Run {name}"[:24]),
+        "submit": plain_text("Run"),
+        "close": plain_text("Cancel"),
         "blocks": blocks,
     }
 

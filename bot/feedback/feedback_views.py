@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from alignment.principles import PrincipleChange
+from bot.block_kit import mrkdwn_context, mrkdwn_section, plain_text
 from bot.chunking import escape_mrkdwn
 from bot.views import Block, Message
 
@@ -31,18 +32,6 @@ KIND_NOUN = {"kudos": "kudos", "critique": "critique", "rewrite": "rewrite"}
 CHANGE_TITLE = {"add": "Principle added", "edit": "Principle edited", "delete": "Principle deleted"}
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
-
-
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     """``text`` escaped, shortened to ``limit`` characters, as a block quote."""
     one = text.strip()
@@ -54,7 +43,7 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
-        "text": _plain(text),
+        "text": plain_text(text),
         "action_id": action_id,
         "value": value,
     }
@@ -66,10 +55,10 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token: str) -> Message:
     """Suggested reasons for a kudos or critique reaction, each with a button, plus "my own"."""
     blocks: list[Block] = [
-        _section(f"<@{user}> reacted :{reaction}: to this answer. {KIND_QUESTION[kind]}")
+        mrkdwn_section(f"<@{user}> reacted :{reaction}: to this answer. {KIND_QUESTION[kind]}")
     ]
     for number, reason in enumerate(reasons):
-        section = _section(escape_mrkdwn(reason[:QUOTE_LIMIT]))
+        section = mrkdwn_section(escape_mrkdwn(reason[:QUOTE_LIMIT]))
         section["accessory"] = _button("Choose", CHOOSE_REASON_ACTION, f"{token}:{number}")
         blocks.append(section)
     blocks.append(
@@ -78,7 +67,7 @@ def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token:
             "elements": [_button("Write my own", OWN_REASON_ACTION, token)],
         }
     )
-    blocks.append(_context("Removing the reaction withdraws this."))
+    blocks.append(mrkdwn_context("Removing the reaction withdraws this."))
     return Message(text=f"{KIND_QUESTION[kind]} Pick a reason or write your own.", blocks=blocks)
 
 
@@ -87,7 +76,9 @@ def reason_chosen(user: str, reaction: str, kind: str, reason: str) -> Message:
     return Message(
         text=f"{KIND_NOUN[kind]} from {user}: {reason[:200]}",
         blocks=[
-            _section(f"<@{user}> reacted :{reaction}: and gave this {kind}:\n{quoted(reason)}")
+            mrkdwn_section(
+                f"<@{user}> reacted :{reaction}: and gave this {kind}:\n{quoted(reason)}"
+            )
         ],
     )
 
@@ -96,11 +87,11 @@ def rewrite_request(user: str, reaction: str) -> Message:
     return Message(
         text="Reply with the answer you wanted",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f"<@{user}> reacted :{reaction}:. Reply in this thread with the answer you "
                 "wanted, and I will turn the difference into a principle."
             ),
-            _context("Removing the reaction withdraws this."),
+            mrkdwn_context("Removing the reaction withdraws this."),
         ],
     )
 
@@ -141,12 +132,14 @@ def change_posted(
     """A principle change from feedback, with who gave it and an Undo button."""
     title = CHANGE_TITLE[change.kind]
     blocks: list[Block] = [
-        _section(f"*{title}* in `{prompt}` (now version {version}), from <@{user}>'s {kind}."),
-        _section("\n".join(change_lines(change))),
-        _context(f"{KIND_NOUN[kind].capitalize()}: {quoted(feedback, 600)[1:]}"),
+        mrkdwn_section(
+            f"*{title}* in `{prompt}` (now version {version}), from <@{user}>'s {kind}."
+        ),
+        mrkdwn_section("\n".join(change_lines(change))),
+        mrkdwn_context(f"{KIND_NOUN[kind].capitalize()}: {quoted(feedback, 600)[1:]}"),
     ]
     if reason:
-        blocks.append(_context(f"Why: {escape_mrkdwn(reason[:600])}"))
+        blocks.append(mrkdwn_context(f"Why: {escape_mrkdwn(reason[:600])}"))
     blocks.append(
         {
             "type": "actions",
@@ -160,7 +153,9 @@ def change_marked_undone(original: Message, undo_user: str, undo_version: int) -
     """The change message once undone: the Undo button goes, a line says who undid it."""
     kept = [b for b in original.blocks if b.get("type") != "actions"]
     kept.append(
-        _context(f":leftwards_arrow_with_hook: Undone by <@{undo_user}> in version {undo_version}.")
+        mrkdwn_context(
+            f":leftwards_arrow_with_hook: Undone by <@{undo_user}> in version {undo_version}."
+        )
     )
     return Message(text=original.text, blocks=kept)
 
@@ -169,20 +164,24 @@ def no_change(user: str, kind: str, reason: str) -> Message:
     return Message(
         text="No principle changed",
         blocks=[
-            _context(f"<@{user}>'s {kind} changed no principle: {escape_mrkdwn(reason[:1500])}")
+            mrkdwn_context(
+                f"<@{user}>'s {kind} changed no principle: {escape_mrkdwn(reason[:1500])}"
+            )
         ],
     )
 
 
 def undo_result(user: str, message: str) -> Message:
-    return Message(text=message[:300], blocks=[_context(f"<@{user}>: {escape_mrkdwn(message)}")])
+    return Message(
+        text=message[:300], blocks=[mrkdwn_context(f"<@{user}>: {escape_mrkdwn(message)}")]
+    )
 
 
 def feedback_failed(user: str, kind: str, problem: str) -> Message:
     return Message(
         text="Your feedback could not be used",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":warning: <@{user}>, your {kind} changed nothing: {escape_mrkdwn(problem[:2000])}"
             )
         ],
@@ -193,7 +192,7 @@ def not_your_reasons(owner: str) -> Message:
     return Message(
         text="These reasons belong to someone else's reaction",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f"These reasons are for <@{owner}>'s reaction. React to the answer yourself to "
                 "get reasons of your own, or reply in the thread."
             )
@@ -208,14 +207,14 @@ def own_reason_modal(kind: str, private_metadata: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": OWN_REASON_CALLBACK,
         "private_metadata": private_metadata,
-        "title": _plain("Your kudos" if kind == "kudos" else "Your critique"),
-        "submit": _plain("Send"),
-        "close": _plain("Cancel"),
+        "title": plain_text("Your kudos" if kind == "kudos" else "Your critique"),
+        "submit": plain_text("Send"),
+        "close": plain_text("Cancel"),
         "blocks": [
             {
                 "type": "input",
                 "block_id": OWN_REASON_BLOCK,
-                "label": _plain(label),
+                "label": plain_text(label),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": OWN_REASON_INPUT,

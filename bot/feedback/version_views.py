@@ -7,6 +7,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 
+from bot.block_kit import mrkdwn_context, mrkdwn_section
 from bot.chunking import escape_mrkdwn, split_for_sections
 from bot.feedback.deletion import DeletionEvent
 from bot.feedback.feedback_views import quoted
@@ -25,21 +26,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _FENCE_ROOM = 8
 
 
-def _section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
-
-
-def _context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
-
-
 def _sections(text: str) -> list[Block]:
-    return [_section(piece) for piece in split_for_sections(text)]
+    return [mrkdwn_section(piece) for piece in split_for_sections(text)]
 
 
 def _code(text: str) -> list[Block]:
     pieces = split_for_sections(escape_mrkdwn(text), limit=3000 - _FENCE_ROOM)
-    return [_section(f"```\n{piece}\n```") for piece in pieces]
+    return [mrkdwn_section(f"```\n{piece}\n```") for piece in pieces]
 
 
 def principles_message(record: PromptVersion) -> Message:
@@ -47,10 +40,10 @@ def principles_message(record: PromptVersion) -> Message:
     head = f"*Principles of `{record.name}`* (version {record.version})"
     if not principles:
         text = f"{head}\nNone yet: react to or reply on a run's answer to add some."
-        return Message(text=f"{record.name} has no principles", blocks=[_section(text)])
+        return Message(text=f"{record.name} has no principles", blocks=[mrkdwn_section(text)])
     listing = "\n".join(f"{n}. {escape_mrkdwn(p)}" for n, p in enumerate(principles, 1))
-    blocks = [_section(head), *_sections(listing)]
-    blocks.append(_context(f"Fold them into the template with `/align apply {record.name}`."))
+    blocks = [mrkdwn_section(head), *_sections(listing)]
+    blocks.append(mrkdwn_context(f"Fold them into the template with `/align apply {record.name}`."))
     return Message(text=f"{len(principles)} principles of {record.name}", blocks=blocks[:50])
 
 
@@ -79,12 +72,12 @@ def rewritten_message(
     after = change.after
     diff = template_diff(change.before.prompt.preamble, after.prompt.preamble)
     blocks = [
-        _section(
+        mrkdwn_section(
             f"*{headline}* `{name}` is now version {after.version} (was {change.before.version}), "
             f"by <@{user}>. Runs from now on use it."
         ),
-        *([_section(detail)] if detail else []),
-        *(_code(diff) if diff else [_context("The template came back unchanged.")]),
+        *([mrkdwn_section(detail)] if detail else []),
+        *(_code(diff) if diff else [mrkdwn_context("The template came back unchanged.")]),
     ]
     return Message(text=f"{name} is now version {after.version}", blocks=blocks[:50])
 
@@ -95,7 +88,7 @@ def rolled_back_message(name: str, change: VersionChange, user: str, target: int
     return Message(
         text=f"{name} rolled back to version {target}",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f"*Rolled back* `{name}` to version {target}, by <@{user}>: the template and its "
                 f"{principles} principle{'s' if principles != 1 else ''} are now version "
                 f"{after.version}."
@@ -122,7 +115,7 @@ def history_message(
     head = f"*History of `{name}`* ({len(entries)} versions)"
     if len(shown) < len(lines):
         head += f", the newest {len(shown)}"
-    blocks = [_section(head), *_sections("\n".join(shown))]
+    blocks = [mrkdwn_section(head), *_sections("\n".join(shown))]
     if deletions:
         removals = [f"{e.at} <@{e.user}> {e.event} the prompt" for e in deletions]
         blocks.extend(_sections("*Deletions*\n" + "\n".join(removals[-20:])))
@@ -134,7 +127,7 @@ def deleted_history_message(name: str, deleted: DeletionEvent, admins_only: bool
     return Message(
         text=f"{name} was deleted",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f"`{name}` was deleted by <@{deleted.user}> at {deleted.at}, with "
                 f"{deleted.versions} versions. {who} can restore it."
             ),
@@ -157,7 +150,7 @@ def delete_confirmation(name: str, versions: int) -> Message:
     return Message(
         text=f"Delete {name}?",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f"Delete `{name}` and its {versions} versions? Runs stop finding it; an admin can "
                 f"restore it from `/align history {name}`."
             ),
@@ -187,7 +180,7 @@ def deleted_message(name: str, user: str) -> Message:
     return Message(
         text=f"Deleted {name}",
         blocks=[
-            _section(
+            mrkdwn_section(
                 f":wastebasket: <@{user}> deleted `{name}`. An admin can restore it from "
                 f"`/align history {name}` or with `/align restore {name}`."
             )
@@ -199,13 +192,15 @@ def restored_message(name: str, user: str, event: DeletionEvent) -> Message:
     return Message(
         text=f"Restored {name}",
         blocks=[
-            _section(f":recycle: <@{user}> restored `{name}` with its {event.versions} versions.")
+            mrkdwn_section(
+                f":recycle: <@{user}> restored `{name}` with its {event.versions} versions."
+            )
         ],
     )
 
 
 def notice(text: str) -> Message:
-    return Message(text=text, blocks=[_section(text)])
+    return Message(text=text, blocks=[mrkdwn_section(text)])
 
 
 def revise_detail(feedback: str) -> str:

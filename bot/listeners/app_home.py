@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.background import BackgroundWork
 from bot.feedback.home import publish_home
-from bot.feedback.work import BackgroundWork
 from bot.keys import Workspace
 from bot.services import Services
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.feedback.work import BackgroundWork
+from bot.background import BackgroundWork, background_work_of
 from bot.listeners import (
     app_home,
     feedback_buttons,
@@ -42,6 +42,6 @@ def register_replies(app: App, services: Services, work: BackgroundWork) -> None
 
 def register(app: App, services: Services) -> None:
     """Both halves, for an app with no other listeners (tests of the feedback loop alone)."""
-    work = BackgroundWork()
+    work = background_work_of(app)
     register_interactions(app, services, work)
     register_replies(app, services, work)

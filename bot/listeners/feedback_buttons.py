@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.background import BackgroundWork
 from bot.feedback import feedback_views
 from bot.feedback.choices import owner_check, split_choice, undo, use_reason
 from bot.feedback.reason_offers import OfferBook
-from bot.feedback.work import BackgroundWork
 from bot.keys import Workspace
 from bot.services import Services
 

@@ -11,13 +11,13 @@ Reapers on many machines may race: every decision is re-checked inside a transac
 from __future__ import annotations
 
 import logging
-import threading
 
 import redis
 
 from bot.training.cancel import cancel_requested, cancelled_by
 from bot.training.outcomes import end_run, kept_version_text, post_in_thread, show_final_state
 from bot.training.queueing import enqueue_step, job_is_waiting, new_job_id
+from bot.training.repeating import RepeatingTask
 from bot.training.run_state import (
     CANCELLED,
     FAILED,
@@ -119,26 +119,15 @@ class Reaper:
         return True
 
 
-class ReaperThread:
+class ReaperThread(RepeatingTask):
     """Runs ``reap_once`` every ``interval`` seconds in a daemon thread until stopped."""
 
     def __init__(self, runtime: TrainingRuntime, interval: float | None = None) -> None:
         self.reaper = Reaper(runtime)
-        self.interval = interval or runtime.config.reap_interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="training-reaper", daemon=True)
-
-    def start(self) -> ReaperThread:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.reaper.reap_once()
-            except Exception:
-                log.exception("the training reaper failed; it tries again shortly")
+        super().__init__(
+            self.reaper.reap_once,
+            interval or runtime.config.reap_interval_seconds,
+            thread_name="training-reaper",
+            logger=log,
+            failure_message="the training reaper failed; it tries again shortly",
+        )

@@ -14,6 +14,7 @@ from typing import Any
 from alignment.csv_reading import count_of
 from alignment.labeler_types import LabelerCheckpoint, LabelValue, Scorecard
 from alignment.scorecard_table import format_scorecard
+from bot.block_kit import mrkdwn_section
 from bot.chunking import escape_mrkdwn, group_for_messages, split_for_sections
 from bot.training.progress import format_duration
 from bot.training.run_state import StepResult
@@ -78,12 +79,8 @@ def principles_text(checkpoint: LabelerCheckpoint, label_values: Sequence[LabelV
     return "\n\n".join(parts)
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
 def _code(text: str) -> Block:
-    return _section(f"```{escape_mrkdwn(text)}```")
+    return mrkdwn_section(f"```{escape_mrkdwn(text)}```")
 
 
 def report_messages(report: TrainingReport) -> list[Message]:
@@ -102,21 +99,21 @@ def report_messages(report: TrainingReport) -> list[Message]:
         f"tokens · {format_duration(report.duration_seconds)}"
     )
     summary: list[Block] = [
-        _section(headline),
-        _section("*Per label, on the test rows*"),
+        mrkdwn_section(headline),
+        mrkdwn_section("*Per label, on the test rows*"),
         _code(format_scorecard(dict(report.scorecard), list(report.label_values))),
-        _section("*Confusion matrix* (rows: true label, columns: predicted)"),
+        mrkdwn_section("*Confusion matrix* (rows: true label, columns: predicted)"),
         _code(confusion_table(report.scorecard, report.label_values)),
     ]
     if report.steps:
         for piece in split_for_sections(step_lines(report.steps)):
-            summary.append(_section(escape_mrkdwn(piece)))
+            summary.append(mrkdwn_section(escape_mrkdwn(piece)))
     summary.append({"type": "context", "elements": [{"type": "mrkdwn", "text": usage}]})
     messages: list[Message] = [
         (f"Report for {report.labeler}: test accuracy {accuracy:.1%} on {total:,} rows", summary)
     ]
     pieces = split_for_sections(principles_text(report.checkpoint, report.label_values))
     for group in group_for_messages(pieces):
-        blocks = [_section(escape_mrkdwn(piece)) for piece in group]
+        blocks = [mrkdwn_section(escape_mrkdwn(piece)) for piece in group]
         messages.append((f"Learned rules of {report.labeler}", blocks))
     return messages

@@ -25,6 +25,7 @@ from rq.worker import SimpleWorker
 
 from bot.services import Services
 from bot.training.reaper import ReaperThread
+from bot.training.repeating import RepeatingTask
 from bot.training.runtime import TrainingConfig, TrainingRuntime, install_runtime
 
 log = logging.getLogger(__name__)
@@ -96,28 +97,6 @@ def run_burst(runtime: TrainingRuntime) -> bool:
     return bool(ThreadedTrainingWorker(runtime, _unique_name(SERVE_NAME_PREFIX)).work(burst=True))
 
 
-class _Heartbeat:
-    def __init__(self, worker: TrainingWorker) -> None:
-        self.worker = worker
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="worker-heartbeat", daemon=True)
-
-    def start(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            try:
-                self.worker.heartbeat()
-            except Exception:
-                log.warning("worker heartbeat failed", exc_info=True)
-
-
 def run_worker(services: Services, config: TrainingConfig, burst: bool = False) -> bool:
     """``alignbot worker``: run steps until stopped (SIGTERM/SIGINT), or until the queue is
     empty with ``burst``."""
@@ -125,7 +104,14 @@ def run_worker(services: Services, config: TrainingConfig, burst: bool = False) 
     install_runtime(runtime)
     reaper = ReaperThread(runtime).start()
     worker = TrainingWorker(runtime, _unique_name(WORKER_NAME_PREFIX))
-    heartbeat = _Heartbeat(worker).start()
+    heartbeat = RepeatingTask(
+        worker.heartbeat,
+        HEARTBEAT_SECONDS,
+        thread_name="worker-heartbeat",
+        logger=log,
+        failure_message="worker heartbeat failed",
+        failure_level=logging.WARNING,
+    ).start()
     log.info("training worker %s listening on queue %s", worker.name, config.queue_name)
     try:
         return bool(worker.work(burst=burst))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +18,7 @@ import yaml
 from slack_bolt import App
 
 from bot.app import Registrar, product_registrars
+from bot.app_manifest import app_manifest
 from bot.manifest import (
     SLACK_METHOD_PREFIXES,
     ListenerInventory,
@@ -142,6 +145,34 @@ def test_plain_manifest_command_prints_the_file_contents() -> None:
         timeout=60,
         check=True,
     )
+    assert yaml.safe_load(result.stdout) == load_manifest()
+
+
+def test_the_packaged_manifest_equals_the_manifest_file() -> None:
+    assert app_manifest() == load_manifest()
+
+
+def test_manifest_command_works_from_the_packages_alone(tmp_path: Path) -> None:
+    # What `pip install .` puts on the path: the two packages, no repository around them.
+    site = tmp_path / "site"
+    for package in ("alignment", "bot"):
+        shutil.copytree(
+            REPO_ROOT / package, site / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    run_from_copy = (
+        "import sys, bot.cli; "
+        "assert bot.cli.__file__.startswith(sys.argv[1]), bot.cli.__file__; "
+        "sys.exit(bot.cli.main(['manifest']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", run_from_copy, str(site)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout) == load_manifest()
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 from bot.keys import Workspace
 from bot.training.start import TrainingRequest
 from tests.alignment.labeler_world import RuleWorld, hate_frame, truth_of
+from tests.fake_gemini_server import prompt_text
+from tests.fake_http_server import RecordedRequest
 from tests.fakes import Request, ScriptedModel
 from tests.slack_emulator import TEAM_ID, SlackEmulator
 
@@ -73,6 +75,21 @@ class World:
 
     def model(self) -> ScriptedModel:
         return ScriptedModel(responder=self.respond)
+
+
+@dataclass
+class HeldAnswers:
+    """A fake Gemini responder that holds every call until ``release`` is set, so a test can
+    act while a step is under way; ``working`` is set once the first call arrives."""
+
+    world: RuleWorld
+    working: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, request: RecordedRequest) -> str:
+        self.working.set()
+        self.release.wait(30)
+        return self.world.answer(prompt_text(request))
 
 
 def training_request(frame: pd.DataFrame, **overrides: Any) -> TrainingRequest:

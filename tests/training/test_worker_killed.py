@@ -27,6 +27,7 @@ from tests.fake_http_server import RecordedRequest
 from tests.slack_emulator import SlackEmulator
 from tests.training.support import (
     WORKSPACE,
+    HeldAnswers,
     all_text,
     labelled_frame,
     thread_messages,
@@ -153,22 +154,14 @@ def test_a_worker_asked_to_stop_hands_its_step_back_and_exits(
     redis_client: redis.Redis,
 ) -> None:
     frame = labelled_frame()
-    world = RuleWorld(truth=truth_of(frame), fallback="False")
-    working = threading.Event()
-    release = threading.Event()
-
-    def respond(request: RecordedRequest) -> str:
-        working.set()
-        release.wait(30)
-        return world.answer(prompt_text(request))
-
-    fake_gemini.responder = respond
+    held = HeldAnswers(RuleWorld(truth=truth_of(frame), fallback="False"))
+    fake_gemini.responder = held
     runtime = make_runtime()
     handle = start_training(runtime.services, WORKSPACE, training_request(frame))
     worker = workers.start()
-    assert working.wait(60), workers.logs()
+    assert held.working.wait(60), workers.logs()
     worker.send_signal(signal.SIGTERM)
-    release.set()
+    held.release.set()
     assert worker.wait(30) == 0, workers.logs()
 
     run = RunStore(redis_client, WORKSPACE).load(handle.run_id)

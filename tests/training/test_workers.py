@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
-from bot.training.run_state import FINISHED, RunStore, TrainingRun
+import redis
+
+from bot.training.run_state import FINISHED, QUEUED, RunStore, TrainingRun
 from bot.training.runtime import TrainingRuntime
 from bot.training.start import start_training
 from bot.training.worker import (
@@ -17,7 +20,13 @@ from tests.alignment.labeler_world import RuleWorld, truth_of
 from tests.bot_harness import BotProcess, wait_until
 from tests.fake_gemini_server import FakeGemini, prompt_text
 from tests.slack_emulator import SlackEmulator
-from tests.training.support import WORKSPACE, World, labelled_frame, training_request
+from tests.training.support import (
+    WORKSPACE,
+    HeldAnswers,
+    World,
+    labelled_frame,
+    training_request,
+)
 
 
 def test_only_a_dedicated_worker_that_heartbeats_counts_as_running(
@@ -91,3 +100,28 @@ def test_alignbot_serve_trains_when_no_worker_runs(
     assert run.steps_done == 2
     assert slack.calls_to("files.completeUploadExternal", ok_only=True)
     assert bot.stop() == 0
+
+
+def test_stopping_serve_hands_the_running_step_back_to_the_queue_at_once(
+    bot_process: Callable[..., BotProcess],
+    fake_gemini: FakeGemini,
+    make_runtime: Callable[..., TrainingRuntime],
+    redis_client: redis.Redis,
+) -> None:
+    frame = labelled_frame()
+    held = HeldAnswers(RuleWorld(truth=truth_of(frame), fallback="False"))
+    fake_gemini.responder = held
+    # A lease far longer than the test: only a hand-back on stop can queue the step again.
+    bot = bot_process(model_env=fake_gemini.env, ALIGN_TRAIN_LEASE_SECONDS="600")
+    runtime = make_runtime()
+    handle = start_training(runtime.services, WORKSPACE, training_request(frame))
+    assert held.working.wait(60), bot.output()
+    assert bot.process is not None
+    bot.process.send_signal(signal.SIGTERM)
+    held.release.set()
+    assert bot.process.wait(30) == 0, bot.output()
+
+    run = RunStore(redis_client, WORKSPACE).load(handle.run_id)
+    assert run is not None and run.status == QUEUED and run.steps_done == 0, bot.output()
+    assert run.attempts == 0 and run.job_id != handle.job_id
+    assert runtime.queue().job_ids == [run.job_id]

@@ -177,21 +177,3 @@ def command(bot: InProcessBot, text: str, response_url: str, channel: str = CHAN
     request = bot.signer.signed(urlencode(body), "application/x-www-form-urlencoded")
     answer: HttpAnswer = bot.post(request)
     assert (answer.status, answer.body) == (200, "")
-
-
-def block_text(message: dict[str, Any]) -> str:
-    """All text of a message or a view: its text and every text field in its blocks."""
-    parts = [str(message.get("text") or "")]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if isinstance(value.get("text"), str):
-                parts.append(value["text"])
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(message.get("blocks") or [])
-    return "\n".join(parts)

@@ -16,10 +16,10 @@ from bot.prompt_store import PromptStore
 from tests.alignment.test_data_bad_csvs import BAD, CASES
 from tests.bot_harness import InProcessBot
 from tests.slack_emulator import TEAM_ID
+from tests.training.support import all_text
 from tests.training_slack.support import (
     FileSlack,
     Upload,
-    block_text,
     bot_replies,
     data_snapshot,
     mention,
@@ -62,7 +62,7 @@ def test_every_bad_file_is_answered_once_in_its_thread_and_nothing_is_stored(
     problems = []
     for name, upload in uploads.items():
         replies = bot_replies(slack, upload)
-        said = unescape("\n".join(block_text(reply) for reply in replies))
+        said = unescape("\n".join(all_text(reply) for reply in replies))
         missing = [fragment for fragment in CASES[name].says if fragment not in said]
         if len(replies) != 1 or missing or f"<@{upload.user}>" not in said:
             problems.append(f"{name}: {len(replies)} replies, missing {missing}: {said!r}")

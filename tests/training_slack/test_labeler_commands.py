@@ -18,14 +18,13 @@ from tests.bot.slash_commands import ResponseUrlServer, message_text
 from tests.bot_harness import InProcessBot, wait_until
 from tests.fakes import Request, ScriptedModel
 from tests.slack_emulator import TEAM_ID
-from tests.training.support import labelled_frame
+from tests.training.support import all_text, labelled_frame
 from tests.training_slack.support import (
     ALERTS,
     CHANNEL,
     PERSON,
     FileSlack,
     Upload,
-    block_text,
     bot_replies,
     command,
     mention,
@@ -116,7 +115,7 @@ def test_a_csv_uploaded_with_label_gets_a_predictions_file_in_its_thread(
         ["Lovely staff", "False"],
         ['\'=HYPERLINK("x")', "False"],
     ]
-    assert sum("Labelling 3 rows" in block_text(m) for m in bot_replies(slack, upload)) == 1
+    assert sum("Labelling 3 rows" in all_text(m) for m in bot_replies(slack, upload)) == 1
 
 
 def test_notify_changes_and_shows_where_accuracy_notices_go(
@@ -157,18 +156,18 @@ def test_list_show_rollback_and_home_cover_the_labeler(
 
     command(bot, "rollback hate 1", "http://127.0.0.1:9/unused")
     announced = wait_until(lambda: _announcement(slack), 10, what="the rollback announcement")
-    assert "from version 2 to version 1" in block_text(announced)
+    assert "from version 2 to version 1" in all_text(announced)
     assert LabelerStore(redis_client, WORKSPACE).current("hate").version == 1  # type: ignore[union-attr]
     assert "(version 1)" in ask("label hate you vermin")
     assert "no version 7" in ask("rollback hate 7")
 
     bot.event({"type": "app_home_opened", "user": PERSON, "channel": "D0HOME", "tab": "home"})
-    text = block_text(slack.wait_for("views.publish")[0].response["view"])
+    text = all_text(slack.wait_for("views.publish")[0].response["view"])
     assert "Labelers in this workspace" in text and "*`hate`* version 1" in text
 
 
 def _announcement(slack: FileSlack) -> dict[str, object] | None:
     return next(
-        (m for m in slack.channel_messages(CHANNEL) if "rolled `hate` back" in block_text(m)),
+        (m for m in slack.channel_messages(CHANNEL) if "rolled `hate` back" in all_text(m)),
         None,
     )

@@ -18,13 +18,12 @@ from bot.training.worker import run_burst
 from tests.bot.slash_commands import ResponseUrlServer
 from tests.bot_harness import InProcessBot, wait_until
 from tests.slack_emulator import TEAM_ID, StoredFile
-from tests.training.support import labelled_frame
+from tests.training.support import all_text, labelled_frame
 from tests.training_slack.support import (
     ALERTS,
     CHANNEL,
     PERSON,
     FileSlack,
-    block_text,
     command,
     wait_for_queued_step,
 )
@@ -87,7 +86,7 @@ def test_the_form_reads_the_header_offers_columns_and_starts_the_training(
         },
     )
     assert ack["response_action"] == "update"
-    assert "Reading the file" in block_text(ack["view"])
+    assert "Reading the file" in all_text(ack["view"])
 
     offered = views_updated(slack, 1)[-1]
     assert offered["callback_id"] == forms.COLUMNS_CALLBACK
@@ -101,15 +100,15 @@ def test_the_form_reads_the_header_offers_columns_and_starts_the_training(
 
     # Text as the label: 40 different values, refused with the loader's reason, form kept.
     ack = submit(bot, offered, columns("comment", ["isHate"]))
-    assert "Checking the data" in block_text(ack["view"])
+    assert "Checking the data" in all_text(ack["view"])
     retry = views_updated(slack, 2)[-1]
     assert retry["callback_id"] == forms.COLUMNS_CALLBACK
-    assert "'comment' has 40 different values" in block_text(retry)
+    assert "'comment' has 40 different values" in all_text(retry)
     assert RunStore(redis_client, WORKSPACE).running_run_id("hate") is None
 
     submit(bot, retry, columns("isHate", ["comment"]))
     started = views_updated(slack, 3)[-1]
-    assert "has started" in block_text(started) and f"<#{CHANNEL}>" in block_text(started)
+    assert "has started" in all_text(started) and f"<#{CHANNEL}>" in all_text(started)
 
     runs = RunStore(redis_client, WORKSPACE)
     run = runs.load(wait_until(lambda: runs.running_run_id("hate"), 10, what="the run"))
@@ -122,7 +121,7 @@ def test_the_form_reads_the_header_offers_columns_and_starts_the_training(
     assert finished is not None and finished.status == FINISHED
     # The progress message starts a thread of its own in the command's channel.
     assert finished.thread_ts == finished.message_ts
-    assert any("finished training" in block_text(m) for m in slack.channel_messages(ALERTS))
+    assert any("finished training" in all_text(m) for m in slack.channel_messages(ALERTS))
 
 
 def test_a_file_that_is_not_a_csv_closes_the_form_with_the_reason(
@@ -142,7 +141,7 @@ def test_a_file_that_is_not_a_csv_closes_the_form_with_the_reason(
         },
     )
     shown = views_updated(slack, 1)[-1]
-    assert "does not look like a CSV" in block_text(shown)
+    assert "does not look like a CSV" in all_text(shown)
     assert "submit" not in shown
     assert [key for key in redis_client.keys("*") if ":seen:" not in key] == []
 

@@ -19,13 +19,12 @@ from tests.bot.slash_commands import ResponseUrlServer, message_text
 from tests.bot_harness import InProcessBot, wait_until
 from tests.fakes import Request
 from tests.slack_emulator import BOT_USER_ID, TEAM_ID
-from tests.training.support import World, labelled_frame
+from tests.training.support import World, all_text, labelled_frame
 from tests.training_slack.support import (
     ALERTS,
     CHANNEL,
     FileSlack,
     Upload,
-    block_text,
     bot_replies,
     command,
     mention,
@@ -68,8 +67,8 @@ def test_one_upload_sent_as_three_events_trains_once_and_reports(
     assert RunStore(redis_client, WORKSPACE).running_run_id("hate") is None
     replies = bot_replies(slack, upload)
     progress = [m for m in replies if m["ts"] == progress_ts]
-    assert len(progress) == 1 and "32 to train, 8 to test" in block_text(progress[0])
-    assert len([m for m in replies if "Training `hate`" in block_text(m)]) == 1
+    assert len(progress) == 1 and "32 to train, 8 to test" in all_text(progress[0])
+    assert len([m for m in replies if "Training `hate`" in all_text(m)]) == 1
 
     # The progress message was edited in place, never twice within 3 s of training time.
     updates = slack.calls_to("chat.update", ok_only=True)
@@ -77,11 +76,11 @@ def test_one_upload_sent_as_three_events_trains_once_and_reports(
     assert len(edits) >= 2
     gaps = [later - earlier for earlier, later in itertools.pairwise(slack.update_times)]
     assert gaps and min(gaps) >= 3.0
-    assert "finished: 2 of 2 steps" in block_text(edits[-1].params)
+    assert "finished: 2 of 2 steps" in all_text(edits[-1].params)
 
     # The report, then its plot uploaded into the same thread through the external upload.
-    report = [m for m in replies if "Report for `hate`" in block_text(m)]
-    assert len(report) == 1 and "Confusion matrix" in block_text(report[0])
+    report = [m for m in replies if "Report for `hate`" in all_text(m)]
+    assert len(report) == 1 and "Confusion matrix" in all_text(report[0])
     url_calls = slack.calls_to("files.getUploadURLExternal", ok_only=True)
     assert [c.params["filename"] for c in url_calls] == ["hate-accuracy.png"]
     completed = slack.calls_to("files.completeUploadExternal", ok_only=True)
@@ -93,7 +92,7 @@ def test_one_upload_sent_as_three_events_trains_once_and_reports(
 
     # The notification went to the channel named in the upload, not the thread.
     notices = slack.channel_messages(ALERTS)
-    assert any("finished training" in block_text(m) for m in notices)
+    assert any("finished training" in all_text(m) for m in notices)
     assert LabelerStore(redis_client, WORKSPACE).notification_settings("hate").channel == ALERTS
 
 
@@ -175,7 +174,7 @@ def test_cancel_from_slack_stops_the_training_and_frees_the_labeler(
 
     ended = RunStore(redis_client, WORKSPACE).load(run.run_id)
     assert ended is not None and ended.status == CANCELLED and ended.steps_done == 1
-    said = "\n".join(block_text(m) for m in bot_replies(slack, upload))
+    said = "\n".join(all_text(m) for m in bot_replies(slack, upload))
     assert "Version 1 (after step 1) is kept" in said
 
     command(bot, "cancel hate", f"{responses.url}/again")
@@ -188,11 +187,11 @@ def test_a_file_shared_again_with_a_new_message_is_a_new_request(
 ) -> None:
     first = Upload(slack, b"comment\nhello\n", TRAIN_TEXT)
     first.send_all(bot, "shared,message")
-    assert "does not look like a CSV" in block_text(wait_for_reply(slack, first)[0])
+    assert "does not look like a CSV" in all_text(wait_for_reply(slack, first)[0])
 
     again = Upload(slack, b"", TRAIN_TEXT.replace("hate", "hate2"), again=first)
     again.send_all(bot, "shared,mention,message")
-    assert "`hate2`" in block_text(wait_for_reply(slack, again)[0])
+    assert "`hate2`" in all_text(wait_for_reply(slack, again)[0])
     shutdown_listeners(bot.app)
     assert len(bot_replies(slack, first)) == len(bot_replies(slack, again)) == 1
 
