@@ -19,11 +19,12 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from typing import Any, TypeVar
 
 import redis
-from slack_bolt import BoltResponse
-from slack_bolt.context import BoltContext
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.keys import UnknownWorkspaceError, Workspace
 from bot.log_context import ContextCopyingExecutor
@@ -65,11 +66,14 @@ def claim_keys(workspace: Workspace, body: dict[str, Any]) -> list[str]:
 
 
 class PendingClaim:
-    """The claims one delivery must win, made once, by whichever of its tasks asks first."""
+    """The claims one delivery must win, made once, by whichever of its tasks asks first.
 
-    def __init__(self, client: redis.Redis, keys: list[str]) -> None:
+    ``find_keys`` names them; it too is called only then, to keep even that off the ack path.
+    """
+
+    def __init__(self, client: redis.Redis, find_keys: Callable[[], list[str]]) -> None:
         self._client = client
-        self._keys = keys
+        self._find_keys = find_keys
         self._lock = threading.Lock()
         self._won: bool | None = None
         self._on_settled: list[Callable[[bool], None]] = []
@@ -95,7 +99,7 @@ class PendingClaim:
         callback(self._won)
 
     def _claim_all(self) -> bool:
-        for key in self._keys:
+        for key in self._find_keys():
             if not claim_once(self._client, key):
                 log.info("dropping a repeated delivery (%s)", key.rsplit(":seen:", 1)[-1])
                 return False
@@ -116,21 +120,35 @@ def apply_nothing() -> None:
     _pending_claim.set(None)
 
 
-def build_dedup_middleware(client: redis.Redis) -> Callable[..., BoltResponse | None]:
-    """A Bolt global middleware that names each delivery's claims, for its tasks to make."""
+class ApplyOnceMiddleware(Middleware):
+    """A Bolt global middleware that names each delivery's claims, for its tasks to make.
 
-    def apply_once(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> None:
-        try:
-            workspace = Workspace.from_context(context)
-        except UnknownWorkspaceError:
-            workspace = None
-        keys = claim_keys(workspace, body) if workspace else []
+    A :class:`Middleware` rather than a function: Bolt calls it directly, where a function
+    middleware first gets every argument it could ask for built, on every request's ack path.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        claim = None
+        if req.body.get("type") == "event_callback":
+            try:
+                workspace = Workspace.from_context(req.context)
+            except UnknownWorkspaceError:
+                pass  # no workspace to claim in; Bolt's authorization answers such requests
+            else:
+                claim = PendingClaim(self._client, partial(claim_keys, workspace, req.body))
         # Set for every request, so a server thread never carries one request's claim into the
         # next; the executors below copy it into each task the listeners start.
-        _pending_claim.set(PendingClaim(client, keys) if keys else None)
-        next()
+        _pending_claim.set(claim)
+        return next()
 
-    return apply_once
+
+def build_dedup_middleware(client: redis.Redis) -> Middleware:
+    return ApplyOnceMiddleware(client)
 
 
 class ApplyOnceExecutor(ContextCopyingExecutor):

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltResponse
-from slack_bolt.context import BoltContext
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +30,25 @@ def ignore_reason(event: dict[str, Any], bot_user_id: str | None, bot_id: str | 
     return None
 
 
-def build_event_filter_middleware() -> Callable[..., BoltResponse | None]:
-    """A Bolt global middleware that acks and drops events no person caused."""
+class EventNoiseFilter(Middleware):
+    """A Bolt global middleware that acks and drops events no person caused.
 
-    def ignore_noise(
-        body: dict[str, Any], context: BoltContext, next: Callable[[], None]
+    A :class:`Middleware` rather than a function: Bolt calls it directly, where a function
+    middleware first gets every argument it could ask for built, on every request's ack path.
+    """
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
+        body = req.body
         event = body.get("event") if body.get("type") == "event_callback" else None
         if isinstance(event, dict):
-            reason = ignore_reason(event, context.bot_user_id, context.bot_id)
+            reason = ignore_reason(event, req.context.bot_user_id, req.context.bot_id)
             if reason:
                 log.debug("ignoring %s event: %s", event.get("type"), reason)
                 return BoltResponse(status=200, body="")
-        next()
-        return None
+        return next()
 
-    return ignore_noise
+
+def build_event_filter_middleware() -> Middleware:
+    return EventNoiseFilter()

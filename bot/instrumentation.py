@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.dedup import pending_claim
 from bot.log_context import bind_log_fields, run_in_fresh_context
@@ -89,16 +90,20 @@ def _bind_request_fields(request: BoltRequest) -> None:
         bind_log_fields(channel=_dict(event.get("item")).get("channel"))
 
 
-def _mark_admitted(context: Any, next: Callable[[], None]) -> None:
-    context[_ADMITTED] = True
-    next()
+class _MarkAdmitted(Middleware):
+    # A Middleware, not a function: Bolt would build every injectable argument for a function.
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        req.context[_ADMITTED] = True
+        return next()
 
 
 def instrument_app(
     app: App, metrics: BotMetrics, clock: Callable[[], float] = time.perf_counter
 ) -> None:
     """Time and count every request ``app`` dispatches; call once the app's middleware is set."""
-    app.use(_mark_admitted)
+    app.use(_MarkAdmitted())
     dispatch = app.dispatch
 
     def timed_dispatch(request: BoltRequest) -> BoltResponse:

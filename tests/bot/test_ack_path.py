@@ -4,13 +4,13 @@ are made after the ack, and every subscribed event is acked even when no listene
 from __future__ import annotations
 
 import contextvars
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import redis
-from slack_bolt import App
-from slack_bolt.context import BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app import LISTENER_THREADS, product_registrars, shutdown_listeners
@@ -107,8 +107,8 @@ def test_a_left_over_shape_of_a_message_leaves_its_claim_to_the_wanted_shape(
 def test_one_of_two_claims_on_a_key_wins_and_callbacks_hear_the_outcome(
     redis_client: redis.Redis,
 ) -> None:
-    first = PendingClaim(redis_client, ["claims:a", "claims:b"])
-    repeat = PendingClaim(redis_client, ["claims:a"])
+    first = PendingClaim(redis_client, lambda: ["claims:a", "claims:b"])
+    repeat = PendingClaim(redis_client, lambda: ["claims:a"])
     heard: list[tuple[str, bool]] = []
 
     first.when_settled(lambda won: heard.append(("before", won)))
@@ -126,11 +126,12 @@ def test_tasks_of_a_repeated_delivery_never_run(redis_client: redis.Redis) -> No
     executor = ApplyOnceExecutor(max_workers=4)
     ran: list[str] = []
     lock = threading.Lock()
+    body = {"type": "event_callback", "event_id": "Ev0TWICE", "event": {"type": "x"}}
 
     def deliver(label: str) -> None:
-        # Each delivery is dispatched in a context of its own, as the server does.
-        body = {"type": "event_callback", "event_id": "Ev0TWICE", "event": {"type": "x"}}
-        middleware(body=body, context=BoltContext({"team_id": TEAM_ID}), next=lambda: None)
+        request = BoltRequest(body=json.dumps(body), headers={})
+        request.context["team_id"] = TEAM_ID
+        middleware.process(req=request, resp=BoltResponse(status=200), next=BoltResponse)
 
         def task() -> None:
             with lock:
@@ -139,6 +140,7 @@ def test_tasks_of_a_repeated_delivery_never_run(redis_client: redis.Redis) -> No
         executor.submit(task)
         executor.submit(task)  # a second task of one delivery rides on the same claim
 
+    # Each delivery is dispatched in a context of its own, as the server does.
     for label in ("first", "again"):
         contextvars.copy_context().run(deliver, label)
     executor.shutdown(wait=True)
