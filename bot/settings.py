@@ -59,6 +59,10 @@ WHERE_TO_GET = {
         "the most requests per minute to send to each model, counted across every bot process "
         "and worker; leave unset for no limit"
     ),
+    "ALIGN_TRAIN_LEASE_SECONDS": (
+        "seconds a training step's lease lasts before another worker takes the step over "
+        "(default 30)"
+    ),
     "ALIGN_ADMINS": (
         "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
         "and restore prompts; leave unset to let everyone"
@@ -112,6 +116,7 @@ class Settings:
     openai_base_url: str | None = None
     port: int = DEFAULT_PORT
     model_requests_per_minute: int | None = None
+    train_lease_seconds: float | None = None
     admins: frozenset[str] = frozenset()
     reactions: ReactionMap = DEFAULT_REACTION_MAP
 
@@ -232,6 +237,19 @@ def load_settings(
         else:
             problems["ALIGN_MODEL_RPM"] = f"{rpm_text!r} is not a whole number above 0"
 
+    lease_text = get("ALIGN_TRAIN_LEASE_SECONDS")
+    train_lease_seconds = None
+    if lease_text is not None:
+        try:
+            train_lease_seconds = float(lease_text)
+        except ValueError:
+            train_lease_seconds = -1.0
+        if not train_lease_seconds > 0:
+            problems["ALIGN_TRAIN_LEASE_SECONDS"] = (
+                f"{lease_text!r} is not a number of seconds above 0"
+            )
+            train_lease_seconds = None
+
     for name in ("GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL"):
         value = get(name)
         if value is not None and (problem := _url_problem(value, ("http", "https"))):
@@ -264,6 +282,7 @@ def load_settings(
         openai_base_url=get("OPENAI_BASE_URL"),
         port=port,
         model_requests_per_minute=model_rpm,
+        train_lease_seconds=train_lease_seconds,
         admins=admins,
         reactions=reactions,
     )

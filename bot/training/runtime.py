@@ -8,9 +8,7 @@ other way builds one from the environment on first use.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,10 +17,10 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from bot.services import Services
+from bot.settings import Settings
 from bot.training.clock import Clock, SystemClock
 
 QUEUE_NAME = "alignbot-training"
-LEASE_SECONDS_VARIABLE = "ALIGN_TRAIN_LEASE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -49,19 +47,11 @@ class TrainingConfig:
         return self.lease_seconds / 2
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> TrainingConfig:
-        """Defaults, with the lease shortened or lengthened by ``ALIGN_TRAIN_LEASE_SECONDS``."""
-        values = os.environ if environ is None else environ
-        text = values.get(LEASE_SECONDS_VARIABLE, "").strip()
-        if not text:
+    def from_settings(cls, settings: Settings) -> TrainingConfig:
+        """Defaults, with the lease set by ``ALIGN_TRAIN_LEASE_SECONDS`` when it is given."""
+        if settings.train_lease_seconds is None:
             return cls()
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise ValueError(f"{LEASE_SECONDS_VARIABLE} must be a number, got {text!r}") from None
-        if seconds <= 0:
-            raise ValueError(f"{LEASE_SECONDS_VARIABLE} must be above 0, got {text!r}")
-        return cls(lease_seconds=seconds)
+        return cls(lease_seconds=settings.train_lease_seconds)
 
 
 @dataclass
@@ -108,7 +98,8 @@ def current_runtime() -> TrainingRuntime:
         if _installed is None:
             from bot.settings import load_settings
 
+            settings = load_settings()
             _installed = TrainingRuntime(
-                Services.from_settings(load_settings()), TrainingConfig.from_environ()
+                Services.from_settings(settings), TrainingConfig.from_settings(settings)
             )
         return _installed

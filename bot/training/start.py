@@ -107,7 +107,7 @@ def _runtime_for(services: Services) -> TrainingRuntime:
     installed = installed_runtime()
     if installed is not None and installed.services is services:
         return installed
-    return TrainingRuntime(services, TrainingConfig.from_environ())
+    return TrainingRuntime(services, TrainingConfig.from_settings(services.settings))
 
 
 def start_training(

@@ -132,7 +132,7 @@ class InProcessRunner:
 
     @classmethod
     def for_services(cls, services: Services) -> InProcessRunner:
-        return cls(TrainingRuntime(services, TrainingConfig.from_environ()))
+        return cls(TrainingRuntime(services, TrainingConfig.from_settings(services.settings)))
 
     def start(self) -> InProcessRunner:
         install_runtime(self.runtime)
@@ -144,6 +144,7 @@ class InProcessRunner:
         """Stop taking steps; a step under way hands itself back to the queue."""
         self._stop.set()
         self.runtime.stopping.set()
+        log.info("training runner stopping; a step under way goes back to the queue")
         self._thread.join(timeout)
         self.reaper.stop()
 
@@ -176,8 +177,8 @@ def main(burst: bool = False) -> int:
     configure_logging()
     try:
         settings = load_settings()
-        config = TrainingConfig.from_environ()
-    except (SettingsError, ValueError) as error:
+        config = TrainingConfig.from_settings(settings)
+    except SettingsError as error:
         print(error, file=sys.stderr)
         return EXIT_SETTINGS
     add_secrets(secrets_of(settings))

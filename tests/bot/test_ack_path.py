@@ -131,7 +131,9 @@ def test_tasks_of_a_repeated_delivery_never_run(redis_client: redis.Redis) -> No
     def deliver(label: str) -> None:
         request = BoltRequest(body=json.dumps(body), headers={})
         request.context["team_id"] = TEAM_ID
-        middleware.process(req=request, resp=BoltResponse(status=200), next=BoltResponse)
+        middleware.process(
+            req=request, resp=BoltResponse(status=200), next=lambda: BoltResponse(status=200)
+        )
 
         def task() -> None:
             with lock:

@@ -9,8 +9,6 @@ from tests.bot_harness import REPO_ROOT
 
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 SETTINGS_SOURCE = REPO_ROOT / "bot" / "settings.py"
-# Settings read outside bot/settings.py, named by module constants ending in _VARIABLE.
-OTHER_SETTING_SOURCES = [REPO_ROOT / "bot" / "training" / "runtime.py"]
 
 SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 # `NAME=value` or, for optional settings, `# NAME=value`.
@@ -18,7 +16,7 @@ EXAMPLE_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
 def settings_read_in(source: str) -> set[str]:
-    """Names passed as literals to ``get(...)``, keys of ``WHERE_TO_GET``, ``*_VARIABLE`` values."""
+    """Names passed as literals to ``get(...)`` and the keys of ``WHERE_TO_GET``."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "get":
@@ -28,8 +26,6 @@ def settings_read_in(source: str) -> set[str]:
             target_names = {t.id for t in targets if isinstance(t, ast.Name)}
             if "WHERE_TO_GET" in target_names and isinstance(node.value, ast.Dict):
                 names.update(_string_literals([k for k in node.value.keys if k is not None]))
-            if any(name.endswith("_VARIABLE") for name in target_names) and node.value:
-                names.update(_string_literals([node.value]))
     return {name for name in names if SETTING_NAME.fullmatch(name)}
 
 
@@ -42,8 +38,7 @@ def settings_in_example(text: str) -> set[str]:
 
 
 def read_settings() -> set[str]:
-    sources = [SETTINGS_SOURCE, *OTHER_SETTING_SOURCES]
-    return set().union(*(settings_read_in(path.read_text()) for path in sources))
+    return settings_read_in(SETTINGS_SOURCE.read_text())
 
 
 def test_every_setting_the_bot_reads_is_in_env_example() -> None:
@@ -70,10 +65,9 @@ def test_every_setting_in_env_example_has_a_comment_line_above_it() -> None:
 def test_the_parsers_see_a_new_setting_and_a_missing_one() -> None:
     source = (
         'WHERE_TO_GET = {"ALIGN_A": "x"}\n'
-        'LEASE_VARIABLE = "ALIGN_B"\n'
         "def load(get):\n"
         '    return get("ALIGN_C"), get(name), other("ALIGN_D")\n'
     )
-    assert settings_read_in(source) == {"ALIGN_A", "ALIGN_B", "ALIGN_C"}
+    assert settings_read_in(source) == {"ALIGN_A", "ALIGN_C"}
     example = "# about A\nALIGN_A=1\n# about C\n# ALIGN_C=\nnot_a_setting=1\n"
     assert settings_in_example(example) == {"ALIGN_A", "ALIGN_C"}

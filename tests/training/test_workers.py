@@ -118,6 +118,9 @@ def test_stopping_serve_hands_the_running_step_back_to_the_queue_at_once(
     assert held.working.wait(60), bot.output()
     assert bot.process is not None
     bot.process.send_signal(signal.SIGTERM)
+    # Let the step's model calls finish only once the runner has been told to stop, so the step
+    # sees the stop between two calls instead of racing it to the end.
+    wait_until(lambda: "training runner stopping" in bot.output(), 30, what="the runner to stop")
     held.release.set()
     assert bot.process.wait(30) == 0, bot.output()
 
