@@ -364,8 +364,9 @@ def _parse_export(raw_args: str) -> Command:
 
 
 def _parse_help(raw_args: str) -> Command:
-    topic = raw_args.strip().lower() or None
-    return Help(topic if topic in USAGE else None)
+    # Any word is kept: labeler commands have topics too, and the reply names an unknown one.
+    word, _ = split_first_word(raw_args)
+    return Help(resolve_text(word).lower() or None)
 
 
 def _parse_candidates(value: str | None) -> int:

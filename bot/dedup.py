@@ -160,9 +160,19 @@ class ApplyOnceExecutor(ContextCopyingExecutor):
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         def if_claimed() -> T | None:
             claim = pending_claim()
-            if claim is not None and not claim.won():
+            if claim is not None and not _won_or_logged(claim):
                 return None
             return fn(*args, **kwargs)
 
         # The claim is read inside the task, from the context the parent copies at submit time.
         return super().submit(if_claimed)  # type: ignore[arg-type]
+
+
+def _won_or_logged(claim: PendingClaim) -> bool:
+    try:
+        return claim.won()
+    except Exception:
+        # Nothing would otherwise see it: the task's future is never read. Without Redis the
+        # delivery cannot be applied once, and most of its work needs Redis anyway.
+        log.exception("could not claim a delivery; it is not applied")
+        return False

@@ -31,6 +31,7 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:training:{run_id}:lease              str   owner of the running step (TTL, heartbeat)
     {ns}:training:{run_id}:cancel             str   set when someone cancels the run
     {ns}:training:{run_id}:progress           str   when the progress message was last edited
+    {ns}:training:{run_id}:posted             hash  closing message kind -> its ts (TTL)
     {ns}:upload:{file_id}                     str   JSON facts about an uploaded CSV
     {ns}:job:{job_id}                         str   JSON progress of a background job
     {ns}:seen:event:{event_id}                str   apply-once marker (TTL)
@@ -179,6 +180,9 @@ class WorkspaceKeys:
 
     def training_progress(self, run_id: str) -> str:
         return f"{self.training(run_id)}:progress"
+
+    def training_posted(self, run_id: str) -> str:
+        return f"{self.training(run_id)}:posted"
 
     def upload(self, file_id: str) -> str:
         return self.key("upload", file_id)

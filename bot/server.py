@@ -41,7 +41,7 @@ StopHook = Callable[[], None]
 # Python's default is 5 ms. A request thread that waited on its socket must get the lock back
 # before it can answer, and while background threads parse model answers, each such wait can
 # cost the full interval, several times per request; a shorter one keeps acks quick under load.
-SWITCH_INTERVAL_SECONDS = 0.0002
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def _text_response(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:

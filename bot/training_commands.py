@@ -26,7 +26,8 @@ DEFAULT_STEPS = 3
 MAX_STEPS = 20
 
 TRAINING_USAGE = {
-    "train": "/align train NAME",
+    "train": '/align train NAME [task="..."] [steps=3] [notify=#channel] [label=COLUMN] '
+    "[inputs=COLUMN,...] [target=0.9] [delta=0.05]",
     "cancel": "/align cancel NAME",
     "notify": "/align notify NAME #channel target=0.9 delta=0.05",
     "label": "/align label NAME column=value ...   (or text, when the labeler reads one column)",
@@ -40,8 +41,9 @@ def training_help_lines() -> list[str]:
     """The labeler commands, one line each, for `/align help`."""
     return [
         "*Labelers*",
-        f"• `{TRAINING_USAGE['train']}`: train a labeler from a labelled CSV, chosen in a form. "
-        f"Or upload the CSV with the message `{UPLOAD_TRAIN_USAGE}`.",
+        "• `/align train NAME`: train a labeler from a labelled CSV, chosen in a form; settings "
+        f"typed after the name fill the form in. Or upload the CSV with the message "
+        f"`{UPLOAD_TRAIN_USAGE}`. More: `/align help train`.",
         f"• `{TRAINING_USAGE['cancel']}`: stop a training; the last finished step is kept.",
         f"• `{TRAINING_USAGE['notify']}`: where and when accuracy notices go.",
         f"• `{TRAINING_USAGE['label']}`: the labeler's answer for one example. Upload a CSV "
@@ -167,7 +169,7 @@ def _value_token(token: Token) -> Token:
 
 
 def _parse_train(raw_args: str) -> TrainLabeler:
-    usage = UPLOAD_TRAIN_USAGE
+    usage = TRAINING_USAGE["train"]
     tokens = _tokens(raw_args, "train")
     name = _name(tokens, "train")
     settings = _pairs(tokens[1:], "train", usage)

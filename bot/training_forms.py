@@ -49,16 +49,49 @@ def _modal(callback_id: str, metadata: str, blocks: list[Block], submit: str | N
     return view
 
 
-def upload_form(name: str, metadata: str, channel: str | None = None) -> Block:
+@dataclass(frozen=True)
+class FormPrefill:
+    """What `/align train NAME key=value ...` already said, shown in the form as its answers."""
+
+    task: str | None = None
+    steps: int = DEFAULT_STEPS
+    # A channel id can be selected in the form; a ``#name`` typed in a slash command cannot
+    # (Slack sends channel names unresolved there), so it is kept and used unless replaced.
+    channel: str | None = None
+
+
+def upload_form(name: str, metadata: str, prefill: FormPrefill | None = None) -> Block:
     """Step one: the file, what the labeler should decide, how long to train, where to notify."""
+    given = prefill or FormPrefill()
+    typed_channel = given.channel if given.channel and given.channel.startswith("#") else None
     notify: Block = {
         "type": "conversations_select",
         "action_id": NOTIFY_ACTION,
-        "placeholder": plain_text("The channel this form was opened from"),
+        "placeholder": plain_text(typed_channel or "The channel this form was opened from"),
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
-    if channel:
-        notify["initial_conversation"] = channel
+    if given.channel and typed_channel is None:
+        notify["initial_conversation"] = given.channel
+    task: Block = {
+        "type": "plain_text_input",
+        "action_id": TASK_ACTION,
+        "multiline": True,
+        "max_length": TASK_MAX_CHARS,
+        "placeholder": plain_text("e.g. Does this comment attack a person or a group?"),
+    }
+    if given.task:
+        task["initial_value"] = given.task
+    notify_block: Block = {
+        "type": "input",
+        "block_id": NOTIFY_BLOCK,
+        "optional": True,
+        "label": plain_text("Send accuracy notices to"),
+        "element": notify,
+    }
+    if typed_channel is not None:
+        notify_block["hint"] = plain_text(
+            f"Left empty, notices go to {typed_channel}, as the command said."
+        )
     blocks: list[Block] = [
         mrkdwn_section(f"Train the labeler *`{escape_mrkdwn(name)}`* from a labelled CSV file."),
         {
@@ -77,13 +110,7 @@ def upload_form(name: str, metadata: str, channel: str | None = None) -> Block:
             "type": "input",
             "block_id": TASK_BLOCK,
             "label": plain_text("What should the labeler decide?"),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": TASK_ACTION,
-                "multiline": True,
-                "max_length": TASK_MAX_CHARS,
-                "placeholder": plain_text("e.g. Does this comment attack a person or a group?"),
-            },
+            "element": task,
         },
         {
             "type": "input",
@@ -93,19 +120,13 @@ def upload_form(name: str, metadata: str, channel: str | None = None) -> Block:
                 "type": "number_input",
                 "action_id": STEPS_ACTION,
                 "is_decimal_allowed": False,
-                "initial_value": str(DEFAULT_STEPS),
+                "initial_value": str(given.steps),
                 "min_value": "1",
                 "max_value": str(MAX_STEPS),
             },
             "hint": plain_text("Each step costs model calls; 3 to 5 is a good start."),
         },
-        {
-            "type": "input",
-            "block_id": NOTIFY_BLOCK,
-            "optional": True,
-            "label": plain_text("Send accuracy notices to"),
-            "element": notify,
-        },
+        notify_block,
     ]
     return _modal(UPLOAD_CALLBACK, metadata, blocks, submit="Next")
 

@@ -11,7 +11,13 @@ from typing import Any
 
 from alignment.labeler_types import EMPTY_PREDICTION, LabelerCheckpoint, Scorecard
 from alignment.scorecard_table import format_scorecard
-from bot.block_kit import mrkdwn_context, mrkdwn_section
+from bot.block_kit import (
+    code_sections,
+    escaped_preview,
+    mrkdwn_context,
+    mrkdwn_section,
+    shorten,
+)
 from bot.chunking import escape_mrkdwn, split_for_sections
 from bot.training.labeler_store import CheckpointVersion, LabelerSummary, NotificationSettings
 from bot.training.report import confusion_table, principles_text
@@ -22,8 +28,9 @@ from bot.views import Block, Message
 MAX_MESSAGE_BLOCKS = 50
 
 
-def _code(text: str) -> Block:
-    return mrkdwn_section(f"```{escape_mrkdwn(text)}```")
+def _code(text: str) -> list[Block]:
+    # Many labels make wide tables: split over sections rather than break the 3,000 limit.
+    return code_sections(escape_mrkdwn(text))
 
 
 def _name(name: str) -> str:
@@ -105,8 +112,9 @@ def _example_line(values: Mapping[str, str]) -> str:
     for column, value in values.items():
         one_line = " ".join(value.split())
         shown = one_line if len(one_line) <= 300 else one_line[:299] + "…"
-        parts.append(f"`{escape_mrkdwn(column)}` = {escape_mrkdwn(shown)}")
-    return " · ".join(parts)
+        parts.append(f"`{escaped_preview(column, 200)}` = {escape_mrkdwn(shown)}")
+    # Context text holds 3,000 characters; the person sees their own values cut, not an error.
+    return shorten(" · ".join(parts), 2900)
 
 
 def prediction(
@@ -115,12 +123,14 @@ def prediction(
     """The label ``name`` (at ``version``) gave one example."""
     if predicted == EMPTY_PREDICTION:
         answer = (
-            f"named none of its labels (it answered `{escape_mrkdwn(raw.strip()[:200])}`). "
+            f"named none of its labels (it answered `{escaped_preview(raw.strip(), 200)}`). "
             "Try again, or add a rule for examples like this by training on more of them."
         )
         text = f"{name} gave no label"
     else:
-        answer = f"says *{escape_mrkdwn(label_name)}* = *{escape_mrkdwn(str(predicted))}*"
+        answer = (
+            f"says *{escaped_preview(label_name, 500)}* = *{escaped_preview(str(predicted), 1000)}*"
+        )
         text = f"{name}: {label_name} = {predicted}"
     return Message(
         text=text,
@@ -171,7 +181,8 @@ def _settings_line(settings: Mapping[str, Any]) -> str:
         f"`{escape_mrkdwn(str(value))}`" for value in settings.get("label_values", [])
     )
     label = escape_mrkdwn(str(settings.get("label_name", "")))
-    return f"Reads {inputs}; decides `{label}`: {values}"
+    # Long column names or many labels would overflow the section: cut, the rest is in the CSV.
+    return shorten(f"Reads {inputs}; decides `{label}`: {values}", 1200)
 
 
 def labeler_details(
@@ -192,12 +203,12 @@ def labeler_details(
             ],
         )
     settings = current.settings
-    task = escape_mrkdwn(str(settings.get("task_description", "")))
+    task = escaped_preview(str(settings.get("task_description", "")), 1500)
     status = " · training now" if training else ""
     blocks: list[Block] = [
         mrkdwn_section(
             f"*{_name(name)}* version {current.version} of {versions}{status}\n"
-            f"{_settings_line(settings)}\n_{task[:1500]}_"
+            f"{_settings_line(settings)}\n_{task}_"
         )
     ]
     label_values = list(settings.get("label_values", []))
@@ -209,8 +220,8 @@ def labeler_details(
                 f"*{accuracy_text(float(card['accuracy']))}*"
             )
         )
-        blocks.append(_code(format_scorecard(dict(card), label_values)))
-        blocks.append(_code(confusion_table(card, label_values)))
+        blocks.extend(_code(format_scorecard(dict(card), label_values)))
+        blocks.extend(_code(confusion_table(card, label_values)))
     blocks.extend(_rule_sections(current.checkpoint, label_values))
     blocks.append(mrkdwn_context(f"Accuracy notices go {describe_notifications(notifications)}."))
     if len(blocks) > MAX_MESSAGE_BLOCKS:

@@ -12,9 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.block_kit import mrkdwn_context, mrkdwn_section, plain_text
+from bot.block_kit import (
+    MESSAGE_BLOCK_LIMIT,
+    VIEW_BLOCK_LIMIT,
+    fit_blocks,
+    mrkdwn_context,
+    mrkdwn_section,
+    plain_text,
+    shorten,
+)
 from bot.chunking import escape_mrkdwn, split_answer, split_for_sections
 from bot.commands import MAX_CANDIDATES, USAGE
+from bot.help_topics import topic_help
 from bot.prompt_store import PromptSummary, PromptVersion
 from bot.training_commands import training_help_lines
 
@@ -28,6 +37,10 @@ VALUE_ACTION = "value"
 VARIABLE_BLOCK_PREFIX = "var:"
 # Slack caps plain_text_input values at 3000 characters: longer templates are edited inline.
 FORM_TEXT_LIMIT = 3000
+# A modal holds 100 blocks: the heading takes one, the pointer to the command form another.
+MAX_FORM_VARIABLES = VIEW_BLOCK_LIMIT - 2
+# Input labels may be 2,000 characters; a variable name longer than this is shown cut.
+_LABEL_LIMIT = 200
 THINKING_TEXT = "Thinking…"
 # A code fence plus its newlines, taken from a section's 3000 characters.
 _FENCE_ROOM = 8
@@ -158,15 +171,24 @@ def run_example(record: PromptVersion) -> str:
     return f"`{' '.join(words)}`"
 
 
+def _variables_list(record: PromptVersion, budget: int = 1200) -> str:
+    """The template's variables as inline code, cut with a pointer when they are very many."""
+    listing = ", ".join(f"`{v}`" for v in record.variables) or "none"
+    if len(listing) <= budget:
+        return listing
+    cut = listing[:budget].rsplit(", ", 1)[0]
+    return f"{cut} … ({len(record.variables)} in all; `/align show {record.name}` lists them)"
+
+
 def prompt_saved(record: PromptVersion, created: bool) -> Message:
     verb = "Created" if created else "Saved"
-    variables = ", ".join(f"`{v}`" for v in record.variables) or "none"
     return Message(
         text=f"{verb} {record.name} version {record.version}",
         blocks=[
             mrkdwn_section(
                 f":white_check_mark: {verb} *`{record.name}`* version {record.version}. "
-                f"Variables: {variables}.\nRun it with {run_example(record)}"
+                f"Variables: {_variables_list(record)}.\n"
+                f"Run it with {shorten(run_example(record), 1200)}"
             )
         ],
     )
@@ -186,15 +208,15 @@ def prompt_list(summaries: Sequence[PromptSummary]) -> Message:
     blocks = [mrkdwn_section(f"*Prompts in this workspace ({len(summaries)})*")]
     for piece in split_for_sections("\n".join(lines)):
         blocks.append(mrkdwn_section(piece))
-    return Message(text=f"{len(summaries)} prompts", blocks=blocks[:50])
+    blocks = fit_blocks(blocks, MESSAGE_BLOCK_LIMIT, "Open the App Home tab to browse them.")
+    return Message(text=f"{len(summaries)} prompts", blocks=blocks)
 
 
 def prompt_details(record: PromptVersion) -> Message:
-    variables = ", ".join(f"`{v}`" for v in record.variables) or "none"
     blocks = [
         mrkdwn_section(
             f"*`{record.name}`* version {record.version}, saved by <@{record.author}> "
-            f"at {record.created_at}\nVariables: {variables}"
+            f"at {record.created_at}\nVariables: {_variables_list(record, budget=2000)}"
         ),
         mrkdwn_section("*Template*"),
         *_code_sections(record.template),
@@ -208,7 +230,9 @@ def prompt_details(record: PromptVersion) -> Message:
         blocks.append(
             mrkdwn_context("No principles yet: react to or reply on a run's answer to add some.")
         )
-    return Message(text=f"{record.name} version {record.version}", blocks=blocks[:50])
+    pointer = f"`/align export {record.name}` gives the whole prompt."
+    blocks = fit_blocks(blocks, MESSAGE_BLOCK_LIMIT, pointer)
+    return Message(text=f"{record.name} version {record.version}", blocks=blocks)
 
 
 def export_json(record: PromptVersion) -> str:
@@ -227,8 +251,10 @@ def export_inline(record: PromptVersion, document: str) -> Message:
 
 
 def help_message(topic: str | None = None) -> Message:
-    if topic is not None:
-        return Message(text=f"Usage: `{USAGE[topic]}`")
+    """Every command, or with ``topic`` that one command's usage and what it does."""
+    shown = topic_help(topic) if topic is not None else None
+    if shown is not None:
+        return Message(text=shown)
     lines = [
         "*alignbot commands*",
         f"• `{USAGE['new']}`: create a prompt; write `{{variables}}` in braces.",
@@ -250,16 +276,21 @@ def help_message(topic: str | None = None) -> Message:
         'Quote values with spaces: `topic="ice cream"`. You can also mention me: '
         "`@alignbot run NAME key=value`.",
     ]
+    lines.append("`/align help COMMAND` explains one command, e.g. `/align help train`.")
     labelers = "\n".join(training_help_lines())
-    return Message(
-        text="alignbot commands",
-        blocks=[mrkdwn_section("\n".join(lines)), mrkdwn_section(labelers)],
-    )
+    blocks = [mrkdwn_section("\n".join(lines)), mrkdwn_section(labelers)]
+    if topic is not None:
+        unknown = f"There is no command `{escape_mrkdwn(topic)}`; these are the commands."
+        blocks.insert(0, mrkdwn_section(unknown))
+    return Message(text="alignbot commands", blocks=blocks)
 
 
 def error(text: str) -> Message:
     """An error someone can act on: ``text`` says what is wrong and how to fix it."""
-    return Message(text=text, blocks=[mrkdwn_section(f":warning: {text}")])
+    # Errors can quote what someone typed (names, many variables); the section holds 3,000.
+    return Message(
+        text=shorten(text, 3000), blocks=[mrkdwn_section(shorten(f":warning: {text}", 3000))]
+    )
 
 
 def _text_input(
@@ -321,6 +352,13 @@ def prompt_template_modal(
     }
 
 
+def form_holds(variables: Sequence[str]) -> bool:
+    """Whether a run form can ask for every variable: Slack caps a modal at 100 blocks and a
+    block id (which carries the variable's name) at 255 characters."""
+    longest = max((len(v) for v in variables), default=0)
+    return len(variables) <= MAX_FORM_VARIABLES and len(VARIABLE_BLOCK_PREFIX) + longest <= 255
+
+
 def run_variables_modal(
     name: str,
     version: int,
@@ -328,14 +366,32 @@ def run_variables_modal(
     given: Mapping[str, str],
     private_metadata: str,
 ) -> dict[str, Any]:
-    """One multi-line field per template variable, filled with the values already given."""
+    """One multi-line field per template variable, filled with the values already given.
+
+    Callers check :func:`form_holds` first; past Slack's limits the form says to use the command.
+    """
     blocks: list[Block] = [
         mrkdwn_context(f"Run *`{name}`* (version {version}): fill in every variable.")
     ]
+    # A value longer than a field holds cannot be prefilled without cutting it, and a cut value
+    # would run silently; such a field starts empty and the person pastes the value in.
     blocks.extend(
-        _text_input(f"{VARIABLE_BLOCK_PREFIX}{variable}", variable, given.get(variable), True)
-        for variable in variables
+        _text_input(
+            f"{VARIABLE_BLOCK_PREFIX}{variable}",
+            shorten(variable, _LABEL_LIMIT),
+            value if value is not None and len(value) <= FORM_TEXT_LIMIT else None,
+            True,
+        )
+        for variable, value in ((v, given.get(v)) for v in variables[:MAX_FORM_VARIABLES])
+        if len(VARIABLE_BLOCK_PREFIX) + len(variable) <= 255
     )
+    if not form_holds(variables):
+        blocks.append(
+            mrkdwn_context(
+                f"This prompt has {len(variables)} variables, more than a form holds: "
+                f"run it with `/align run {name} name=value …` instead."
+            )
+        )
     return {
         "type": "modal",
         "callback_id": RUN_VARIABLES_CALLBACK,

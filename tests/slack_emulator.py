@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.slack_limits import message_problems, view_problems
 from tests.slack_socket_mode import SocketModeEndpoint
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
@@ -66,9 +67,18 @@ class StoredFile:
 
 
 class SlackApiError(Exception):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, details: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.details = details or []
+
+
+def _check_message_limits(text: Any, blocks: Any) -> None:
+    """Refuse an over-limit message the way Slack does, naming each broken limit."""
+    problems = message_problems(text, _json_value(blocks))
+    if problems:
+        too_long = problems[0].startswith("message text")
+        raise SlackApiError("msg_too_long" if too_long else "invalid_blocks", problems)
 
 
 class SlackEmulator:
@@ -232,6 +242,8 @@ class SlackEmulator:
                 response = {"ok": True, **self._methods[method](params)}
         except SlackApiError as error:
             response = {"ok": False, "error": error.error}
+            if error.details:
+                response["errors"] = error.details
         with self._changed:
             self.calls.append(ApiCall(method, params, headers, status, response))
             self._changed.notify_all()
@@ -283,6 +295,7 @@ class SlackEmulator:
             raise SlackApiError("channel_not_found")
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             raise SlackApiError("no_text")
+        _check_message_limits(params.get("text"), params.get("blocks"))
         body: dict[str, Any] = {"type": "message", "channel": channel, "text": params.get("text")}
         for name in ("blocks", "attachments", "metadata"):
             if params.get(name) is not None:
@@ -308,6 +321,7 @@ class SlackEmulator:
     def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._changed:
             message = self._find_message(params.get("channel"), params.get("ts"))
+            _check_message_limits(params.get("text"), params.get("blocks"))
             for name in ("text", "blocks", "attachments", "metadata"):
                 if params.get(name) is not None:
                     message[name] = _json_value(params[name])
@@ -335,6 +349,9 @@ class SlackEmulator:
         view = _json_value(view)
         if not isinstance(view, dict) or "type" not in view:
             raise SlackApiError("invalid_arguments")
+        problems = view_problems(view)
+        if problems:
+            raise SlackApiError("invalid_arguments", problems)
         return {**view, "id": view_id, "hash": self._new_ts(), "team_id": self.team_id}
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 from alignment.principles import PrincipleChange
-from bot.block_kit import mrkdwn_context, mrkdwn_section, plain_text
-from bot.chunking import escape_mrkdwn
+from bot.block_kit import escaped_preview, mrkdwn_context, mrkdwn_section, plain_text
 from bot.views import Block, Message
 
 CHOOSE_REASON_ACTION = "alignbot_feedback_reason"
@@ -33,11 +32,16 @@ CHANGE_TITLE = {"add": "Principle added", "edit": "Principle edited", "delete": 
 
 
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """``text`` escaped, shortened to ``limit`` characters, as a block quote."""
+    """``text`` escaped, as a block quote of at most ``limit`` characters ("…" marks a cut)."""
     one = text.strip()
-    if len(one) > limit:
-        one = one[: limit - 1] + "…"
-    return "\n".join(f">{line}" for line in escape_mrkdwn(one).splitlines() or [""])
+    # Each line's ">" counts too: shrink the room until the quoted form fits.
+    room = limit
+    while True:
+        shown = escaped_preview(one, room)
+        quote = "\n".join(f">{line}" for line in shown.splitlines() or [""])
+        if len(quote) <= limit or room <= 16:
+            return quote[:limit]
+        room = max(16, room - (len(quote) - limit) - 1)
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
@@ -58,7 +62,7 @@ def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token:
         mrkdwn_section(f"<@{user}> reacted :{reaction}: to this answer. {KIND_QUESTION[kind]}")
     ]
     for number, reason in enumerate(reasons):
-        section = mrkdwn_section(escape_mrkdwn(reason[:QUOTE_LIMIT]))
+        section = mrkdwn_section(escaped_preview(reason, QUOTE_LIMIT))
         section["accessory"] = _button("Choose", CHOOSE_REASON_ACTION, f"{token}:{number}")
         blocks.append(section)
     blocks.append(
@@ -139,7 +143,7 @@ def change_posted(
         mrkdwn_context(f"{KIND_NOUN[kind].capitalize()}: {quoted(feedback, 600)[1:]}"),
     ]
     if reason:
-        blocks.append(mrkdwn_context(f"Why: {escape_mrkdwn(reason[:600])}"))
+        blocks.append(mrkdwn_context(f"Why: {escaped_preview(reason, 600)}"))
     blocks.append(
         {
             "type": "actions",
@@ -165,7 +169,7 @@ def no_change(user: str, kind: str, reason: str) -> Message:
         text="No principle changed",
         blocks=[
             mrkdwn_context(
-                f"<@{user}>'s {kind} changed no principle: {escape_mrkdwn(reason[:1500])}"
+                f"<@{user}>'s {kind} changed no principle: {escaped_preview(reason, 1500)}"
             )
         ],
     )
@@ -173,7 +177,8 @@ def no_change(user: str, kind: str, reason: str) -> Message:
 
 def undo_result(user: str, message: str) -> Message:
     return Message(
-        text=message[:300], blocks=[mrkdwn_context(f"<@{user}>: {escape_mrkdwn(message)}")]
+        text=message[:300],
+        blocks=[mrkdwn_context(f"<@{user}>: {escaped_preview(message, 2000)}")],
     )
 
 
@@ -182,7 +187,8 @@ def feedback_failed(user: str, kind: str, problem: str) -> Message:
         text="Your feedback could not be used",
         blocks=[
             mrkdwn_section(
-                f":warning: <@{user}>, your {kind} changed nothing: {escape_mrkdwn(problem[:2000])}"
+                f":warning: <@{user}>, your {kind} changed nothing: "
+                f"{escaped_preview(problem, 2000)}"
             )
         ],
     )

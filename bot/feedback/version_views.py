@@ -7,7 +7,13 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from bot.block_kit import mrkdwn_context, mrkdwn_section
+from bot.block_kit import (
+    MESSAGE_BLOCK_LIMIT,
+    fit_blocks,
+    mrkdwn_context,
+    mrkdwn_section,
+    shorten,
+)
 from bot.chunking import escape_mrkdwn, split_for_sections
 from bot.feedback.deletion import DeletionEvent
 from bot.feedback.feedback_views import quoted
@@ -44,7 +50,9 @@ def principles_message(record: PromptVersion) -> Message:
     listing = "\n".join(f"{n}. {escape_mrkdwn(p)}" for n, p in enumerate(principles, 1))
     blocks = [mrkdwn_section(head), *_sections(listing)]
     blocks.append(mrkdwn_context(f"Fold them into the template with `/align apply {record.name}`."))
-    return Message(text=f"{len(principles)} principles of {record.name}", blocks=blocks[:50])
+    pointer = f"`/align export {record.name}` gives every principle."
+    blocks = fit_blocks(blocks, MESSAGE_BLOCK_LIMIT, pointer)
+    return Message(text=f"{len(principles)} principles of {record.name}", blocks=blocks)
 
 
 def wrapped_lines(text: str) -> list[str]:
@@ -76,10 +84,12 @@ def rewritten_message(
             f"*{headline}* `{name}` is now version {after.version} (was {change.before.version}), "
             f"by <@{user}>. Runs from now on use it."
         ),
-        *([mrkdwn_section(detail)] if detail else []),
+        *([mrkdwn_section(shorten(detail, 3000))] if detail else []),
         *(_code(diff) if diff else [mrkdwn_context("The template came back unchanged.")]),
     ]
-    return Message(text=f"{name} is now version {after.version}", blocks=blocks[:50])
+    pointer = f"`/align show {name}` shows the whole new template."
+    blocks = fit_blocks(blocks, MESSAGE_BLOCK_LIMIT, pointer)
+    return Message(text=f"{name} is now version {after.version}", blocks=blocks)
 
 
 def rolled_back_message(name: str, change: VersionChange, user: str, target: int) -> Message:
@@ -119,7 +129,10 @@ def history_message(
     if deletions:
         removals = [f"{e.at} <@{e.user}> {e.event} the prompt" for e in deletions]
         blocks.extend(_sections("*Deletions*\n" + "\n".join(removals[-20:])))
-    return Message(text=f"History of {name}", blocks=blocks[:50])
+    pointer = f"`/align show {name}` shows the current version."
+    return Message(
+        text=f"History of {name}", blocks=fit_blocks(blocks, MESSAGE_BLOCK_LIMIT, pointer)
+    )
 
 
 def deleted_history_message(name: str, deleted: DeletionEvent, admins_only: bool) -> Message:

@@ -12,6 +12,7 @@ import logging
 from slack_sdk.errors import SlackClientError
 
 from bot import training_views, views
+from bot.block_kit import MESSAGE_BLOCK_LIMIT, fit_blocks
 from bot.feedback.prompt_commands import announce, permitted
 from bot.listeners.origin import Origin
 from bot.prompt_store import PromptStore
@@ -31,9 +32,17 @@ def list_everything(services: Services, origin: Origin) -> None:
     """The prompts, then the labelers with their latest test accuracy, in one message."""
     prompts = views.prompt_list(PromptStore(services.redis, origin.workspace).summaries())
     labelers = LabelerStore(services.redis, origin.workspace).summaries()
-    blocks = [*prompts.blocks, *training_views.labeler_list_blocks(labelers)]
-    text = f"{prompts.text}, {len(labelers)} labelers"
-    origin.reply_private(views.Message(text=text, blocks=blocks[:50]))
+    labeler_blocks = training_views.labeler_list_blocks(labelers)
+    blocks = [*prompts.blocks, *labeler_blocks]
+    if len(blocks) <= MESSAGE_BLOCK_LIMIT:
+        text = f"{prompts.text}, {len(labelers)} labelers"
+        origin.reply_private(views.Message(text=text, blocks=blocks))
+        return
+    # Too long for one message: the labelers get their own rather than being cut off.
+    origin.reply_private(prompts)
+    pointer = "Open the App Home tab to browse them."
+    labeler_blocks = fit_blocks(labeler_blocks, MESSAGE_BLOCK_LIMIT, pointer)
+    origin.reply_private(views.Message(text=f"{len(labelers)} labelers", blocks=labeler_blocks))
 
 
 def show_labeler(services: Services, origin: Origin, name: str) -> None:

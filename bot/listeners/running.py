@@ -54,7 +54,9 @@ def start_run(services: Services, origin: Origin, command: RunPrompt) -> None:
         origin.reply_private(views.error(problem))
         return
     missing = missing_variables(record, command.variables)
-    if missing and origin.can_open_forms:
+    # Past a form's limits (very many or very long variable names) the error below says
+    # which values the command needs instead.
+    if missing and origin.can_open_forms and views.form_holds(record.variables):
         metadata = form_metadata(origin, name=record.name, candidates=command.candidates)
         form = views.run_variables_modal(
             record.name, record.version, record.variables, command.variables, metadata

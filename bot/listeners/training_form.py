@@ -40,6 +40,10 @@ def _update(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> No
         log.info("could not update the training form: %s", error.response.get("error"))
 
 
+def _fraction_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def read_file_step(services: Services, body: dict[str, Any], client: WebClient) -> None:
     """After step one: read the file's header and offer its columns."""
     state = forms.read_metadata(body["view"])
@@ -57,9 +61,18 @@ def read_file_step(services: Services, body: dict[str, Any], client: WebClient) 
         file_name=file.name,
         task=form.task,
         steps=form.steps,
-        notify=form.notify_channel,
+        # A channel chosen in the form wins over one typed with the command.
+        notify=form.notify_channel or state.get("typed_notify"),
     )
-    _update(client, body, forms.columns_form(name, file.name, header, carried))
+    offered = forms.columns_form(
+        name,
+        file.name,
+        header,
+        carried,
+        label=state.get("label"),
+        inputs=[str(column) for column in state.get("inputs") or []],
+    )
+    _update(client, body, offered)
 
 
 def train_step(
@@ -81,6 +94,8 @@ def train_step(
         task=str(state.get("task") or "") or None,
         steps=int(state.get("steps") or 1),
         notify_channel=state.get("notify") or None,
+        target=_fraction_or_none(state.get("target")),
+        delta=_fraction_or_none(state.get("delta")),
     )
     try:
         refuse_if_unavailable(services, place.workspace, name)

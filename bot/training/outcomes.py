@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import redis
@@ -15,6 +16,7 @@ from slack_sdk.errors import SlackClientError
 
 from alignment.model_calls import LabelerModelError
 from bot.training.datasets import DatasetStoreError
+from bot.training.delivery import RunDeliveries
 from bot.training.labeler_store import LabelerStore
 from bot.training.lease import Lease, LeaseLostError
 from bot.training.notify import Notification, notification_text
@@ -51,45 +53,97 @@ def post_in_thread(
     run: TrainingRun,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
-) -> bool:
+) -> str | None:
+    """Post in the run's thread; returns the message's ts, or None when Slack refused it."""
     try:
-        runtime.services.web_client.chat_postMessage(
+        response = runtime.services.web_client.chat_postMessage(
             channel=run.channel, thread_ts=run.thread_ts, text=text, blocks=blocks
         )
-        return True
     except (SlackClientError, OSError):
         log.warning("could not post to the thread of run %s", run.run_id, exc_info=True)
-        return False
+        return None
+    ts = response.get("ts")
+    return str(ts) if ts else None
+
+
+def edit_message(
+    runtime: TrainingRuntime,
+    run: TrainingRun,
+    channel: str,
+    ts: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    """Replace a message the run posted before with its content of this attempt."""
+    try:
+        runtime.services.web_client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except (SlackClientError, OSError):
+        log.warning("could not edit message %s of run %s", ts, run.run_id, exc_info=True)
+
+
+def _edit_in_thread(
+    runtime: TrainingRuntime,
+    run: TrainingRun,
+    text: str,
+    blocks: list[dict[str, Any]] | None,
+    ts: str,
+) -> None:
+    edit_message(runtime, run, run.channel, ts, text, blocks)
 
 
 def post_report(runtime: TrainingRuntime, run: TrainingRun, report: TrainingReport) -> None:
-    """The report messages, then the accuracy plot, in the run's thread."""
-    for text, blocks in report_messages(report):
-        post_in_thread(runtime, run, text, blocks)
+    """The report messages, then the accuracy plot, in the run's thread; each at most once per
+    run, so a closing step that runs again edits the report rather than posting a second one."""
+    deliveries = RunDeliveries(runtime.redis, run.workspace, run.run_id)
+    for part, (text, blocks) in enumerate(report_messages(report), start=1):
+        deliveries.deliver(
+            f"report:{part}",
+            post=partial(post_in_thread, runtime, run, text, blocks),
+            edit=partial(_edit_in_thread, runtime, run, text, blocks),
+        )
+    deliveries.deliver("plot", post=lambda: upload_accuracy_plot(runtime, run))
+
+
+def upload_accuracy_plot(runtime: TrainingRuntime, run: TrainingRun) -> str | None:
+    """Upload the plot of accuracy per step; returns the file id (None when it failed)."""
     score_fn = str(run.settings.get("hparams", {}).get("score_fn", "accuracy"))
     try:
         png = accuracy_plot_png(run.labeler, run.history, score_fn)
-        upload_plot(runtime.services.web_client, run.channel, run.thread_ts, run.labeler, png)
+        return upload_plot(
+            runtime.services.web_client, run.channel, run.thread_ts, run.labeler, png
+        )
     except (SlackClientError, OSError):
         log.warning("could not upload the accuracy plot of run %s", run.run_id, exc_info=True)
+        return None
 
 
 def send_notification(
-    runtime: TrainingRuntime, run: TrainingRun, notification: Notification, step: int
+    runtime: TrainingRuntime, run: TrainingRun, notification: Notification, step: int, kind: str
 ) -> None:
     """Post ``notification`` to the labeler's notification channel (default: the run's own
-    channel, outside the thread so the channel sees it) and remember it as the last one."""
+    channel, outside the thread so the channel sees it) and remember it as the last one.
+
+    ``kind`` names the notice within the run (one per step, one at the end). A notice already
+    posted under that kind is left as it is: an attempt that runs again would compare with the
+    value the first attempt just recorded, and read as "no change"."""
     store = LabelerStore(runtime.redis, run.workspace)
     settings = store.notification_settings(run.labeler)
     text = notification_text(notification, run.labeler, step, run.steps_total, settings.target)
-    try:
-        runtime.services.web_client.chat_postMessage(
-            channel=settings.channel or run.channel, text=text
-        )
-    except (SlackClientError, OSError):
-        log.warning("could not post a notification for run %s", run.run_id, exc_info=True)
-        return
-    store.set_last_notified_accuracy(run.labeler, notification.accuracy)
+
+    def post() -> str | None:
+        try:
+            response = runtime.services.web_client.chat_postMessage(
+                channel=settings.channel or run.channel, text=text
+            )
+        except (SlackClientError, OSError):
+            log.warning("could not post a notification for run %s", run.run_id, exc_info=True)
+            return None
+        ts = response.get("ts")
+        return str(ts) if ts else None
+
+    deliveries = RunDeliveries(runtime.redis, run.workspace, run.run_id)
+    if deliveries.posted(kind) is None and deliveries.deliver(kind, post=post) is not None:
+        store.set_last_notified_accuracy(run.labeler, notification.accuracy)
 
 
 def kept_version_text(run: TrainingRun) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.block_kit import escaped_preview
 from bot.chunking import escape_mrkdwn
 from bot.training.clock import Clock
 from bot.training.run_state import CANCELLED, FAILED, FINISHED, QUEUED, TrainingRun
@@ -141,12 +142,16 @@ def render_progress(view: ProgressView) -> tuple[str, list[Block]]:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": facts}]},
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"```{escape_mrkdwn(view.split_text)}```"},
+            # Many labels with long names make a long split table; the report has every count.
+            "text": {"type": "mrkdwn", "text": f"```{escaped_preview(view.split_text, 2990)}```"},
         },
     ]
     if view.note:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(view.note)}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": escaped_preview(view.note, 2900)}],
+            }
         )
     elif view.status not in (FINISHED, FAILED, CANCELLED):
         hint = f"Stop it with `/align cancel {escape_mrkdwn(view.labeler)}`."

@@ -14,7 +14,7 @@ from typing import Any
 from alignment.csv_reading import count_of
 from alignment.labeler_types import LabelerCheckpoint, LabelValue, Scorecard
 from alignment.scorecard_table import format_scorecard
-from bot.block_kit import mrkdwn_section
+from bot.block_kit import MESSAGE_BLOCK_LIMIT, code_sections, mrkdwn_section
 from bot.chunking import escape_mrkdwn, group_for_messages, split_for_sections
 from bot.training.progress import format_duration
 from bot.training.run_state import StepResult
@@ -79,8 +79,9 @@ def principles_text(checkpoint: LabelerCheckpoint, label_values: Sequence[LabelV
     return "\n\n".join(parts)
 
 
-def _code(text: str) -> Block:
-    return mrkdwn_section(f"```{escape_mrkdwn(text)}```")
+def _code(text: str) -> list[Block]:
+    # Many labels make wide tables: split over sections rather than break the 3,000 limit.
+    return code_sections(escape_mrkdwn(text))
 
 
 def report_messages(report: TrainingReport) -> list[Message]:
@@ -101,16 +102,20 @@ def report_messages(report: TrainingReport) -> list[Message]:
     summary: list[Block] = [
         mrkdwn_section(headline),
         mrkdwn_section("*Per label, on the test rows*"),
-        _code(format_scorecard(dict(report.scorecard), list(report.label_values))),
+        *_code(format_scorecard(dict(report.scorecard), list(report.label_values))),
         mrkdwn_section("*Confusion matrix* (rows: true label, columns: predicted)"),
-        _code(confusion_table(report.scorecard, report.label_values)),
+        *_code(confusion_table(report.scorecard, report.label_values)),
     ]
     if report.steps:
         for piece in split_for_sections(step_lines(report.steps)):
             summary.append(mrkdwn_section(escape_mrkdwn(piece)))
     summary.append({"type": "context", "elements": [{"type": "mrkdwn", "text": usage}]})
+    headline_text = f"Report for {report.labeler}: test accuracy {accuracy:.1%} on {total:,} rows"
+    # With very many labels the tables alone can pass 50 blocks: continue in the next message.
     messages: list[Message] = [
-        (f"Report for {report.labeler}: test accuracy {accuracy:.1%} on {total:,} rows", summary)
+        (headline_text if start == 0 else f"Report for {report.labeler} (continued)", part)
+        for start in range(0, len(summary), MESSAGE_BLOCK_LIMIT)
+        for part in [summary[start : start + MESSAGE_BLOCK_LIMIT]]
     ]
     pieces = split_for_sections(principles_text(report.checkpoint, report.label_values))
     for group in group_for_messages(pieces):

@@ -256,7 +256,9 @@ class StepJob:
                 settings.target,
             )
             if due is not None:
-                send_notification(self.runtime, self.state, due, latest.step)
+                send_notification(
+                    self.runtime, self.state, due, latest.step, kind=f"notice:step:{latest.step}"
+                )
         self._show_progress()
 
     def _queue_next(self) -> Callable[[], None]:
@@ -300,7 +302,13 @@ class StepJob:
         post_report(self.runtime, self.state, report)
         previous = self.labelers.last_notified_accuracy(self.state.labeler)
         accuracy = float(self.scorecard["accuracy"])
-        send_notification(self.runtime, self.state, notify.at_end(accuracy, previous), latest.step)
+        send_notification(
+            self.runtime,
+            self.state,
+            notify.at_end(accuracy, previous),
+            latest.step,
+            kind="notice:end",
+        )
 
         def done(run: TrainingRun, pipe: redis.client.Pipeline) -> None:
             self.lease.check(pipe)

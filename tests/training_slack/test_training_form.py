@@ -12,10 +12,11 @@ import redis
 from bot import training_forms as forms
 from bot.app import shutdown_listeners
 from bot.keys import Workspace
+from bot.training.labeler_store import LabelerStore
 from bot.training.run_state import FINISHED, RunStore
 from bot.training.runtime import TrainingRuntime
 from bot.training.worker import run_burst
-from tests.bot.slash_commands import ResponseUrlServer
+from tests.bot.slash_commands import ResponseUrlServer, message_text
 from tests.bot_harness import InProcessBot, wait_until
 from tests.slack_emulator import TEAM_ID, StoredFile
 from tests.training.support import all_text, labelled_frame
@@ -173,3 +174,75 @@ def test_the_column_choices_are_checked_before_the_form_closes() -> None:
         )
         == {}
     )
+
+
+def test_settings_typed_after_the_name_fill_the_form_in(
+    bot: InProcessBot,
+    slack: FileSlack,
+    redis_client: redis.Redis,
+    responses: ResponseUrlServer,
+) -> None:
+    file = slack.add_file(StoredFile("F0FORM0003", "comments.csv", CSV, user=PERSON))
+    typed = (
+        'train hate task="Is the comment hateful?" steps=2 notify=#ml-alerts label=isHate '
+        "inputs=comment,nowhere target=0.8"
+    )
+    command(bot, typed, f"{responses.url}/train")
+    opened = slack.wait_for("views.open")[0].response["view"]
+    elements = {block["block_id"]: block for block in opened["blocks"] if "block_id" in block}
+    assert elements[forms.TASK_BLOCK]["element"]["initial_value"] == "Is the comment hateful?"
+    assert elements[forms.STEPS_BLOCK]["element"]["initial_value"] == "2"
+    # A channel name typed in a slash command cannot be selected, so it is named as the default.
+    assert "#ml-alerts" in elements[forms.NOTIFY_BLOCK]["hint"]["text"]
+    assert "initial_conversation" not in elements[forms.NOTIFY_BLOCK]["element"]
+
+    submit(
+        bot,
+        opened,
+        {
+            forms.FILE_BLOCK: {forms.FILE_ACTION: {"files": [file]}},
+            forms.TASK_BLOCK: {forms.TASK_ACTION: {"value": "Is the comment hateful?"}},
+            forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "2"}},
+        },
+    )
+    offered = views_updated(slack, 1)[-1]
+    selects = {
+        block["block_id"]: block["element"] for block in offered["blocks"] if "element" in block
+    }
+    assert selects[forms.LABEL_BLOCK]["initial_option"]["value"] == "isHate"
+    # Only the typed columns that exist in the file's header are chosen.
+    assert [o["value"] for o in selects[forms.INPUTS_BLOCK]["initial_options"]] == ["comment"]
+
+    submit(bot, offered, columns("isHate", ["comment"]))
+    assert "has started" in all_text(views_updated(slack, 2)[-1])
+    settings = LabelerStore(redis_client, WORKSPACE).notification_settings("hate")
+    assert (settings.channel, settings.target) == ("#ml-alerts", 0.8)
+    run = RunStore(redis_client, WORKSPACE).running_run_id("hate")
+    loaded = RunStore(redis_client, WORKSPACE).load(run) if run else None
+    assert loaded is not None and loaded.steps_total == 2
+
+
+def test_a_channel_reference_typed_with_the_command_is_selected_in_the_form() -> None:
+    form = forms.upload_form("hate", "{}", forms.FormPrefill(channel=ALERTS, steps=5))
+    notify = next(block for block in form["blocks"] if block.get("block_id") == forms.NOTIFY_BLOCK)
+    assert notify["element"]["initial_conversation"] == ALERTS and "hint" not in notify
+
+
+def test_an_unknown_setting_is_refused_with_the_usage_and_no_form_opens(
+    bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
+) -> None:
+    command(bot, "train hate colour=red steps=2", f"{responses.url}/train")
+    answer = message_text(responses.wait_for_reply(1))
+    assert "`colour` is not a setting of `train`" in answer
+    assert "Usage: `/align train NAME [task=" in answer
+    assert slack.calls_to("views.open") == []
+
+
+def test_a_typed_task_longer_than_the_form_holds_is_refused(
+    bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
+) -> None:
+    task = "word " * (forms.TASK_MAX_CHARS // 5 + 1)
+    command(bot, f'train hate task="{task.strip()}"', f"{responses.url}/train")
+    answer = message_text(responses.wait_for_reply(1))
+    assert f"the form holds at most {forms.TASK_MAX_CHARS:,}" in answer
+    assert slack.calls_to("views.open") == []
