@@ -46,12 +46,11 @@ def escaped_preview(text: str, limit: int) -> str:
 
 
 def fit_blocks(blocks: list[Block], limit: int, where_to_see_all: str) -> list[Block]:
-    """At most ``limit`` blocks; when some are dropped, the last says how many and where to
+    """At most ``limit`` blocks; when some are dropped, the last says so and where to
     see everything, so a reader never mistakes a cut listing for the whole of it."""
     if len(blocks) <= limit:
         return blocks
-    dropped = len(blocks) - (limit - 1)
-    note = f"… {dropped} more block{'s' if dropped != 1 else ''} did not fit. {where_to_see_all}"
+    note = f"… the rest did not fit in one message. {where_to_see_all}"
     return [*blocks[: limit - 1], mrkdwn_context(shorten(note, SECTION_TEXT_LIMIT))]
 
 

@@ -32,6 +32,7 @@ TASK_MAX_CHARS = 1500
 # Slack's limits for select menus: 100 options, 75 characters of option text.
 MAX_COLUMN_OPTIONS = 100
 OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
 TITLE = "Train a labeler"
 
 
@@ -182,7 +183,9 @@ def columns_form(
     inputs: Sequence[str] = (),
 ) -> Block:
     """Step two: pick the label column and the input columns from the file's header."""
-    offered = [column for column in header if column][:MAX_COLUMN_OPTIONS]
+    # An option's value carries the column name and Slack caps it at 150 characters: longer
+    # names cannot be offered (the form says so) rather than making Slack refuse the form.
+    offered = [c for c in header if c and len(c) <= OPTION_VALUE_LIMIT][:MAX_COLUMN_OPTIONS]
     options = [_option(column) for column in offered]
     label_select: Block = {
         "type": "static_select",
@@ -223,7 +226,16 @@ def columns_form(
             "element": inputs_select,
         },
     ]
-    if len(header) > len(offered):
+    too_long = sum(1 for column in header if len(column) > OPTION_VALUE_LIMIT)
+    if too_long:
+        blocks.append(
+            mrkdwn_context(
+                f"{too_long} column name{'s are' if too_long > 1 else ' is'} longer than "
+                f"{OPTION_VALUE_LIMIT} characters and cannot be chosen here: shorten "
+                "them in the file, or upload it with `@alignbot train`."
+            )
+        )
+    if len([column for column in header if column]) - too_long > len(offered):
         blocks.append(
             mrkdwn_context(f"Only the first {MAX_COLUMN_OPTIONS} columns can be chosen here.")
         )
@@ -299,7 +311,9 @@ def columns_form_errors(form: ColumnsForm) -> dict[str, str]:
 
 def metadata(**state: Any) -> str:
     """The JSON a form carries to its next step (Slack keeps 3000 characters)."""
-    return json.dumps(state)
+    # Compact and unescaped: a task in a non-Latin script would otherwise take six characters
+    # per letter and push the metadata past Slack's limit.
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
 def read_metadata(view: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from alignment.scorecard_table import format_scorecard
 from bot.block_kit import (
     code_sections,
     escaped_preview,
+    fit_blocks,
     mrkdwn_context,
     mrkdwn_section,
     shorten,
@@ -224,8 +225,8 @@ def labeler_details(
         blocks.extend(_code(confusion_table(card, label_values)))
     blocks.extend(_rule_sections(current.checkpoint, label_values))
     blocks.append(mrkdwn_context(f"Accuracy notices go {describe_notifications(notifications)}."))
-    if len(blocks) > MAX_MESSAGE_BLOCKS:
-        blocks = [*blocks[: MAX_MESSAGE_BLOCKS - 1], mrkdwn_context("(more rules than fit here)")]
+    pointer = "The report in the thread of its last training lists every rule."
+    blocks = fit_blocks(blocks, MAX_MESSAGE_BLOCKS, pointer)
     return Message(text=f"{name} version {current.version}", blocks=blocks)
 
 

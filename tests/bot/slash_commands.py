@@ -13,6 +13,7 @@ from bot.commands import unescape
 from tests.bot_harness import BotProcess, wait_until
 from tests.fake_http_server import FakeHTTPServer, RecordedRequest, WireReply
 from tests.slack_emulator import TEAM_ID
+from tests.slack_limits import assert_message_fits
 from tests.slack_signing import HttpAnswer, SlackSigner
 
 CHANNEL = "C0GENERAL"
@@ -37,7 +38,10 @@ class ResponseUrlServer(FakeHTTPServer[str]):
     def wait_for_reply(self, count: int, timeout: float = 15) -> dict[str, Any]:
         """The ``count``-th reply (1-based), waiting for it to arrive."""
         wait_until(lambda: len(self.replies) >= count, timeout, what=f"{count} private replies")
-        return self.replies[count - 1]
+        reply = self.replies[count - 1]
+        # Slack holds replies through response_url to the same limits as any message.
+        assert_message_fits(reply.get("text"), reply.get("blocks"))
+        return reply
 
 
 class Person:

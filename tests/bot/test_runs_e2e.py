@@ -209,6 +209,13 @@ def test_errors_are_private_and_change_nothing(
     assert section_text(answers[0]) == "Both are fruit."
     assert prompt_text(fake_gemini.requests[-1]) == "Compare green apples with ripe\npears."
 
+    # A variable name too long for a form's block id: the reply names what the command needs
+    # instead of opening a form Slack would refuse.
+    person.ask("new wide Say {" + "v" * 300 + "}.")
+    refused = person.ask("run wide")
+    assert "Give a value for `" + "v" * 300 + "`" in refused
+    assert len(slack.calls_to("views.open")) == 1
+
 
 def test_another_workspace_can_neither_read_nor_change_prompts(
     started: Person,

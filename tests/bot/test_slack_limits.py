@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from alignment.labeler_types import LabelerAttribute, LabelerCheckpoint, Scorecard
 from alignment.principles import PrincipleChange
 from alignment.prompt_types import ConstitutionalPrompt
-from bot import training_views, views
+from bot import training_forms, training_views, views
 from bot.feedback import feedback_views, version_views
 from bot.feedback.home import PromptOverview, home_view
 from bot.feedback.version_log import VersionNote
@@ -233,6 +233,7 @@ def test_a_labeler_with_many_long_labels_and_columns_is_shown_within_limits() ->
         LONG_NAME, current, 4, (4, scorecard(len(LABELS))), True, NotificationSettings()
     )
     fits(details)
+    assert "lists every rule" in all_text(details.blocks[-1:])
     values = {"c" * 300 + str(n): HOSTILE for n in range(30)}
     fits(training_views.prediction(LONG_NAME, 4, "L" * 500, values, LABELS[0], HOSTILE))
     fits(training_views.prediction(LONG_NAME, 4, "L" * 500, values, "", HOSTILE))
@@ -280,3 +281,27 @@ def test_the_progress_message_fits_a_long_split_and_a_long_error() -> None:
         text, blocks = render_progress(ProgressView(status=status, note=note, **common))
         assert_message_fits(text, blocks)
         assert "…" in all_text(blocks)
+
+
+def test_the_training_form_fits_long_column_names_and_a_task_in_any_script() -> None:
+    header = ["c" * 200, *(f"column {n} " + "x" * 130 for n in range(150))]
+    carried = training_forms.metadata(
+        name=LONG_NAME,
+        channel="C0123456789",
+        thread_ts="1700000000.000100",
+        response_url="https://hooks.slack.com/commands/T0/123456789/" + "a" * 24,
+        label=None,
+        inputs=[],
+        file_id="F0123456789",
+        file_name="f" * 255 + ".csv",
+        task="判" * training_forms.TASK_MAX_CHARS,
+        steps=3,
+        notify=None,
+    )
+    form = training_forms.columns_form(LONG_NAME, "f" * 255 + ".csv", header, carried)
+    assert_view_fits(form)
+    notes = all_text(form["blocks"])
+    assert "1 column name is longer than 150 characters" in notes
+    assert f"first {training_forms.MAX_COLUMN_OPTIONS} columns" in notes
+    label = next(b for b in form["blocks"] if b.get("block_id") == training_forms.LABEL_BLOCK)
+    assert len(label["element"]["options"]) == training_forms.MAX_COLUMN_OPTIONS
