@@ -21,6 +21,7 @@ from alignment.principle_proposals import ChangeDecision, FeedbackKind
 from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
 from alignment.single_run import AlignableSingleRun
 from alignment.structured import AnswerFormatError
+from bot.failure_text import failure_reason
 from bot.feedback import feedback_views
 from bot.feedback.principle_updates import (
     FeedbackOutcome,
@@ -174,7 +175,7 @@ def learn_and_announce(
         return None
     except Exception as error:  # a model or Redis failure must still reach the person
         log.warning("feedback on run %s failed: %s", ref.run.run_id, error, exc_info=True)
-        problem = f"{error or type(error).__name__}. Try again in a moment."
+        problem = f"{failure_reason(error)}. Try again in a moment."
         post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, problem))
         return None
     post_in_thread(client, ref.run, outcome_message(ref, kind, text, user, outcome))

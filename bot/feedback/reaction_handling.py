@@ -12,6 +12,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.failure_text import failure_reason
 from bot.feedback import feedback_views
 from bot.feedback.learning import (
     FeedbackTargetGoneError,
@@ -77,7 +78,10 @@ def reaction_added(
         except Exception as error:  # the model failed: say so, and how to give feedback anyway
             log.warning("suggesting reasons failed: %s", error, exc_info=True)
             book.abandon(offer)
-            problem = f"no reasons could be suggested ({error}). Reply with `{kind}: ...` instead."
+            problem = (
+                f"no reasons could be suggested ({failure_reason(error)}). "
+                f"Reply with `{kind}: ...` instead."
+            )
             post_in_thread(
                 client, ref.run, feedback_views.feedback_failed(target.user, kind, problem)
             )

@@ -15,6 +15,7 @@ from alignment.prompt_types import ConstitutionalPrompt
 from alignment.single_run import AlignableSingleRun
 from bot import views
 from bot.commands import USAGE, RunPrompt
+from bot.failure_text import failure_reason
 from bot.listeners.origin import Origin, slack_error_code
 from bot.listeners.prompts import INVITE_HINT, NOT_IN_CHANNEL_CODES, form_metadata, open_form
 from bot.log_context import bind_log_fields
@@ -198,7 +199,7 @@ def _report_model_failure(
     placeholder_ts: str,
     error: Exception,
 ) -> None:
-    reason = str(error) or type(error).__name__
+    reason = failure_reason(error)
     _mark_failed(origin, placeholder_ts, f"The model failed: {reason}")
     root = views.run_root_failed(record.name, record.version, values, origin.user)
     try:

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot import training_forms, training_views, views
 from bot.commands import CommandSyntaxError
+from bot.failure_text import failure_reason
 from bot.labeling import LabelingError, example_values, label_example, load_labeler
 from bot.listeners.origin import Origin, from_mention
 from bot.services import Services
@@ -144,7 +145,17 @@ def label_one(services: Services, origin: Origin, command: LabelWithLabeler) -> 
     except LabelingError as error:
         origin.reply_private(views.error(str(error)))
         return
-    answer = label_example(loaded, values)
+    try:
+        answer = label_example(loaded, values)
+    except Exception as error:  # any model failure must reach the person, whatever raised it
+        log.warning("labelling with %s failed: %s", command.name, error, exc_info=True)
+        origin.reply_private(
+            views.error(
+                f"`{command.name}` could not label this example: {failure_reason(error)}. "
+                "Try again in a moment; if it keeps failing, check the model settings."
+            )
+        )
+        return
     origin.reply_private(
         training_views.prediction(
             command.name,

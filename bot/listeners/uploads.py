@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot import training_views, views
 from bot.commands import CommandSyntaxError
 from bot.dedup import claim_once
+from bot.failure_text import failure_reason
 from bot.keys import Workspace
 from bot.labeling import LabelingError, label_rows, load_labeler, rows_to_label
 from bot.listeners.origin import Origin
@@ -171,7 +172,13 @@ def label_from(
         )
         return
     say_in_thread(client, upload, training_views.labelling_started(command.name, len(frame)))
-    labelled = label_rows(loaded, frame)
+    try:
+        labelled = label_rows(loaded, frame)
+    except Exception as error:  # any model failure must reach the person, whatever raised it
+        log.warning("labelling a file with %s failed: %s", command.name, error, exc_info=True)
+        problem = f"The model failed while labelling: {failure_reason(error)}. Try again later."
+        say_in_thread(client, upload, views.error(problem))
+        return
     stem = file.name.rsplit(".", 1)[0] or "rows"
     try:
         client.files_upload_v2(

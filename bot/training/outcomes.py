@@ -15,6 +15,7 @@ import redis
 from slack_sdk.errors import SlackClientError
 
 from alignment.model_calls import LabelerModelError
+from bot.failure_text import failure_reason
 from bot.training.datasets import DatasetStoreError
 from bot.training.delivery import RunDeliveries
 from bot.training.labeler_store import LabelerStore
@@ -186,15 +187,17 @@ def end_run(
 
 def describe_failure(error: BaseException, step: int) -> str:
     if isinstance(error, DatasetStoreError):
-        return f"Training stopped during step {step}: {error}"
+        return f"Training stopped during step {step}: {failure_reason(error)}"
     if isinstance(error, LabelerModelError):
         return (
-            f"Training stopped during step {step} because a model call failed for good: {error}. "
+            f"Training stopped during step {step} because a model call failed for good: "
+            f"{failure_reason(error)}. "
             "Check the model settings (ALIGN_MODEL, ALIGN_TRAIN_MODEL) and the provider's "
             "status, then start the training again."
         )
     return (
         f"Training stopped during step {step} because of an unexpected error "
-        f"({type(error).__name__}: {error}). Start it again; if it happens again, tell the "
+        f"({type(error).__name__}: {failure_reason(error)}). Start it again; if it happens "
+        "again, tell the "
         "bot's operators."
     )

@@ -91,6 +91,14 @@ def test_label_answers_for_one_example_given_as_text_or_as_its_column(
     assert "is a prompt, not a labeler" in ask("label greeting hello")
     assert "Give the example to label" in ask("label hate")
 
+    def refuses(request: Request) -> str:
+        raise RuntimeError("quota exceeded for key=AIza" + "k" * 35)
+
+    trained.responder = refuses
+    failed = ask("label hate some brand new words")
+    assert "could not label this example" in failed and "quota exceeded" in failed
+    assert "AIza" not in failed
+
 
 def test_a_csv_uploaded_with_label_gets_a_predictions_file_in_its_thread(
     trained: ScriptedModel, bot: InProcessBot, slack: FileSlack
@@ -116,6 +124,25 @@ def test_a_csv_uploaded_with_label_gets_a_predictions_file_in_its_thread(
         ['\'=HYPERLINK("x")', "False"],
     ]
     assert sum("Labelling 3 rows" in all_text(m) for m in bot_replies(slack, upload)) == 1
+
+
+def test_a_model_failure_while_labelling_a_csv_is_said_in_its_thread(
+    trained: ScriptedModel, bot: InProcessBot, slack: FileSlack
+) -> None:
+    def refuses(request: Request) -> str:
+        raise RuntimeError("the model is overloaded")
+
+    trained.responder = refuses
+    upload = Upload(slack, b"comment\nnever seen before\n", mention("label hate"), name="n.csv")
+    upload.send_all(bot, "shared,message,mention")
+    said = wait_until(
+        lambda: [t for t in map(all_text, bot_replies(slack, upload)) if "model failed" in t],
+        15,
+        what="the failure in the thread",
+    )
+    assert "the model is overloaded" in said[0]
+    uploads = [c.params.get("filename") for c in slack.calls_to("files.getUploadURLExternal")]
+    assert not [name for name in uploads if "labelled-by" in str(name)]
 
 
 def test_notify_changes_and_shows_where_accuracy_notices_go(
