@@ -30,7 +30,8 @@ from bot.manifest import (
 from bot.services import Services
 from tests.bot_harness import REPO_ROOT
 
-SCHEMA_PATH = REPO_ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's published app manifest schema (MIT, see LICENSE-manifest-schema beside it).
+SCHEMA_PATH = REPO_ROOT / "tests" / "data" / "slack" / "manifest.schema.1.0.0.json"
 EVENTS_URL = "https://alignbot.example.com/slack/events"
 
 
