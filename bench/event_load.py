@@ -42,14 +42,13 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.keys import Workspace  # noqa: E402
-from bot.prompt_store import PromptStore  # noqa: E402
+from answered_run import seed_answered_run  # noqa: E402
+
 from bot.redis_conn import open_embedded  # noqa: E402
-from bot.runs import AnswerMessage, RunRecord, RunStore  # noqa: E402
 from tests.bot_harness import BotProcess, bot_environment  # noqa: E402
 from tests.fake_gemini_server import FakeGemini, GeminiReply, prompt_text  # noqa: E402
 from tests.fake_http_server import RecordedRequest  # noqa: E402
-from tests.slack_emulator import TEAM_ID, SlackEmulator  # noqa: E402
+from tests.slack_emulator import SlackEmulator  # noqa: E402
 from tests.slack_signing import SlackSigner  # noqa: E402
 
 LIMIT_SECONDS = 1.0
@@ -187,28 +186,14 @@ def generate(options: dict[str, Any]) -> None:
 
 
 def seed_run(redis_url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    workspace = Workspace(TEAM_ID)
-    PromptStore(client, workspace).create("uses", "Give three uses for {item}.", "U0LOAD")
-    RunStore(client, workspace).save(
-        RunRecord(
-            run_id="run0load",
-            prompt_name="uses",
-            version=1,
-            variables={"item": "scissors"},
-            rendered_input="Give three uses for scissors.",
-            answers=["1. Cut paper\n2. Open boxes\n3. Trim string"],
-            user="U0LOAD",
-            created_at="2025-01-01T00:00:00+00:00",
-            channel=CHANNEL,
-            thread_ts=THREAD_TS,
-            root_ts=THREAD_TS,
-            messages=[AnswerMessage(ts=ANSWER_TS, candidate=0, part=0)],
-        )
+    seed_answered_run(
+        redis_url,
+        channel=CHANNEL,
+        thread_ts=THREAD_TS,
+        answer_ts=ANSWER_TS,
+        run_id="run0load",
+        user="U0LOAD",
     )
-    client.close()
 
 
 def measure(bots: int, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
