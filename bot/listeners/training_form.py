@@ -36,8 +36,22 @@ def _update(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> No
     try:
         client.views_update(view_id=body["view"]["id"], view=view)
     except SlackApiError as error:
-        # The person closed the form meanwhile; there is nobody left to show it to.
-        log.info("could not update the training form: %s", error.response.get("error"))
+        reason = error.response.get("error")
+        log.info("could not update the training form: %s", reason)
+        if reason == "not_found":
+            return  # The person closed the form meanwhile; there is nobody left to show it to.
+        # Otherwise the form would say "Reading the file…" for ever: tell the person directly.
+        try:
+            client.chat_postMessage(
+                channel=body["user"]["id"],
+                text=(
+                    f"Your `/align train` form could not be updated (Slack answered `{reason}`). "
+                    "Close it and run `/align train NAME` again; if the training had started, "
+                    "its progress still appears in its channel."
+                ),
+            )
+        except SlackApiError as dm_error:
+            log.warning("could not tell the person either: %s", dm_error.response.get("error"))
 
 
 def _fraction_or_none(value: Any) -> float | None:

@@ -147,6 +147,36 @@ def test_a_file_that_is_not_a_csv_closes_the_form_with_the_reason(
     assert [key for key in redis_client.keys("*") if ":seen:" not in key] == []
 
 
+def test_a_form_slack_refuses_to_update_is_explained_to_the_person_directly(
+    bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
+) -> None:
+    file = slack.add_file(StoredFile("F0FORM0009", "notes.csv", b"Meeting notes\n", user=PERSON))
+    command(bot, "train hate", f"{responses.url}/train")
+    opened = slack.wait_for("views.open")[0].response["view"]
+    slack.fail_next("views.update", "invalid_arguments")
+
+    submit(
+        bot,
+        opened,
+        {
+            forms.FILE_BLOCK: {forms.FILE_ACTION: {"files": [file]}},
+            forms.TASK_BLOCK: {forms.TASK_ACTION: {"value": "Is it hateful?"}},
+            forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "1"}},
+        },
+    )
+    told = wait_until(
+        lambda: [
+            call
+            for call in slack.calls_to("chat.postMessage")
+            if call.params.get("channel") == PERSON
+        ],
+        15,
+        what="a direct message about the refused form",
+    )
+    assert "invalid_arguments" in told[0].params["text"]
+    assert "/align train" in told[0].params["text"]
+
+
 def test_missing_answers_keep_the_form_open_with_errors(
     bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
 ) -> None:
