@@ -166,6 +166,14 @@ def _url_problem(value: str, schemes: tuple[str, ...], show: bool = True) -> str
     return None
 
 
+def _positive_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value > 0 else None  # NaN fails the comparison too
+
+
 def _default_spec_checker(spec: str) -> str | None:
     from bot.models import spec_problem
 
@@ -238,17 +246,9 @@ def load_settings(
             problems["ALIGN_MODEL_RPM"] = f"{rpm_text!r} is not a whole number above 0"
 
     lease_text = get("ALIGN_TRAIN_LEASE_SECONDS")
-    train_lease_seconds = None
-    if lease_text is not None:
-        try:
-            train_lease_seconds = float(lease_text)
-        except ValueError:
-            train_lease_seconds = -1.0
-        if not train_lease_seconds > 0:
-            problems["ALIGN_TRAIN_LEASE_SECONDS"] = (
-                f"{lease_text!r} is not a number of seconds above 0"
-            )
-            train_lease_seconds = None
+    train_lease_seconds = _positive_number(lease_text) if lease_text is not None else None
+    if lease_text is not None and train_lease_seconds is None:
+        problems["ALIGN_TRAIN_LEASE_SECONDS"] = f"{lease_text!r} is not a number of seconds above 0"
 
     for name in ("GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL"):
         value = get(name)
