@@ -1,4 +1,5 @@
-"""The ``alignbot`` command: ``serve``, ``worker``, ``manifest [--http URL]``, ``labeler ...``."""
+"""The ``alignbot`` command: ``serve``, ``events``, ``worker``, ``manifest [--http URL]``,
+``labeler ...``."""
 
 from __future__ import annotations
 
@@ -6,15 +7,22 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.settings import WHERE_TO_GET, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.services import Services
 
 log = logging.getLogger("alignbot")
 
 EXIT_SETTINGS = 2
 
 
-def _serve() -> int:
+def _start() -> tuple[Services, App] | int:
+    """Settings, services and the Bolt app; or the exit code after saying what is wrong."""
     from bot.log_setup import add_secrets, configure_logging, secrets_of
 
     configure_logging()
@@ -27,13 +35,12 @@ def _serve() -> int:
     from slack_bolt.error import BoltError
 
     from bot.app import build_app
-    from bot.server import run
     from bot.services import Services
 
     log.info("starting with %r", settings)
     services = Services.from_settings(settings)
     try:
-        app = build_app(services)
+        return services, build_app(services)
     except BoltError as error:
         # Bolt checks the token with auth.test while building the app.
         services.close()
@@ -46,17 +53,51 @@ def _serve() -> int:
     except BaseException:
         services.close()
         raise
+
+
+def _serve() -> int:
+    started = _start()
+    if isinstance(started, int):
+        return started
+    services, app = started
+    from bot.event_processes import EventProcesses
+    from bot.server import run
     from bot.training.worker import InProcessRunner
 
     # Runs training jobs itself whenever no `alignbot worker` is alive.
     runner = InProcessRunner.for_services(services).start()
-    try:
+    settings = services.settings
+    # Socket Mode acks events itself, over its connection; they are applied right here.
+    events = None
+    if not settings.socket_mode and settings.event_processes > 0:
+        events = EventProcesses(settings.event_processes).start()
+
+    def on_stop() -> None:
         # The runner stops while Redis is still open, so a step under way is handed back to
         # the queue at once instead of waiting out its lease.
-        run(services, app, on_stop=runner.stop)
+        runner.stop()
+        if events is not None:
+            events.stop()
+
+    try:
+        run(services, app, on_stop=on_stop, **({"events_here": False} if events else {}))
     finally:
         # Already stopped after a normal shutdown; this covers a server that failed to start.
-        runner.stop()
+        on_stop()
+    return 0
+
+
+def _events() -> int:
+    started = _start()
+    if isinstance(started, int):
+        return started
+    services, app = started
+    from bot.event_processes import parent_alive
+    from bot.server import StopSignal, serve_events
+
+    stop = StopSignal()
+    stop.install()
+    serve_events(app, services, stop=stop, keep_going=parent_alive)
     return 0
 
 
@@ -94,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "labeler", help="train and use labelers from the command line", add_help=False
     )
+    commands.add_parser(
+        "events",
+        help="apply the Slack events bots have acked (serve starts these; more can run anywhere)",
+    )
     worker = commands.add_parser(
         "worker", help="run background training jobs (start any number, on any machine)"
     )
@@ -109,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(args_in)
     if args.command == "serve":
         return _serve()
+    if args.command == "events":
+        return _events()
     if args.command == "worker":
         from bot.training.worker import main as worker_main
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 PROMPT_NAME_RULE = "lowercase letters, digits, - and _, starting with a letter or digit, at most 64"
 _PROMPT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A deletion is named by its id or the first characters of it, as history shows them.
+_DELETION_ID = re.compile(r"[0-9a-f]{4,12}")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
 _DOUBLE_QUOTES = frozenset('"“”„‟')
@@ -34,7 +36,7 @@ USAGE = {
     "history": "/align history NAME",
     "rollback": "/align rollback NAME VERSION",
     "delete": "/align delete NAME",
-    "restore": "/align restore NAME",
+    "restore": "/align restore NAME [DELETION]",
     "help": "/align help",
 }
 
@@ -150,8 +152,10 @@ class DeletePrompt(PromptNamed):
     pass
 
 
-class RestorePrompt(PromptNamed):
-    pass
+@dataclass(frozen=True)
+class RestorePrompt:
+    name: str
+    deletion: str | None = None  # a deletion id or its first characters; None: the latest
 
 
 VersionCommand = (
@@ -443,6 +447,29 @@ def _parse_rollback(raw_args: str) -> Command:
     return RollbackPrompt(name, int(number))
 
 
+def _parse_restore(raw_args: str) -> Command:
+    usage = USAGE["restore"]
+    tokens = _tokens(raw_args, "restore")
+    if not tokens:
+        raise CommandSyntaxError("`restore` needs a prompt name.", usage)
+    if len(tokens) > 2:
+        extra = " ".join(t.text for t in tokens[2:])
+        raise CommandSyntaxError(
+            f"`restore` takes a prompt name and at most one deletion id; remove `{extra}`.", usage
+        )
+    name = check_prompt_name(tokens[0].text, usage)
+    if len(tokens) == 1:
+        return RestorePrompt(name)
+    deletion = tokens[1].text.lower()
+    if not _DELETION_ID.fullmatch(deletion):
+        raise CommandSyntaxError(
+            f"`{tokens[1].text}` is not a deletion id. `/align history {name}` lists the "
+            "deletions; give one's id, or its first 4 or more characters, e.g. `3f2a1c`.",
+            usage,
+        )
+    return RestorePrompt(name, deletion)
+
+
 _PARSERS: dict[str, Callable[[str], Command]] = {
     "new": _parse_new,
     "edit": _parse_edit,
@@ -456,7 +483,7 @@ _PARSERS: dict[str, Callable[[str], Command]] = {
     "history": lambda raw: ShowHistory(_single_name(raw, "history")),
     "rollback": _parse_rollback,
     "delete": lambda raw: DeletePrompt(_single_name(raw, "delete")),
-    "restore": lambda raw: RestorePrompt(_single_name(raw, "restore")),
+    "restore": _parse_restore,
     "help": _parse_help,
 }
 

@@ -32,12 +32,21 @@ _ABOUT: dict[str, tuple[str, ...]] = {
     "principles": ("The principles that feedback on the prompt's answers has gathered so far.",),
     "apply": ("Folds the principles into the template and saves the result as a new version.",),
     "revise": ("Rewrites the template as your feedback asks, as a new version.",),
-    "history": ("Every version of a prompt: who changed what, and when.",),
+    "history": (
+        "Every version of a prompt: who changed what, and when; and every deletion of its name, "
+        "with the id that restores it.",
+    ),
     "rollback": (
         "Makes an earlier version current again (for prompts and labelers); nothing is lost.",
     ),
     "delete": ("Deletes a prompt after asking; `/align restore NAME` brings it back.",),
-    "restore": ("Brings back a deleted prompt with its history.",),
+    "restore": (
+        "Brings back a deleted prompt with its history. A name deleted more than once has a "
+        "deletion for each time: `/align history NAME` lists them with their ids; give one to "
+        "restore it, or none for the latest.",
+        "The name must be free: delete the prompt that has it now first (it can be restored "
+        "later too).",
+    ),
     "help": ("Every command. `/align help COMMAND` explains one, e.g. `/align help run`.",),
     "train": (
         "Opens a form for a labelled CSV and trains a labeler from it in the background; "

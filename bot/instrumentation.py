@@ -8,6 +8,10 @@ ids, which listener threads inherit (see ``bot.log_context``).
 A middleware added after the apply-once and noise filters marks the requests that got past
 them. Whether an admitted event is handled or a dropped repeat is known once its apply-once
 claim is made, just after the ack (see ``bot.dedup``); it is counted then. Both get a 200.
+
+Events API deliveries over HTTP are acked and counted (``queued``) by ``bot.event_handoff``
+before Bolt sees them; when an event process dispatches one, what is measured is how long it
+waited from its ack to being applied or dropped (``alignbot_event_wait_seconds``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from bot.metrics import BotMetrics
 log = logging.getLogger(__name__)
 
 _ADMITTED = "alignbot_admitted"
+# Set on a delivery that a bot process acked and queued (see ``bot.event_pump``): when, in
+# seconds since the epoch.
+QUEUED_AT = "alignbot_queued_at"
 # Types come from request bodies; anything unexpected is folded so label values stay few.
 _SAFE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 UNVERIFIED = "unverified"
@@ -119,21 +126,39 @@ def instrument_app(
             if status in (401, 403):
                 # An unsigned body may say anything; its type must not become a label value.
                 type_ = UNVERIFIED
-            metrics.ack_seconds.labels(request_kind(type_)).observe(clock() - started)
-            admitted = bool(request.context.get(_ADMITTED))
-            outcome = outcome_of(status, admitted)
-            claim = pending_claim()
-            if outcome == "handled" and claim is not None:
-                # A repeat is only known once its apply-once claim is made, after the ack.
-                counter = metrics.events
-                claim.when_settled(
-                    lambda won: counter.labels(type_, "handled" if won else "dropped").inc()
-                )
+            outcome = outcome_of(status, bool(request.context.get(_ADMITTED)))
+            acked_at = request.context.get(QUEUED_AT)
+            if isinstance(acked_at, float):
+                # Acked by a bot process when it was queued; what is left to count is its fate.
+                _count_queued(metrics, type_, outcome, acked_at)
             else:
-                metrics.events.labels(type_, outcome).inc()
+                metrics.ack_seconds.labels(request_kind(type_)).observe(clock() - started)
+                _count(metrics, type_, outcome)
 
     def dispatch_in_fresh_context(request: BoltRequest) -> BoltResponse:
         return run_in_fresh_context(timed_dispatch, request)
 
     # An instance attribute shadows the method: both runners call ``app.dispatch(request)``.
     app.dispatch = dispatch_in_fresh_context  # type: ignore[method-assign,assignment]
+
+
+def _count(metrics: BotMetrics, type_: str, outcome: str) -> None:
+    claim = pending_claim()
+    if outcome == "handled" and claim is not None:
+        # A repeat is only known once its apply-once claim is made, after the ack.
+        counter = metrics.events
+        claim.when_settled(lambda won: counter.labels(type_, "handled" if won else "dropped").inc())
+    else:
+        metrics.events.labels(type_, outcome).inc()
+
+
+def _count_queued(metrics: BotMetrics, type_: str, outcome: str, acked_at: float) -> None:
+    claim = pending_claim()
+    if outcome == "handled" and claim is not None:
+        claim.when_settled(
+            lambda won: metrics.observe_event_wait(
+                type_, "handled" if won else "dropped", time.time() - acked_at
+            )
+        )
+    else:
+        metrics.observe_event_wait(type_, outcome, time.time() - acked_at)

@@ -44,6 +44,11 @@ Outside every namespace, only pointers (no workspace data)::
     alignbot:trainings:active                 set   JSON {team, enterprise, run} of live runs
     alignbot:ratelimit:model:{spec}           zset  times of recent requests to one model (TTL)
     alignbot:metrics:{family}                 hash  deployment-wide metric counts (no ids)
+
+And one queue in transit, whose entries name their own workspace::
+
+    alignbot:events:queue                     list  Events API deliveries acked, not yet applied
+    alignbot:events:consumers                 zset  event processes by id, scored by last beat
 """
 
 from __future__ import annotations
@@ -57,6 +62,16 @@ from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 PREFIX = "alignbot"
 # Lets any worker find the runs to watch over without scanning every workspace's keys.
 ACTIVE_TRAININGS_KEY = f"{PREFIX}:trainings:active"
+# Every bot process queues the events it acks here and any event process may apply them, so
+# the queue is one for the deployment; each entry is a Slack delivery that names its team.
+EVENT_QUEUE_KEY = f"{PREFIX}:events:queue"
+EVENT_CONSUMERS_KEY = f"{PREFIX}:events:consumers"
+
+
+def is_bookkeeping(key: str) -> bool:
+    """True for keys about how the deployment runs (metric counts, which event processes are
+    alive), which change without anyone storing anything."""
+    return key.startswith(f"{PREFIX}:metrics:") or key == EVENT_CONSUMERS_KEY
 
 
 def model_rate_limit_key(model_spec: str) -> str:

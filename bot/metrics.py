@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # Slack gives up on an ack after 3 seconds; the buckets are dense below that.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 MODEL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+# From an event's ack to its apply-once decision: milliseconds when event processes keep up.
+EVENT_WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 JOB_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
 MODEL_OK = "ok"  # the outcome label of a model call that returned an answer
@@ -115,6 +117,16 @@ class BotMetrics:
                 ],
             )
         )
+        self.event_waits = SharedHistogram(
+            client,
+            shared_metric_key("event_waits"),
+            "alignbot_event_wait_seconds",
+            "Time from acknowledging a Slack event to applying it (handled) or dropping it as a "
+            "repeat or noise (dropped), by event type and outcome",
+            ["type", "outcome"],
+            EVENT_WAIT_BUCKETS,
+        )
+        self.registry.register(SharedHistogramCollector(self.event_waits))
         self.registry.register(
             SharedHistogramCollector(
                 self.jobs,
@@ -133,6 +145,10 @@ class BotMetrics:
     def observe_model_call(self, model: str, outcome: str, seconds: float) -> None:
         """Count one model call; a Redis failure loses the count, never the call."""
         _observe_quietly(self.model_calls, (model, outcome), seconds)
+
+    def observe_event_wait(self, type_: str, outcome: str, seconds: float) -> None:
+        """Count one queued event applied or dropped; a Redis failure loses the count only."""
+        _observe_quietly(self.event_waits, (type_, outcome), seconds)
 
     def observe_job(self, kind: str, outcome: str, seconds: float) -> None:
         """Count one finished job; a Redis failure loses the count, never the job."""

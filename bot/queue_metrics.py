@@ -1,4 +1,5 @@
-"""Background job queues as seen at scrape time: jobs waiting per RQ queue, and Redis reachability.
+"""Background queues as seen at scrape time: jobs waiting per RQ queue, Slack events waiting for
+an event process, and Redis reachability.
 
 Read when Prometheus scrapes, straight from Redis (the length of each queue's list), so the
 value is current and nothing has to keep it up to date. Like every Redis-backed family it is the
@@ -15,7 +16,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from rq import Queue
 
+from bot.keys import EVENT_QUEUE_KEY
+
 log = logging.getLogger(__name__)
+
+EVENTS_QUEUE_LABEL = "slack-events"
 
 QUEUE_DEPTH = "alignbot_queue_depth"
 REDIS_UP = "alignbot_redis_up"
@@ -65,4 +70,7 @@ class QueueDepthCollector(Collector):
         queues = {name: Queue(name, connection=client) for name in self.known_queues}
         for queue in Queue.all(connection=client):
             queues.setdefault(queue.name, queue)
-        return {name: queue.count for name, queue in queues.items()}
+        depths = {name: queue.count for name, queue in queues.items()}
+        # Slack events acked and waiting for an event process (see bot.event_queue).
+        depths[EVENTS_QUEUE_LABEL] = int(client.llen(EVENT_QUEUE_KEY))
+        return depths

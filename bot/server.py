@@ -1,5 +1,8 @@
 """Run the Bolt app: over HTTP under a threaded WSGI server, or over a Socket Mode connection.
 
+Over HTTP, Slack's events are acked on arrival and applied from a Redis queue by event processes
+(``bot.event_handoff``, ``bot.event_pump``); commands and interactions are answered by Bolt.
+
 Both runners stop on SIGTERM or SIGINT: they stop taking new requests, run the caller's
 ``on_stop`` hook (work that still needs Redis, such as the training runner handing its step back),
 let listener work that already started finish, then release Redis.
@@ -15,11 +18,15 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+import redis
 from cheroot import wsgi
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import shutdown_listeners
+from bot.event_handoff import EventHandoff
+from bot.event_pump import EventPump
+from bot.event_queue import EventQueue
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -53,9 +60,12 @@ def _text_response(start_response: StartResponse, status: str, text: str) -> Ite
 
 
 def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
-    """Health probes, ``/metrics``, and Bolt's WSGI handler for everything Slack sends."""
+    """Health probes, ``/metrics``, and what Slack sends: events are acked and queued for an
+    event process, everything else goes to Bolt's WSGI handler."""
     slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
     metrics_endpoint = services.metrics.wsgi_app()
+    queue = EventQueue(services.redis)
+    handoff = EventHandoff(services.settings.slack_signing_secret, queue, services.metrics)
 
     def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -65,12 +75,25 @@ def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes
             # Each bot process serves its own; see bot.metrics for what to sum and what not.
             return metrics_endpoint(environ, start_response)
         if method == "GET" and path == "/readyz":
-            if services.redis_connection.ping():
-                return _text_response(start_response, "200 OK", "ready")
-            return _text_response(start_response, "503 Service Unavailable", "redis unreachable")
+            unready = "503 Service Unavailable"
+            if not services.redis_connection.ping():
+                return _text_response(start_response, unready, "redis unreachable")
+            if not _event_processes_alive(queue):
+                return _text_response(start_response, unready, "no event process is running")
+            return _text_response(start_response, "200 OK", "ready")
+        if method == "POST" and path == EVENTS_PATH:
+            return handoff(environ, start_response, slack_handler)
         return slack_handler(environ, start_response)
 
     return wsgi_app
+
+
+def _event_processes_alive(queue: EventQueue) -> bool:
+    # Events acked while none runs wait in Redis, but nobody sees their effect until one does.
+    try:
+        return queue.live_consumers() > 0
+    except redis.RedisError:
+        return False
 
 
 class StopSignal:
@@ -102,9 +125,15 @@ def serve_http(
     host: str = "0.0.0.0",
     stop: StopSignal | None = None,
     on_stop: StopHook | None = None,
+    events_here: bool = True,
 ) -> None:
-    """Serve ``POST /slack/events``, ``GET /healthz``, ``/readyz``, ``/metrics`` until stopped."""
+    """Serve ``POST /slack/events``, ``GET /healthz``, ``/readyz``, ``/metrics`` until stopped.
+
+    ``events_here`` applies queued events in this process too (when no ``alignbot events``
+    process is started for it).
+    """
     stop = stop or StopSignal()
+    pump = EventPump(app, EventQueue(services.redis)).start() if events_here else None
     server = wsgi.Server(
         (host, services.settings.port),
         build_wsgi_app(app, services),
@@ -121,6 +150,8 @@ def serve_http(
     finally:
         server.stop()
         serving.join(SHUTDOWN_TIMEOUT_SECONDS)
+        if pump is not None:
+            pump.stop()
         _finish(app, services, on_stop)
 
 
@@ -139,6 +170,25 @@ def serve_socket_mode(
     finally:
         handler.close()
         _finish(app, services, on_stop)
+
+
+def serve_events(
+    app: App,
+    services: Services,
+    stop: StopSignal | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> None:
+    """Apply queued Slack events (an ``alignbot events`` process) until stopped, or until
+    ``keep_going`` says the bot that started this process is gone."""
+    stop = stop or StopSignal()
+    pump = EventPump(app, EventQueue(services.redis), keep_going=keep_going).start()
+    log.info("alignbot event process %s taking Slack events", pump.consumer)
+    try:
+        while not stop.event.wait(0.2) and not pump.stopped:
+            pass
+    finally:
+        pump.stop()
+        _finish(app, services, None)
 
 
 def _finish(app: App, services: Services, on_stop: StopHook | None) -> None:

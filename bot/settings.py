@@ -27,6 +27,8 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MODEL = "gemini:gemini-2.5-flash"
 DEFAULT_PORT = 3000
 DEFAULT_DATA_DIR = "./data"
+DEFAULT_EVENT_PROCESSES = 1
+MAX_EVENT_PROCESSES = 16
 
 # Where a person finds each value; quoted in the start-up error.
 WHERE_TO_GET = {
@@ -62,6 +64,11 @@ WHERE_TO_GET = {
     "ALIGN_TRAIN_LEASE_SECONDS": (
         "seconds a training step's lease lasts before another worker takes the step over "
         "(default 30)"
+    ),
+    "ALIGN_EVENT_PROCESSES": (
+        f"how many processes `alignbot serve` starts to work on Slack events in HTTP mode "
+        f"(0-{MAX_EVENT_PROCESSES}, default {DEFAULT_EVENT_PROCESSES}); 0 works on them in the "
+        "serving process itself"
     ),
     "ALIGN_ADMINS": (
         "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
@@ -117,6 +124,7 @@ class Settings:
     port: int = DEFAULT_PORT
     model_requests_per_minute: int | None = None
     train_lease_seconds: float | None = None
+    event_processes: int = DEFAULT_EVENT_PROCESSES
     admins: frozenset[str] = frozenset()
     reactions: ReactionMap = DEFAULT_REACTION_MAP
 
@@ -250,6 +258,16 @@ def load_settings(
     if lease_text is not None and train_lease_seconds is None:
         problems["ALIGN_TRAIN_LEASE_SECONDS"] = f"{lease_text!r} is not a number of seconds above 0"
 
+    processes_text = get("ALIGN_EVENT_PROCESSES")
+    event_processes = DEFAULT_EVENT_PROCESSES
+    if processes_text is not None:
+        if processes_text.isdigit() and int(processes_text) <= MAX_EVENT_PROCESSES:
+            event_processes = int(processes_text)
+        else:
+            problems["ALIGN_EVENT_PROCESSES"] = (
+                f"{processes_text!r} is not a whole number from 0 to {MAX_EVENT_PROCESSES}"
+            )
+
     for name in ("GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL"):
         value = get(name)
         if value is not None and (problem := _url_problem(value, ("http", "https"))):
@@ -283,6 +301,7 @@ def load_settings(
         port=port,
         model_requests_per_minute=model_rpm,
         train_lease_seconds=train_lease_seconds,
+        event_processes=event_processes,
         admins=admins,
         reactions=reactions,
     )

@@ -27,7 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from bot.app import Registrar, build_app
+from bot.app import Registrar, build_app, shutdown_listeners
+from bot.event_pump import EventPump
+from bot.event_queue import EventQueue
 from bot.server import StopSignal, serve_http, serve_socket_mode
 from bot.services import Services
 from tests.slack_emulator import APP_TOKEN, SlackEmulator
@@ -222,7 +224,9 @@ class InProcessBot(_SlackClientSide):
     """The product's app and runner in a thread, with the listeners a test registers.
 
     The runner is the one the settings choose: the HTTP server, or Socket Mode when the settings
-    carry an app token (then requests arrive through ``slack.socket_mode.push``).
+    carry an app token (then requests arrive through ``slack.socket_mode.push``). Over HTTP,
+    events are acked into the event queue and applied by this bot's own event pump, as
+    ``alignbot serve`` does with ``ALIGN_EVENT_PROCESSES=0``.
     """
 
     def __init__(
@@ -235,12 +239,16 @@ class InProcessBot(_SlackClientSide):
         self.signer = signer or SlackSigner()
         self.app = build_app(services, registrars=registrars)
         self._stop = StopSignal()
+        self.queue = EventQueue(services.redis)
+        self.pump: EventPump | None = None
         runner: Callable[..., None]
         kwargs: dict[str, Any]
         if services.settings.socket_mode:
             runner, kwargs = serve_socket_mode, {"stop": self._stop}
         else:
-            runner, kwargs = serve_http, {"host": "127.0.0.1", "stop": self._stop}
+            self.pump = EventPump(self.app, self.queue)
+            kwargs = {"host": "127.0.0.1", "stop": self._stop, "events_here": False}
+            runner = serve_http
         self._thread = threading.Thread(
             target=runner, args=(self.app, services), kwargs=kwargs, daemon=True
         )
@@ -251,6 +259,8 @@ class InProcessBot(_SlackClientSide):
 
     def start(self) -> InProcessBot:
         self._thread.start()
+        if self.pump is not None:
+            self.pump.start()
         if self.services.settings.socket_mode:
             return self
 
@@ -263,6 +273,20 @@ class InProcessBot(_SlackClientSide):
         wait_until(healthy, 10, what="the in-process bot to listen")
         return self
 
+    def finish_work(self, timeout: float = 30) -> None:
+        """Apply every queued event, then wait for all work the bot started to end.
+
+        The bot takes no more events afterwards; requests it answers itself (commands,
+        buttons) still work.
+        """
+        if self.pump is not None:
+            wait_until(lambda: self.queue.depth() == 0, timeout, what="the event queue to empty")
+            # Stopping lets the pump finish the delivery it may have just taken.
+            self.pump.stop()
+        shutdown_listeners(self.app)
+
     def stop(self) -> None:
+        if self.pump is not None:
+            self.pump.stop()
         self._stop.set()
         self._thread.join(15)

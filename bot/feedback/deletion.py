@@ -5,6 +5,10 @@ name is freed, so every other part of the bot (runs, list, show) sees no such pr
 deletion is recorded in a per-name list; restoring renames the keys back, as long as nobody has
 taken the name in the meantime. Both happen in one MULTI under WATCH, together with the audit
 entry.
+
+A name can be deleted, taken again and deleted again, so it can have several deletions, each
+kept under its own id; any of them not restored yet can be restored, the latest by default.
+People name one by the first characters of its id, as history shows it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from bot.feedback.audit import audit_entry
 from bot.keys import Workspace, WorkspaceKeys
 from bot.prompt_store import NAME_KIND, UnknownPromptError
 from bot.runs import now_iso
+
+# How much of a deletion id history shows, and the least of it a restore accepts.
+SHORT_ID_LENGTH = 6
+MIN_ID_PREFIX = 4
 
 
 class RestoreError(Exception):
@@ -57,12 +65,74 @@ def deletion_events(client: redis.Redis, workspace: Workspace, name: str) -> lis
     return [DeletionEvent.from_json(str(raw)) for raw in raw_events]
 
 
+@dataclass(frozen=True)
+class Deletion:
+    """One deletion of a name and, once it has been restored, that restore."""
+
+    deleted: DeletionEvent
+    restored: DeletionEvent | None = None
+
+    @property
+    def short_id(self) -> str:
+        return self.deleted.deletion[:SHORT_ID_LENGTH]
+
+
+def deletions_in(events: list[DeletionEvent]) -> list[Deletion]:
+    """Every deletion the events record, oldest first, each with its restore if any."""
+    restores = {e.deletion: e for e in events if e.event == "restored"}
+    return [Deletion(e, restores.get(e.deletion)) for e in events if e.event == "deleted"]
+
+
+def deletions(client: redis.Redis, workspace: Workspace, name: str) -> list[Deletion]:
+    return deletions_in(deletion_events(client, workspace, name))
+
+
 def restorable(client: redis.Redis, workspace: Workspace, name: str) -> DeletionEvent | None:
     """The latest deletion of ``name`` not restored since, if any."""
-    events = deletion_events(client, workspace, name)
-    restored = {e.deletion for e in events if e.event == "restored"}
-    deleted = [e for e in events if e.event == "deleted" and e.deletion not in restored]
-    return deleted[-1] if deleted else None
+    waiting = [d.deleted for d in deletions(client, workspace, name) if d.restored is None]
+    return waiting[-1] if waiting else None
+
+
+def _listing(name: str, known: list[Deletion], most: int = 10) -> str:
+    shown = ", ".join(
+        f"`{d.short_id}` ({d.deleted.at} by <@{d.deleted.user}>"
+        f"{', restored' if d.restored else ''})"
+        for d in known[-most:]
+    )
+    newest = f"the newest {most} " if len(known) > most else ""
+    return f"Deletions of `{name}`, {newest}oldest first: {shown}."
+
+
+def choose_deletion(name: str, known: list[Deletion], wanted: str | None) -> Deletion:
+    """The deletion ``wanted`` names (an id or its first characters), else the latest one not
+    restored; RestoreError saying which exist when there is no such deletion to restore."""
+    if not known:
+        raise RestoreError(f"There is no deleted prompt named `{name}` to restore.")
+    if wanted is None:
+        waiting = [d for d in known if d.restored is None]
+        if not waiting:
+            raise RestoreError(
+                f"Every deletion of `{name}` has been restored already. {_listing(name, known)}"
+            )
+        return waiting[-1]
+    prefix = wanted.lower()
+    matches = [d for d in known if d.deleted.deletion.startswith(prefix)]
+    if len(prefix) < MIN_ID_PREFIX or not matches:
+        raise RestoreError(
+            f"`{name}` has no deletion `{wanted}`. {_listing(name, known)} "
+            f"Restore one with `/align restore {name} ID`."
+        )
+    if len(matches) > 1:
+        ids = ", ".join(f"`{d.deleted.deletion}`" for d in matches)
+        raise RestoreError(f"`{wanted}` could be more than one deletion of `{name}`: give {ids}.")
+    chosen = matches[0]
+    if chosen.restored is not None:
+        raise RestoreError(
+            f"Deletion `{chosen.short_id}` of `{name}` was restored already, by "
+            f"<@{chosen.restored.user}> at {chosen.restored.at}. If it was deleted again "
+            f"since, that is a later deletion: see `/align history {name}`."
+        )
+    return chosen
 
 
 def delete_prompt(client: redis.Redis, workspace: Workspace, name: str, user: str) -> DeletionEvent:
@@ -93,23 +163,40 @@ def delete_prompt(client: redis.Redis, workspace: Workspace, name: str, user: st
     return done[0]
 
 
+def _name_taken(name: str, kind: str, chosen: Deletion) -> str:
+    """Why a deleted prompt cannot come back while ``name`` is taken, and what to do about it."""
+    # A prompt comes back under its own name only: runs, undo buttons and history refer to it.
+    if kind == NAME_KIND:
+        return (
+            f"`{name}` is in use again, by a current prompt. Delete that one first with "
+            f"`/align delete {name}` (it can be restored later too), then restore this one "
+            f"with `/align restore {name} {chosen.short_id}`."
+        )
+    return (
+        f"`{name}` is in use again, by a {kind}; the deleted prompt can only come back under "
+        "its own name, so it cannot be restored while that name is taken."
+    )
+
+
 def restore_prompt(
-    client: redis.Redis, workspace: Workspace, name: str, user: str
+    client: redis.Redis, workspace: Workspace, name: str, user: str, wanted: str | None = None
 ) -> DeletionEvent:
-    """Bring back the latest deletion of ``name``; RestoreError when it cannot be."""
+    """Bring back the deletion of ``name`` that ``wanted`` names (default: the latest one not
+    restored); RestoreError, with nothing changed, when it cannot be."""
     keys = workspace.keys
     parts = _parts(keys, name)
     done: list[DeletionEvent] = []
 
     def attempt(pipe: Pipeline) -> None:
         done.clear()
-        if pipe.hget(keys.names(), name) is not None:
-            raise RestoreError(
-                f"`{name}` is in use again; delete or rename that one before restoring."
-            )
-        deleted = restorable(client, workspace, name)
-        if deleted is None:
-            raise RestoreError(f"There is no deleted prompt named `{name}` to restore.")
+        events = [
+            DeletionEvent.from_json(str(raw)) for raw in pipe.lrange(keys.deletions(name), 0, -1)
+        ]
+        chosen = choose_deletion(name, deletions_in(events), wanted)
+        deleted = chosen.deleted
+        taken_by = pipe.hget(keys.names(), name)
+        if taken_by is not None:
+            raise RestoreError(_name_taken(name, str(taken_by), chosen))
         kept = {
             part: keys.deleted_part(name, deleted.deletion, part)
             for part in parts

@@ -164,6 +164,24 @@ def change_marked_undone(original: Message, undo_user: str, undo_version: int) -
     return Message(text=original.text, blocks=kept)
 
 
+def sent_directly(original: Message, channel: str, problem: str, saved_change: bool) -> Message:
+    """A thread message that could not be posted there, sent to the person it is for instead.
+
+    The original blocks are kept whole, Undo button included, so the change can be undone from
+    here exactly as from the thread.
+    """
+    why = (
+        f":warning: I could not post this in the run's thread in <#{channel}> "
+        f"(`{escaped_preview(problem, 100)}`), so it comes to you here."
+    )
+    if saved_change:
+        why += " The change is saved all the same; Undo below reverts it."
+    return Message(
+        text=f"Sent to you directly: {original.text}"[:300],
+        blocks=[mrkdwn_section(why), *original.blocks],
+    )
+
+
 def no_change(user: str, kind: str, reason: str) -> Message:
     return Message(
         text="No principle changed",

@@ -4,7 +4,10 @@ The run record says what the answer was, what it was an answer to and which prom
 produced it; the library turns that plus the feedback into a change (or suggested reasons), and
 the change is committed by compare-and-set. Whatever happens, the person who gave the feedback
 hears about it in the thread: the change with an Undo button, the reason nothing changed, or
-what went wrong.
+what went wrong. When the thread cannot take the message (the bot was removed from the channel,
+the channel is gone, Slack is unreachable), the change is saved all the same, so the message
+goes to that person directly instead: otherwise they would have a change they never saw and no
+Undo button for it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from alignment.principle_proposals import ChangeDecision, FeedbackKind
 from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
@@ -39,6 +42,9 @@ from bot.views import Message
 log = logging.getLogger(__name__)
 
 SUGGESTION_COUNT = 3
+# What a post can raise once slack_sdk has given up: Slack's refusal, or a network failure
+# (urllib's errors are OSErrors).
+POST_ERRORS = (SlackClientError, OSError)
 
 
 class FeedbackTargetGoneError(Exception):
@@ -125,18 +131,64 @@ def change_principles(
     return change_from_feedback(services.redis, workspace, ref.run.prompt_name, source, decide)
 
 
+def post_failure(error: Exception) -> str:
+    """Slack's error code, or the kind of network failure: safe to log and to show people."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or "unknown_error")
+    return type(error).__name__
+
+
 def post_in_thread(client: WebClient, run: RunRecord, message: Message) -> str | None:
-    """Post in the run's thread; the new message's ts, or None when Slack refused."""
+    """Post in the run's thread; the new message's ts, or None when it could not be posted."""
     try:
         response = client.chat_postMessage(
             channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs()
         )
-    except SlackApiError as error:
-        log.warning(
-            "could not post in the thread of run %s: %s", run.run_id, error.response.get("error")
-        )
+    except POST_ERRORS as error:
+        log.warning("could not post in the thread of run %s: %s", run.run_id, post_failure(error))
         return None
     return str(response["ts"])
+
+
+def announce_to_giver(
+    client: WebClient,
+    workspace: Workspace,
+    run: RunRecord,
+    user: str,
+    message: Message,
+    version: int | None = None,
+) -> None:
+    """Post ``message`` in the run's thread, or else send it to ``user``, who gave the feedback.
+
+    ``version`` is the prompt version the feedback produced, if any: the change is saved
+    whether or not anyone hears of it, so the direct message keeps its Undo button.
+    """
+    try:
+        client.chat_postMessage(channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs())
+        return
+    except POST_ERRORS as error:
+        thread_problem = post_failure(error)
+    log.warning(
+        "could not post in the thread of run %s (%s); telling %s directly",
+        run.run_id,
+        thread_problem,
+        user,
+    )
+    direct = feedback_views.sent_directly(message, run.channel, thread_problem, version is not None)
+    try:
+        client.chat_postMessage(channel=user, **direct.as_kwargs())
+    except POST_ERRORS as error:
+        # Nobody can be told; the log is the only record of a change people did not see.
+        log.error(
+            "feedback outcome reached nobody: prompt %s version %s, team %s, run %s "
+            "(thread: %s, direct message: %s)",
+            run.prompt_name,
+            version if version is not None else "unchanged",
+            workspace.team_id,
+            run.run_id,
+            thread_problem,
+            post_failure(error),
+        )
 
 
 def outcome_message(
@@ -165,18 +217,25 @@ def learn_and_announce(
     user: str,
 ) -> FeedbackOutcome | None:
     """Turn the feedback into a change and say in the thread what happened."""
+
+    def tell(message: Message, version: int | None = None) -> None:
+        announce_to_giver(client, workspace, ref.run, user, message, version)
+
     try:
         outcome = change_principles(services, workspace, ref, kind, text, user)
     except FeedbackTargetGoneError as error:
-        post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, str(error)))
+        tell(feedback_views.feedback_failed(user, kind, str(error)))
         return None
     except (AnswerFormatError, TooBusyError) as error:
-        post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, str(error)))
+        tell(feedback_views.feedback_failed(user, kind, str(error)))
         return None
     except Exception as error:  # a model or Redis failure must still reach the person
         log.warning("feedback on run %s failed: %s", ref.run.run_id, error, exc_info=True)
         problem = f"{failure_reason(error)}. Try again in a moment."
-        post_in_thread(client, ref.run, feedback_views.feedback_failed(user, kind, problem))
+        tell(feedback_views.feedback_failed(user, kind, problem))
         return None
-    post_in_thread(client, ref.run, outcome_message(ref, kind, text, user, outcome))
+    saved = None
+    if outcome.change is not None and outcome.version is not None:
+        saved = outcome.version.version
+    tell(outcome_message(ref, kind, text, user, outcome), saved)
     return outcome

@@ -30,7 +30,7 @@ from bot.commands import (
 from bot.feedback import version_views
 from bot.feedback.admins import AdminPolicy
 from bot.feedback.audit import AuditLog
-from bot.feedback.deletion import RestoreError, deletion_events, restorable, restore_prompt
+from bot.feedback.deletion import RestoreError, deletions, restore_prompt
 from bot.feedback.principle_updates import TooBusyError
 from bot.feedback.versions import (
     NothingToApplyError,
@@ -118,17 +118,16 @@ def revise(services: Services, origin: Origin, name: str, feedback: str) -> None
 
 def show_history(services: Services, origin: Origin, name: str) -> None:
     store = PromptStore(services.redis, origin.workspace)
+    removals = deletions(services.redis, origin.workspace, name)
     if not store.exists(name):
-        deleted = restorable(services.redis, origin.workspace, name)
-        if deleted is None:
+        if not removals:
             store.current(name)  # raises the unknown-prompt error, with near names
             return
         restricted = admin_policy(services).restricted
-        origin.reply_private(version_views.deleted_history_message(name, deleted, restricted))
+        origin.reply_private(version_views.deleted_history_message(name, removals, restricted))
         return
     entries = history(services.redis, origin.workspace, name)
-    deletions = deletion_events(services.redis, origin.workspace, name)
-    origin.reply_private(version_views.history_message(name, entries, deletions))
+    origin.reply_private(version_views.history_message(name, entries, removals))
 
 
 def roll_back(services: Services, origin: Origin, name: str, target: int) -> None:
@@ -145,11 +144,12 @@ def ask_to_delete(services: Services, origin: Origin, name: str) -> None:
     origin.reply_private(version_views.delete_confirmation(name, len(versions)))
 
 
-def restore(services: Services, origin: Origin, name: str) -> None:
+def restore(services: Services, origin: Origin, name: str, deletion: str | None = None) -> None:
+    """Restore the deletion of ``name`` that ``deletion`` names, or its latest one."""
     if not permitted(services, origin, "restore", name):
         return
     try:
-        event = restore_prompt(services.redis, origin.workspace, name, origin.user)
+        event = restore_prompt(services.redis, origin.workspace, name, origin.user, deletion)
     except RestoreError as error:
         origin.reply_private(views.error(str(error)))
         return
@@ -172,8 +172,8 @@ def perform_version_command(services: Services, origin: Origin, command: Version
                 roll_back(services, origin, name, version)
             case DeletePrompt(name=name):
                 ask_to_delete(services, origin, name)
-            case RestorePrompt(name=name):
-                restore(services, origin, name)
+            case RestorePrompt(name=name, deletion=deletion):
+                restore(services, origin, name, deletion)
     except (PromptStoreError, NothingToApplyError, TooBusyError) as error:
         origin.reply_private(views.error(str(error)))
     except (AnswerFormatError, TemplateError) as error:

@@ -15,7 +15,7 @@ from bot.block_kit import (
     shorten,
 )
 from bot.chunking import escape_mrkdwn, split_for_sections
-from bot.feedback.deletion import DeletionEvent
+from bot.feedback.deletion import SHORT_ID_LENGTH, Deletion, DeletionEvent
 from bot.feedback.feedback_views import quoted
 from bot.feedback.versions import HistoryEntry, VersionChange
 from bot.prompt_store import PromptVersion
@@ -26,6 +26,7 @@ DELETE_CANCEL_ACTION = "alignbot_delete_cancel"
 RESTORE_ACTION = "alignbot_restore"
 # Slack allows 50 blocks per message; history keeps the newest entries within that.
 MAX_HISTORY_LINES = 200
+MAX_DELETION_LINES = 20
 DIFF_WIDTH = 72
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A code fence and its newlines take a few characters of a section's 3000.
@@ -107,8 +108,33 @@ def rolled_back_message(name: str, change: VersionChange, user: str, target: int
     )
 
 
+def _versions(count: int) -> str:
+    return f"{count} version{'s' if count != 1 else ''}"
+
+
+def deletion_line(name: str, deletion: Deletion) -> str:
+    """One deletion: its id, when and by whom, and either its restore or how to restore it."""
+    deleted = deletion.deleted
+    line = (
+        f"`{deletion.short_id}` {deleted.at} deleted by <@{deleted.user}> "
+        f"({_versions(deleted.versions)})"
+    )
+    if deletion.restored is not None:
+        return f"{line}, restored {deletion.restored.at} by <@{deletion.restored.user}>"
+    return f"{line}: `/align restore {name} {deletion.short_id}`"
+
+
+def _deletion_lines(name: str, deletions: Sequence[Deletion]) -> str:
+    lines = [deletion_line(name, d) for d in deletions]
+    shown = lines[-MAX_DELETION_LINES:]
+    head = "*Deletions*, oldest first"
+    if len(shown) < len(lines):
+        head += f" (the newest {len(shown)} of {len(lines)})"
+    return head + "\n" + "\n".join(f"• {line}" for line in shown)
+
+
 def history_message(
-    name: str, entries: Sequence[HistoryEntry], deletions: Sequence[DeletionEvent]
+    name: str, entries: Sequence[HistoryEntry], deletions: Sequence[Deletion]
 ) -> Message:
     """Every version with who, what and when (the newest ones when there are very many)."""
     lines = []
@@ -127,23 +153,39 @@ def history_message(
         head += f", the newest {len(shown)}"
     blocks = [mrkdwn_section(head), *_sections("\n".join(shown))]
     if deletions:
-        removals = [f"{e.at} <@{e.user}> {e.event} the prompt" for e in deletions]
-        blocks.extend(_sections("*Deletions*\n" + "\n".join(removals[-20:])))
+        blocks.extend(_sections(_deletion_lines(name, deletions)))
+        if any(d.restored is None for d in deletions):
+            blocks.append(
+                mrkdwn_context(
+                    f"A deletion comes back only while the name is free: delete the current "
+                    f"`{name}` first (it can be restored later too)."
+                )
+            )
     pointer = f"`/align show {name}` shows the current version."
     return Message(
         text=f"History of {name}", blocks=fit_blocks(blocks, MESSAGE_BLOCK_LIMIT, pointer)
     )
 
 
-def deleted_history_message(name: str, deleted: DeletionEvent, admins_only: bool) -> Message:
-    who = "An admin" if admins_only else "Anyone"
-    return Message(
-        text=f"{name} was deleted",
-        blocks=[
+def deleted_history_message(name: str, deletions: Sequence[Deletion], admins_only: bool) -> Message:
+    """A deleted prompt's deletions, with a button for the latest one not restored yet."""
+    waiting = [d for d in deletions if d.restored is None]
+    blocks: list[Block] = []
+    if waiting:
+        latest = waiting[-1].deleted
+        who = "An admin" if admins_only else "Anyone"
+        which = ": the button restores the latest deletion" if len(waiting) > 1 else ""
+        blocks.append(
             mrkdwn_section(
-                f"`{name}` was deleted by <@{deleted.user}> at {deleted.at}, with "
-                f"{deleted.versions} versions. {who} can restore it."
-            ),
+                f"`{name}` was deleted by <@{latest.user}> at {latest.at}, with "
+                f"{_versions(latest.versions)}. {who} can restore it{which}."
+            )
+        )
+    else:
+        blocks.append(mrkdwn_section(f"`{name}` has no deletion left to restore."))
+    blocks.extend(_sections(_deletion_lines(name, deletions)))
+    if waiting:
+        blocks.append(
             {
                 "type": "actions",
                 "elements": [
@@ -154,9 +196,9 @@ def deleted_history_message(name: str, deleted: DeletionEvent, admins_only: bool
                         "value": name,
                     }
                 ],
-            },
-        ],
-    )
+            }
+        )
+    return Message(text=f"{name} was deleted", blocks=blocks)
 
 
 def delete_confirmation(name: str, versions: int) -> Message:
@@ -206,7 +248,8 @@ def restored_message(name: str, user: str, event: DeletionEvent) -> Message:
         text=f"Restored {name}",
         blocks=[
             mrkdwn_section(
-                f":recycle: <@{user}> restored `{name}` with its {event.versions} versions."
+                f":recycle: <@{user}> restored `{name}` with its {event.versions} versions "
+                f"(deletion `{event.deletion[:SHORT_ID_LENGTH]}`)."
             )
         ],
     )

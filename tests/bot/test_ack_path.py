@@ -13,7 +13,7 @@ import redis
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
-from bot.app import LISTENER_THREADS, product_registrars, shutdown_listeners
+from bot.app import LISTENER_THREADS, product_registrars
 from bot.dedup import ApplyOnceExecutor, PendingClaim, build_dedup_middleware
 from bot.listeners import unhandled
 from bot.services import Services
@@ -73,7 +73,7 @@ def test_an_ordinary_channel_message_is_acked_and_nothing_is_posted(
 
     # 200, not Bolt's 404 for requests no listener takes, which Slack would retry.
     assert (message.status, mention.status) == (200, 200)
-    shutdown_listeners(bot.app)  # whatever either delivery started has finished
+    bot.finish_work()  # whatever either delivery started has finished
     assert web_api_calls_after_start(slack) == []
 
 
@@ -94,7 +94,7 @@ def test_a_left_over_shape_of_a_message_leaves_its_claim_to_the_wanted_shape(
     # work has all finished before the other shape arrives (at a second bot on the same Redis).
     first = in_process_bot(echo_messages_only, unhandled.register)
     assert first.event(mention, event_id="Ev0MENTIONFIRST").status == 200
-    shutdown_listeners(first.app)
+    first.finish_work()
     second = in_process_bot(echo_messages_only, unhandled.register, with_services=make_services())
 
     assert second.event(channel_message(text), event_id="Ev0MESSAGESECOND").status == 200

@@ -11,6 +11,7 @@ from bot.commands import (
     Help,
     ListPrompts,
     NewPrompt,
+    RestorePrompt,
     RunPrompt,
     ShowPrompt,
     SlackRef,
@@ -164,3 +165,27 @@ def test_other_mentions_are_not_commands() -> None:
     assert addressed_command("<@UOTHER> run uses", "UBOT") is None
     assert addressed_command("please <@UBOT> run uses", "UBOT") is None
     assert addressed_command("<@UBOT> run uses", None) is None
+
+
+def test_restore_takes_an_optional_deletion_id() -> None:
+    assert parse_command("restore uses") == RestorePrompt("uses")
+    assert parse_command("restore uses 3F2A1C") == RestorePrompt("uses", "3f2a1c")
+    assert parse_command("restore uses 3f2a1c9b0d4e") == RestorePrompt("uses", "3f2a1c9b0d4e")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("restore", "needs a prompt name"),
+        ("restore uses 3f2", "not a deletion id"),  # too short to name one deletion
+        ("restore uses latest", "not a deletion id"),
+        ("restore uses 3f2a1c9b0d4e7", "not a deletion id"),  # longer than any id
+        ("restore uses 3f2a1c extra", "at most one deletion id"),
+        ("restore Uses! 3f2a1c", "not a valid prompt name"),
+    ],
+)
+def test_restore_errors_say_what_to_give(text: str, fragment: str) -> None:
+    with pytest.raises(CommandSyntaxError) as caught:
+        parse_command(text)
+    assert fragment in str(caught.value)
+    assert "Usage: `/align restore NAME [DELETION]`" in caught.value.explain()

@@ -12,6 +12,7 @@ import redis
 
 from bot.feedback import feedback_views, version_views
 from bot.feedback.audit import AuditLog
+from bot.feedback.deletion import delete_prompt
 from bot.feedback.version_log import notes
 from bot.keys import Workspace
 from bot.listeners import register as product_listeners
@@ -288,3 +289,30 @@ def test_custom_reaction_mapping(
     assert ":sparkles:" in message_text(offer)
     assert len(thread_messages(slack, THREAD)) == 1
     assert len(model.requests) == 1
+
+
+def test_history_lists_every_deletion_and_restore_takes_its_id(
+    start: Callable[..., tuple[InProcessBot, ScriptedModel]],
+    responses: ResponseUrlServer,
+    slack: SlackEmulator,
+    redis_client: redis.Redis,
+) -> None:
+    bot, _ = start()
+    ana = Teammate(bot, responses, "U0ANA")
+    ana.reply(THREAD, "critique: name a safety tip")
+    wait_for_thread_message(slack, THREAD, "the change", "Principle added")
+    first = delete_prompt(redis_client, WORKSPACE, "uses", "U0ANA")
+    assert "Created" in ana.ask("new uses Name {n} colours.")
+    second = delete_prompt(redis_client, WORKSPACE, "uses", "U0ANA")
+    first_id, second_id = first.deletion[:6], second.deletion[:6]
+
+    listed = ana.ask("history uses")
+    assert f"/align restore uses {first_id}" in listed
+    assert f"/align restore uses {second_id}" in listed
+
+    ana.send(f"restore uses {first_id}")
+    slack.wait_for("chat.postMessage", where=lambda c: "restored `uses`" in message_text(c.params))
+    assert versions(redis_client) == [1, 2]
+    assert PromptStore(redis_client, WORKSPACE).current("uses").template.startswith("Give three")
+    assert "was restored already" in ana.ask(f"restore uses {first_id}")
+    assert f"/align restore uses {second_id}" in ana.ask(f"restore uses {second_id}")

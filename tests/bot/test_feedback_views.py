@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alignment.principles import PrincipleChange
 from bot.feedback import feedback_views, version_views
+from bot.feedback.deletion import Deletion, DeletionEvent
 from bot.feedback.versions import HistoryEntry
 from tests.bot.feedback_world import action_values, message_text
 
@@ -65,3 +66,29 @@ def test_the_apply_diff_points_at_the_words_that_changed() -> None:
         "+Keep each use to one line."
     ]
     assert all(len(line) <= version_views.DIFF_WIDTH + 1 for line in diff.splitlines()[2:])
+
+
+def _deletion(deletion: str, at: str, restored_at: str | None = None) -> Deletion:
+    deleted = DeletionEvent("deleted", deletion, "U0ADMIN", at, 2)
+    restored = DeletionEvent("restored", deletion, "U0CAL", restored_at, 2) if restored_at else None
+    return Deletion(deleted, restored)
+
+
+def test_a_deleted_prompt_lists_every_deletion_with_the_command_that_restores_it() -> None:
+    deletions = [
+        _deletion("aaaa11112222", "2026-01-01", restored_at="2026-01-02"),
+        _deletion("bbbb33334444", "2026-01-03"),
+        _deletion("cccc55556666", "2026-01-04"),
+    ]
+    message = version_views.deleted_history_message("uses", deletions, admins_only=True)
+    text = message_text(message.as_kwargs())
+    assert "`uses` was deleted by <@U0ADMIN> at 2026-01-04, with 2 versions" in text
+    assert "restored 2026-01-02 by <@U0CAL>" in text
+    assert "/align restore uses aaaa11" not in text  # restored already: nothing to offer
+    assert "/align restore uses bbbb33" in text and "/align restore uses cccc55" in text
+    # The one button restores the latest deletion, as a plain `/align restore uses` does.
+    assert action_values(message.as_kwargs(), version_views.RESTORE_ACTION) == ["uses"]
+
+    none_left = version_views.deleted_history_message("uses", deletions[:1], admins_only=False)
+    assert "no deletion left to restore" in message_text(none_left.as_kwargs())
+    assert not action_values(none_left.as_kwargs(), version_views.RESTORE_ACTION)

@@ -11,7 +11,16 @@ from alignment.principle_proposals import ChangeDecision
 from alignment.principles import PrincipleChange
 from alignment.prompt_types import ConstitutionalPrompt
 from bot.feedback.audit import AuditLog
-from bot.feedback.deletion import RestoreError, delete_prompt, restorable, restore_prompt
+from bot.feedback.deletion import (
+    Deletion,
+    DeletionEvent,
+    RestoreError,
+    choose_deletion,
+    delete_prompt,
+    deletions,
+    restorable,
+    restore_prompt,
+)
 from bot.feedback.principle_updates import FeedbackSource, change_from_feedback
 from bot.feedback.undo import undo_change
 from bot.feedback.versions import (
@@ -234,3 +243,82 @@ def test_a_restored_prompt_has_every_version_and_note_back(
     assert undo_change(redis_client, WORKSPACE, "uses", 2, "U0ANA").status == "undone"
     with pytest.raises(RestoreError, match="no deleted prompt"):
         restore_prompt(redis_client, WORKSPACE, "never-deleted", "U0ADMIN")
+
+
+def snapshot(client: redis.Redis) -> dict[str, object]:
+    """Every key with its whole value, to show an operation changed nothing at all."""
+    readers: dict[str, Callable[[str], object]] = {
+        "string": client.get,
+        "list": lambda key: client.lrange(key, 0, -1),
+        "hash": client.hgetall,
+        "set": client.smembers,
+        "zset": lambda key: client.zrange(key, 0, -1, withscores=True),
+    }
+    keys = [str(key) for key in client.keys("*")]
+    return {key: readers[str(client.type(key))](key) for key in keys}
+
+
+def test_any_deletion_of_a_name_can_be_restored_with_its_versions(
+    redis_client: redis.Redis, store: PromptStore
+) -> None:
+    give(redis_client, "Be brief")
+    first_versions = store.versions("uses")
+    first = delete_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN")
+    store.create("uses", "Something else {x}", "U0BEN")
+    second = delete_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN")
+    listed = deletions(redis_client, WORKSPACE, "uses")
+    assert [d.deleted.deletion for d in listed] == [first.deletion, second.deletion]
+    assert [d.deleted.versions for d in listed] == [2, 1]
+
+    # The older deletion, named by the short id history shows: every version and note is back.
+    restore_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN", listed[0].short_id)
+    assert store.versions("uses") == first_versions
+    assert history(redis_client, WORKSPACE, "uses")[1].what.startswith("added principle 1")
+    assert undo_change(redis_client, WORKSPACE, "uses", 2, "U0ANA").status == "undone"
+    restored = deletions(redis_client, WORKSPACE, "uses")
+    assert [d.restored is not None for d in restored] == [True, False]
+
+    # The later one waits for the name to be free again, then comes back whole too.
+    delete_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN")
+    restore_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN", second.deletion)
+    assert store.current("uses").template == "Something else {x}"
+    assert [v.version for v in store.versions("uses")] == [1]
+
+
+def test_a_restore_that_cannot_happen_changes_nothing(
+    redis_client: redis.Redis, store: PromptStore
+) -> None:
+    first = delete_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN")
+    store.create("uses", "Something else {x}", "U0BEN")
+    second = delete_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN")
+    restore_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN", first.deletion[:4])
+    before = snapshot(redis_client)
+
+    second_id = second.deletion[:6]
+    # Each refusal says what to do: the unknown id gets the list of ids there are; a taken
+    # name gets the command that restores this very deletion once the name is free, since a
+    # plain restore would then bring back the prompt deleted to free it.
+    refusals = [
+        ("beef00", "has no deletion `beef00`", second_id),
+        (first.deletion, "was restored already", "/align history uses"),
+        (second_id, "in use again, by a current prompt", f"/align restore uses {second_id}"),
+        (None, "in use again, by a current prompt", f"/align restore uses {second_id}"),
+    ]
+    for wanted, problem, way_out in refusals:
+        with pytest.raises(RestoreError, match=problem) as caught:
+            restore_prompt(redis_client, WORKSPACE, "uses", "U0ADMIN", wanted)
+        assert way_out in str(caught.value), wanted
+        assert snapshot(redis_client) == before, wanted
+
+
+def test_a_deletion_is_named_by_enough_of_its_id() -> None:
+    def deleted(deletion: str) -> Deletion:
+        return Deletion(DeletionEvent("deleted", deletion, "U0ADMIN", "2026-01-01T00:00:00", 1))
+
+    known = [deleted("abcd11112222"), deleted("abcd33334444")]
+    assert choose_deletion("uses", known, "abcd3") == known[1]
+    assert choose_deletion("uses", known, None) == known[1]
+    with pytest.raises(RestoreError, match="more than one deletion"):
+        choose_deletion("uses", known, "abcd")
+    with pytest.raises(RestoreError, match="no deletion"):
+        choose_deletion("uses", known, "abc")

@@ -51,11 +51,13 @@ def test_serve_with_malformed_settings_names_each_of_them(tmp_path: Path) -> Non
         "PORT": "eighty",
         "ALIGN_MODEL": "gpt-4o",
         "REDIS_URL": "localhost:6379",
+        "ALIGN_EVENT_PROCESSES": "many",
     }
     result = run_serve(env, tmp_path)
 
     assert result.returncode == 2
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "PORT", "ALIGN_MODEL", "REDIS_URL"):
+    names = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "PORT", "ALIGN_MODEL", "REDIS_URL")
+    for name in (*names, "ALIGN_EVENT_PROCESSES"):
         assert f"  {name}:" in result.stderr
     assert "connections:write" in result.stderr  # where an app-level token comes from
     # The faulty token is not echoed back.

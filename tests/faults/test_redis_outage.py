@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from bot.keys import is_bookkeeping
 from tests.bot.slash_commands import Person, ResponseUrlServer
 from tests.bot_harness import BotProcess, wait_until
 from tests.fake_gemini_server import FakeGemini
@@ -26,8 +27,8 @@ def everything(client: redis.Redis) -> dict[str, object]:
     """Every key with its type and contents: a whole-database snapshot to compare."""
     snapshot: dict[str, object] = {}
     for key in sorted(str(found) for found in client.keys("*")):
-        if key.startswith("alignbot:metrics:"):
-            continue  # counts, which this very test keeps adding to
+        if is_bookkeeping(key):
+            continue  # counts and beats, which this very test keeps adding to
         kind = client.type(key)
         if kind == "string":
             snapshot[key] = client.get(key)

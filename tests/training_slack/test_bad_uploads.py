@@ -9,7 +9,6 @@ import pytest
 import redis
 
 from bot import training_intake
-from bot.app import shutdown_listeners
 from bot.commands import unescape
 from bot.keys import Workspace
 from bot.prompt_store import PromptStore
@@ -57,7 +56,7 @@ def test_every_bad_file_is_answered_once_in_its_thread_and_nothing_is_stored(
             upload.send_all(bot, "shared,message,mention")
             wait_for_reply(slack, upload)
         uploads[name] = upload
-    shutdown_listeners(bot.app)  # every delivery's work is done before answers are counted
+    bot.finish_work()  # every delivery's work is done before answers are counted
 
     problems = []
     for name, upload in uploads.items():

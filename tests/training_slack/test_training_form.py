@@ -10,8 +10,7 @@ from typing import Any
 import redis
 
 from bot import training_forms as forms
-from bot.app import shutdown_listeners
-from bot.keys import Workspace
+from bot.keys import Workspace, is_bookkeeping
 from bot.training.labeler_store import LabelerStore
 from bot.training.run_state import FINISHED, RunStore
 from bot.training.runtime import TrainingRuntime
@@ -144,7 +143,8 @@ def test_a_file_that_is_not_a_csv_closes_the_form_with_the_reason(
     shown = views_updated(slack, 1)[-1]
     assert "does not look like a CSV" in all_text(shown)
     assert "submit" not in shown
-    assert [key for key in redis_client.keys("*") if ":seen:" not in key] == []
+    stored = [str(k) for k in redis_client.keys("*")]
+    assert [k for k in stored if ":seen:" not in k and not is_bookkeeping(k)] == []
 
 
 def test_a_form_slack_refuses_to_update_is_explained_to_the_person_directly(
@@ -187,7 +187,7 @@ def test_missing_answers_keep_the_form_open_with_errors(
 
     assert ack["response_action"] == "errors"
     assert set(ack["errors"]) == {forms.FILE_BLOCK, forms.TASK_BLOCK, forms.STEPS_BLOCK}
-    shutdown_listeners(bot.app)  # the lazy half has run, and must have left the form alone
+    bot.finish_work()  # the lazy half has run, and must have left the form alone
     assert slack.calls_to("views.update") == []
 
 

@@ -9,7 +9,6 @@ import threading
 
 import redis
 
-from bot.app import shutdown_listeners
 from bot.keys import Workspace
 from bot.training.labeler_store import LabelerStore
 from bot.training.run_state import CANCELLED, FINISHED, RunStore, TrainingRun
@@ -192,7 +191,7 @@ def test_a_file_shared_again_with_a_new_message_is_a_new_request(
     again = Upload(slack, b"", TRAIN_TEXT.replace("hate", "hate2"), again=first)
     again.send_all(bot, "shared,mention,message")
     assert "`hate2`" in all_text(wait_for_reply(slack, again)[0])
-    shutdown_listeners(bot.app)
+    bot.finish_work()
     assert len(bot_replies(slack, first)) == len(bot_replies(slack, again)) == 1
 
 
@@ -204,7 +203,7 @@ def test_a_shared_file_that_is_not_a_table_costs_one_look_up(
     slack.files[picture.file_id].mimetype = "image/png"
     picture.send_all(bot, "shared,message")
     slack.wait_for("files.info")
-    shutdown_listeners(bot.app)
+    bot.finish_work()
 
     assert [c.method for c in slack.calls if c.method != "auth.test"] == ["files.info"]
     assert slack.downloads == []
