@@ -1,6 +1,8 @@
 """Ack latency under load: the bot versus a Bolt app that does nothing, measured in one run.
 
-Each app runs in its own process behind the same threaded HTTP server (cheroot, as deployed).
+Each app runs behind the same threaded HTTP server (cheroot, as deployed). The bot is
+``alignbot serve`` as deployed: it acks each event and queues it in Redis, and the event process
+it starts applies it.
 The load is 500 signed ``reaction_added`` events, sent 20 at a time over real HTTP. For the bot
 each event is a thumbs-up on a run's answer, so each one starts model work: the bot asks the
 alignment model (a local fake Gemini server that takes 2 s per answer) for suggested reasons and

@@ -39,11 +39,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import redis
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from answered_run import seed_answered_run  # noqa: E402
 
+from bot.metrics import BotMetrics  # noqa: E402
 from bot.redis_conn import open_embedded  # noqa: E402
 from tests.bot_harness import BotProcess, bot_environment  # noqa: E402
 from tests.fake_gemini_server import FakeGemini, GeminiReply, prompt_text  # noqa: E402
@@ -231,11 +234,37 @@ def measure(bots: int, args: argparse.Namespace, workdir: Path) -> list[dict[str
                 cwd=REPO,
                 env={**os.environ, "PYTHONPATH": str(REPO)},
             )
-            return [json.loads(line) for line in generator.stdout.splitlines() if line]
+            steps = [json.loads(line) for line in generator.stdout.splitlines() if line]
+            load_ended = time.monotonic()
+            acked = sum(int(step["statuses"].get("200", 0)) for step in steps)
+            settled = wait_all_settled(redis_connection.url, acked)
+            print(
+                f"{bots} bot process{'es' if bots > 1 else ''}: {settled} of {acked} acked events "
+                f"taken up by the event processes (claimed for their listeners, or dropped as "
+                f"noise) {time.monotonic() - load_ended:.1f} s after the load ended",
+                flush=True,
+            )
+            return steps
         finally:
             for bot in processes:
                 bot.stop()
             redis_connection.close()
+
+
+def wait_all_settled(redis_url: str, acked: int, limit_seconds: float = 600) -> int:
+    """Wait until event processes have decided about every acked event (applied, or dropped as
+    noise), as counted in ``alignbot_event_wait_seconds``; how many they decided about."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    waits = BotMetrics(client).event_waits
+    deadline = time.monotonic() + limit_seconds
+    settled = 0
+    while time.monotonic() < deadline:
+        settled = sum(sum(per_bucket) for per_bucket, _ in waits.read().values())
+        if settled >= acked:
+            break
+        time.sleep(0.2)
+    client.close()
+    return settled
 
 
 def crossing(steps: list[dict[str, Any]]) -> str:

@@ -15,27 +15,58 @@ claim (see ``bot.dedup``).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 
 from bot.dedup import ApplyOnceExecutor
 
+T = TypeVar("T")
+
 log = logging.getLogger(__name__)
 
 # Background work mostly waits on the network (the model, Slack); the model helpers cap their
 # own concurrent calls, so this bounds threads and memory rather than model load.
 BACKGROUND_WORKERS = 32
+# Tasks waiting or running beyond which the pool counts as full: an event process takes no more
+# deliveries off the queue until it has room, so a backlog waits in Redis (persisted, and seen
+# by every event process) rather than in one process's memory.
+FULL_AT_TASKS = 2 * BACKGROUND_WORKERS
+
+
+class _CountingPool(ApplyOnceExecutor):
+    """An apply-once pool that knows how many of its tasks have not finished yet."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._count_lock = threading.Lock()
+        self.unfinished = 0
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._count_lock:
+            self.unfinished += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _: object) -> None:
+        with self._count_lock:
+            self.unfinished -= 1
 
 
 class BackgroundWork:
     """A bounded pool for work that must not hold up acks; failures are logged, never raised."""
 
     def __init__(self, workers: int = BACKGROUND_WORKERS) -> None:
-        self.executor = ApplyOnceExecutor(max_workers=workers, thread_name_prefix="alignbot-work")
+        self.executor = _CountingPool(max_workers=workers, thread_name_prefix="alignbot-work")
 
     def submit(self, what: str, work: Callable[..., None], *args: Any) -> Future[None]:
         """Run ``work(*args)`` soon; a failure is logged with ``what`` it was doing."""
@@ -47,6 +78,10 @@ class BackgroundWork:
                 log.exception("background work failed: %s", what)
 
         return self.executor.submit(guarded)
+
+    def is_full(self) -> bool:
+        """True while ``FULL_AT_TASKS`` or more tasks wait or run."""
+        return self.executor.unfinished >= FULL_AT_TASKS
 
     def shutdown(self, wait: bool = True) -> None:
         """Finish what was submitted (``wait``), or drop what has not started yet."""

@@ -6,6 +6,10 @@ process when ``ALIGN_EVENT_PROCESSES`` is 0. A delivery's signature was checked 
 acked, so Bolt is told not to check it again: by then its timestamp may be older than the five
 minutes Bolt allows. Socket Mode deliveries are in the same position, and Bolt's own name for
 "already trusted" is ``mode="socket_mode"``.
+
+A pump takes a delivery only while its process's background pool has room (see
+``bot.background``): a backlog then waits in Redis, where it is persisted and where an idle
+event process of another bot can take it, rather than in one process's memory.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Callable
 import redis
 from slack_bolt import App, BoltRequest
 
+from bot.background import background_work_of
 from bot.event_queue import BEAT_SECONDS, EventQueue, QueuedDelivery, QueueEntryError
 from bot.instrumentation import QUEUED_AT
 
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # After Redis fails, wait this long before asking again, so an outage is not a busy loop.
 RETRY_AFTER_REDIS_ERROR_SECONDS = 1.0
+# How often a pump whose process has no room for more work looks again.
+FULL_POOL_PAUSE_SECONDS = 0.05
 
 
 class EventPump:
@@ -48,6 +55,7 @@ class EventPump:
         self.keep_going = keep_going
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pool = background_work_of(app)
 
     def start(self) -> EventPump:
         self._thread = threading.Thread(target=self.run, name="alignbot-events", daemon=True)
@@ -75,6 +83,10 @@ class EventPump:
                         break
                     if self._beat():
                         last_beat = time.monotonic()
+                if self._pool.is_full():
+                    # Leave deliveries in Redis until this process has room for their work.
+                    self._stop.wait(FULL_POOL_PAUSE_SECONDS)
+                    continue
                 try:
                     raw = self.queue.take(BEAT_SECONDS)
                 except redis.RedisError as error:

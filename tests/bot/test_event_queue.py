@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,8 +13,11 @@ from typing import Any
 import pytest
 import redis
 
+from bot.app import build_app, shutdown_listeners
+from bot.background import FULL_AT_TASKS, background_work_of
 from bot.event_handoff import EventHandoff
-from bot.event_queue import EventQueue, QueuedDelivery
+from bot.event_pump import EventPump
+from bot.event_queue import BEAT_SECONDS, EventQueue, QueuedDelivery
 from bot.metrics import BotMetrics
 from bot.services import Services
 from tests.bot.probe_listeners import register_echo
@@ -191,3 +195,35 @@ def test_commands_and_unsigned_events_go_to_bolt_with_their_body_intact(
         assert (status, answer) == ("200 OK", b"from bolt")
         assert reached_bolt == [{"body": request.body.encode()}]
     assert queue.depth() == 0
+
+
+def test_a_pump_whose_process_is_full_leaves_deliveries_in_redis_until_it_has_room(
+    services: Services, slack: SlackEmulator, signer: SlackSigner, redis_client: redis.Redis
+) -> None:
+    app = build_app(services, registrars=[register_echo])
+    pool = background_work_of(app)
+    gate = threading.Event()
+
+    def held() -> None:
+        gate.wait()
+
+    for _ in range(FULL_AT_TASKS):
+        pool.submit("held", held)
+    queue = EventQueue(redis_client)
+    queue.put(QueuedDelivery(body=json.dumps(signer.event_body(mention("later"))), acked_at=1.0))
+    pump = EventPump(app, queue).start()
+    try:
+        # Two beats of the pump: it is alive, and has not taken the delivery.
+        wait_until(lambda: queue.live_consumers() == 1, 10, what="the pump's beat")
+        time.sleep(2 * BEAT_SECONDS)
+        assert queue.depth() == 1
+        assert echoed(slack) == []
+
+        gate.set()
+
+        wait_until(lambda: echoed(slack) == ["heard app_mention: later"], 10, what="the echo")
+        assert queue.depth() == 0
+    finally:
+        gate.set()
+        pump.stop()
+        shutdown_listeners(app)
