@@ -28,7 +28,10 @@ NOTIFY_BLOCK, NOTIFY_ACTION = "train_notify", "notify"
 LABEL_BLOCK, LABEL_ACTION = "train_label", "label"
 INPUTS_BLOCK, INPUTS_ACTION = "train_inputs", "inputs"
 # private_metadata holds at most 3000 characters, and it carries the task along to step two.
+METADATA_MAX_CHARS = 3000
 TASK_MAX_CHARS = 1500
+# Room kept for the chosen file's id before it is known (Slack's are about eleven characters).
+FILE_ID_ROOM = 32
 # Slack's limits for select menus: 100 options, 75 characters of option text.
 MAX_COLUMN_OPTIONS = 100
 OPTION_TEXT_LIMIT = 75
@@ -278,15 +281,38 @@ def read_upload_form(view: Mapping[str, Any]) -> UploadForm:
     )
 
 
-def upload_form_errors(form: UploadForm) -> dict[str, str]:
+def upload_form_errors(form: UploadForm, state: Mapping[str, Any]) -> dict[str, str]:
+    """What to fix in step one; ``state`` is what the form carries from the command."""
     errors = {}
     if not form.file_ids:
         errors[FILE_BLOCK] = "Choose a CSV file."
     if not form.task:
         errors[TASK_BLOCK] = "Say what the labeler should decide."
+    elif (over := metadata_overflow(carried_to_step_two(state, form, "F" * FILE_ID_ROOM))) > 0:
+        errors[TASK_BLOCK] = (
+            f"Too long to carry to the next step by {over:,} characters (quotes, backslashes "
+            "and line breaks count twice there). Shorten the task."
+        )
     if form.steps is None:
         errors[STEPS_BLOCK] = f"A whole number from 1 to {MAX_STEPS}."
     return errors
+
+
+def carried_to_step_two(state: Mapping[str, Any], form: UploadForm, file_id: str) -> dict[str, Any]:
+    """What step two needs: the command's settings, the chosen file and step one's answers."""
+    return {
+        **state,
+        "file_id": file_id,
+        "task": form.task,
+        "steps": form.steps,
+        # A channel chosen in the form wins over one typed with the command.
+        "notify": form.notify_channel or state.get("typed_notify"),
+    }
+
+
+def metadata_overflow(state: Mapping[str, Any]) -> int:
+    """By how many characters ``state`` overflows a form's private_metadata (0 or less: fits)."""
+    return len(metadata(**state)) - METADATA_MAX_CHARS
 
 
 def read_columns_form(view: Mapping[str, Any]) -> ColumnsForm:

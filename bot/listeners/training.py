@@ -34,12 +34,8 @@ from bot.training_intake import IntakeRefusal, refuse_if_unavailable
 
 log = logging.getLogger(__name__)
 
-# The form carries typed columns in its private_metadata (3000 characters in all), next to the
-# task (up to 1500) and the file's id and name.
-COLUMNS_MAX_CHARS = 1000
 
-
-def _too_long_for_the_form(command: TrainLabeler) -> str | None:
+def _too_long_for_the_form(command: TrainLabeler, state: dict[str, Any]) -> str | None:
     """Why the typed settings cannot be carried by the form, or None when they can."""
     if command.task and len(command.task) > training_forms.TASK_MAX_CHARS:
         return (
@@ -47,11 +43,19 @@ def _too_long_for_the_form(command: TrainLabeler) -> str | None:
             f"{training_forms.TASK_MAX_CHARS:,}. Shorten it, or leave it out and write it in "
             "the form."
         )
-    if len(",".join((command.label or "", *command.inputs))) > COLUMNS_MAX_CHARS:
+    # The form carries all of it in its private_metadata, whose limit counts the JSON.
+    prefilled = training_forms.UploadForm(
+        file_ids=[], task=command.task or "", steps=command.steps, notify_channel=None
+    )
+    carried = training_forms.carried_to_step_two(
+        state, prefilled, "F" * training_forms.FILE_ID_ROOM
+    )
+    over = training_forms.metadata_overflow(carried)
+    if over > 0:
         return (
-            "The columns typed with the command are too long to carry through the form (over "
-            f"{COLUMNS_MAX_CHARS:,} characters). Leave out `label=` and `inputs=` and choose "
-            "the columns in the form."
+            f"The settings typed with the command are {over:,} characters too long to carry "
+            "through the form (quotes, backslashes and line breaks count twice). Shorten the "
+            "task, or leave out `label=` and `inputs=` and choose the columns in the form."
         )
     return None
 
@@ -70,29 +74,29 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
     except IntakeRefusal as refusal:
         origin.reply_private(views.error(str(refusal)))
         return
-    too_long = _too_long_for_the_form(command)
+    # Settings the form does not ask for ride along to step two, where the training starts.
+    state: dict[str, Any] = {
+        "name": command.name,
+        "channel": origin.channel,
+        "thread_ts": origin.thread_ts,
+        "response_url": origin.response_url,
+        "label": command.label,
+        "inputs": list(command.inputs),
+        "target": command.target,
+        "delta": command.delta,
+        "typed_notify": command.notify_channel,
+    }
+    too_long = _too_long_for_the_form(command, state)
     if too_long is not None:
         origin.reply_private(views.error(too_long))
         return
-    # Settings the form does not ask for ride along to step two, where the training starts.
-    state = training_forms.metadata(
-        name=command.name,
-        channel=origin.channel,
-        thread_ts=origin.thread_ts,
-        response_url=origin.response_url,
-        label=command.label,
-        inputs=list(command.inputs),
-        target=command.target,
-        delta=command.delta,
-        typed_notify=command.notify_channel,
-    )
     prefill = training_forms.FormPrefill(
         task=command.task, steps=command.steps, channel=command.notify_channel
     )
     assert origin.trigger_id is not None
     origin.client.views_open(
         trigger_id=origin.trigger_id,
-        view=training_forms.upload_form(command.name, state, prefill),
+        view=training_forms.upload_form(command.name, training_forms.metadata(**state), prefill),
     )
 
 

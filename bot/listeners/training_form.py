@@ -69,15 +69,7 @@ def read_file_step(services: Services, body: dict[str, Any], client: WebClient) 
     except IntakeRefusal as refusal:
         _update(client, body, forms.problem_view(name, str(refusal)))
         return
-    carried = forms.metadata(
-        **state,
-        file_id=file.id,
-        file_name=file.name,
-        task=form.task,
-        steps=form.steps,
-        # A channel chosen in the form wins over one typed with the command.
-        notify=form.notify_channel or state.get("typed_notify"),
-    )
+    carried = forms.metadata(**forms.carried_to_step_two(state, form, file.id))
     offered = forms.columns_form(
         name,
         file.name,
@@ -137,7 +129,7 @@ def train_step(
 
 def register(app: App, services: Services) -> None:
     def acknowledge_file(ack: Ack, view: dict[str, Any]) -> None:
-        errors = forms.upload_form_errors(forms.read_upload_form(view))
+        errors = forms.upload_form_errors(forms.read_upload_form(view), forms.read_metadata(view))
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -145,7 +137,8 @@ def register(app: App, services: Services) -> None:
         ack(response_action="update", view=forms.reading_view(name))
 
     def read_file(body: dict[str, Any], client: WebClient) -> None:
-        if forms.upload_form_errors(forms.read_upload_form(body["view"])):
+        view = body["view"]
+        if forms.upload_form_errors(forms.read_upload_form(view), forms.read_metadata(view)):
             return  # the ack kept the form open with the errors shown
         read_file_step(services, body, client)
 

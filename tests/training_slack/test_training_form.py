@@ -276,3 +276,55 @@ def test_a_typed_task_longer_than_the_form_holds_is_refused(
     answer = message_text(responses.wait_for_reply(1))
     assert f"the form holds at most {forms.TASK_MAX_CHARS:,}" in answer
     assert slack.calls_to("views.open") == []
+
+
+def test_a_task_that_would_overflow_the_form_keeps_the_form_open_with_a_reason(
+    bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
+) -> None:
+    file = slack.add_file(StoredFile("F0FORM0003", "data.csv", b"comment,isHate\nhi,no\n"))
+    command(bot, "train hate", f"{responses.url}/train")
+    opened = slack.wait_for("views.open")[0].response["view"]
+    # As many characters as the field takes, but quotes and line breaks are escaped (doubled)
+    # in the JSON the form carries to its next step.
+    task = ('""\n' * forms.TASK_MAX_CHARS)[: forms.TASK_MAX_CHARS]
+
+    ack = submit(
+        bot,
+        opened,
+        {
+            forms.FILE_BLOCK: {forms.FILE_ACTION: {"files": [file]}},
+            forms.TASK_BLOCK: {forms.TASK_ACTION: {"value": task}},
+            forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "1"}},
+        },
+    )
+
+    assert ack["response_action"] == "errors"
+    assert "Shorten the task" in ack["errors"][forms.TASK_BLOCK]
+
+    # A task that fits is carried through whole.
+    submit(
+        bot,
+        opened,
+        {
+            forms.FILE_BLOCK: {forms.FILE_ACTION: {"files": [file]}},
+            forms.TASK_BLOCK: {forms.TASK_ACTION: {"value": task[:1200]}},
+            forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "1"}},
+        },
+    )
+    offered = views_updated(slack, 1)[-1]
+    assert offered["callback_id"] == forms.COLUMNS_CALLBACK
+    assert forms.read_metadata(offered)["task"] == task[:1200].strip()
+    bot.finish_work()
+    # The refused submission was never carried on: the only update is the one that fitted.
+    assert len(slack.calls_to("views.update")) == 1
+
+
+def test_typed_columns_too_long_for_the_form_are_refused_before_it_opens(
+    bot: InProcessBot, slack: FileSlack, responses: ResponseUrlServer
+) -> None:
+    inputs = ",".join(f"column_with_a_long_descriptive_name_{n:03d}" for n in range(80))
+    command(bot, f"train hate label=isHate inputs={inputs}", f"{responses.url}/train")
+    answer = message_text(responses.wait_for_reply(1))
+    assert "too long to carry through the form" in answer
+    assert "choose the columns in the form" in answer
+    assert slack.calls_to("views.open") == []
