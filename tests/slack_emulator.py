@@ -120,6 +120,7 @@ class SlackEmulator:
             "views.publish": self._views_publish,
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "files.info": self._files_info,
             "files.getUploadURLExternal": self._get_upload_url,
@@ -409,6 +410,32 @@ class SlackEmulator:
         thread.sort(key=lambda m: tuple(int(p) for p in m["ts"].split(".")))
         return {"messages": thread, "has_more": False}
 
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: newest first; replies only when also sent to the channel; ``oldest`` and
+        ``latest`` exclusive; message metadata only with ``include_all_metadata``; no paging."""
+        channel = params.get("channel")
+        if not channel:
+            raise SlackApiError("channel_not_found")
+        oldest = _ts_key(str(params.get("oldest") or "0"))
+        latest = _ts_key(str(params["latest"])) if params.get("latest") else None
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._changed:
+            listed = [
+                dict(m)
+                for m in self.messages
+                if m["channel"] == channel
+                and (
+                    m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+                )
+                and _ts_key(m["ts"]) > oldest
+                and (latest is None or _ts_key(m["ts"]) < latest)
+            ]
+        listed.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        if not with_metadata:
+            for message in listed:
+                message.pop("metadata", None)
+        return {"messages": listed, "has_more": False}
+
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user")
         if not user_id:
@@ -492,6 +519,12 @@ class SlackEmulator:
             return None
         file = self.files.get(file_id)
         return file.content if file else None
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    """A Slack ts ("seconds.micro") as numbers, so that ts compare in time order."""
+    seconds, _, micro = ts.partition(".")
+    return int(seconds), int(micro.ljust(6, "0")[:6] or 0)
 
 
 def _json_value(value: Any) -> Any:

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackClientError
 from alignment.model_calls import LabelerModelError
 from bot.failure_text import failure_reason
 from bot.training.datasets import DatasetStoreError
-from bot.training.delivery import RunDeliveries
+from bot.training.delivery import RunDeliveries, find_marked, message_metadata
 from bot.training.labeler_store import LabelerStore
 from bot.training.lease import Lease, LeaseLostError
 from bot.training.notify import Notification, notification_text
@@ -29,6 +29,14 @@ from bot.training.run_state import CANCELLED, RunStore, StaleRunError, TrainingR
 from bot.training.runtime import TrainingRuntime
 
 log = logging.getLogger(__name__)
+
+# How far before an attempt's recorded start the channel is searched for its notice: the worker's
+# clock and Slack's can disagree, and a ts is given when Slack receives the post.
+LOOK_BACK_SECONDS = 120.0
+# A look-up reads at most this many pages of this many messages; a run's thread and a minute or
+# two of one channel fit easily, and a look-up that runs past them posts again.
+LOOK_UP_PAGES = 5
+LOOK_UP_PAGE_SIZE = 200
 
 
 def progress_message(runtime: TrainingRuntime, run: TrainingRun) -> ProgressMessage:
@@ -54,11 +62,16 @@ def post_in_thread(
     run: TrainingRun,
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> str | None:
     """Post in the run's thread; returns the message's ts, or None when Slack refused it."""
     try:
         response = runtime.services.web_client.chat_postMessage(
-            channel=run.channel, thread_ts=run.thread_ts, text=text, blocks=blocks
+            channel=run.channel,
+            thread_ts=run.thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata=metadata,
         )
     except (SlackClientError, OSError):
         log.warning("could not post to the thread of run %s", run.run_id, exc_info=True)
@@ -92,15 +105,90 @@ def _edit_in_thread(
     edit_message(runtime, run, run.channel, ts, text, blocks)
 
 
+def _look_up(
+    run: TrainingRun,
+    kind: str,
+    where: str,
+    fetch: Callable[[str | None], Any],
+) -> str | None:
+    """Page through ``fetch(cursor)`` for the message of ``kind`` an earlier attempt posted;
+    its ts, or None when it is not there or Slack could not be asked (then it is posted again)."""
+    cursor: str | None = None
+    try:
+        for _ in range(LOOK_UP_PAGES):
+            response = fetch(cursor)
+            found = find_marked(response.get("messages") or [], run.run_id, kind)
+            if found is not None:
+                return found
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
+    except (SlackClientError, OSError):
+        log.warning(
+            "could not look in %s for the %s an earlier attempt of run %s may have posted; "
+            "posting it again",
+            where,
+            kind,
+            run.run_id,
+            exc_info=True,
+        )
+    return None
+
+
+def find_in_thread(
+    runtime: TrainingRuntime, run: TrainingRun, kind: str, started: float
+) -> str | None:
+    """The ts of the message of ``kind`` in the run's thread, if an earlier attempt posted it.
+
+    ``started`` is not needed: the thread is the run's own and short, so all of it is read."""
+    client = runtime.services.web_client
+    return _look_up(
+        run,
+        kind,
+        "the thread",
+        lambda cursor: client.conversations_replies(
+            channel=run.channel,
+            ts=run.thread_ts,
+            include_all_metadata=True,
+            limit=LOOK_UP_PAGE_SIZE,
+            cursor=cursor,
+        ),
+    )
+
+
+def find_in_channel(
+    runtime: TrainingRuntime, run: TrainingRun, channel: str, kind: str, started: float
+) -> str | None:
+    """The ts of the message of ``kind`` posted to ``channel`` since the attempt ``started``."""
+    client = runtime.services.web_client
+    return _look_up(
+        run,
+        kind,
+        f"channel {channel}",
+        lambda cursor: client.conversations_history(
+            channel=channel,
+            oldest=f"{started - LOOK_BACK_SECONDS:.6f}",
+            include_all_metadata=True,
+            limit=LOOK_UP_PAGE_SIZE,
+            cursor=cursor,
+        ),
+    )
+
+
 def post_report(runtime: TrainingRuntime, run: TrainingRun, report: TrainingReport) -> None:
     """The report messages, then the accuracy plot, in the run's thread; each at most once per
     run, so a closing step that runs again edits the report rather than posting a second one."""
     deliveries = RunDeliveries(runtime.redis, run.workspace, run.run_id)
     for part, (text, blocks) in enumerate(report_messages(report), start=1):
+        kind = f"report:{part}"
         deliveries.deliver(
-            f"report:{part}",
-            post=partial(post_in_thread, runtime, run, text, blocks),
+            kind,
+            post=partial(
+                post_in_thread, runtime, run, text, blocks, message_metadata(run.run_id, kind)
+            ),
             edit=partial(_edit_in_thread, runtime, run, text, blocks),
+            find=partial(find_in_thread, runtime, run, kind),
+            now=runtime.clock.now(),
         )
     deliveries.deliver("plot", post=lambda: upload_accuracy_plot(runtime, run))
 
@@ -130,11 +218,12 @@ def send_notification(
     store = LabelerStore(runtime.redis, run.workspace)
     settings = store.notification_settings(run.labeler)
     text = notification_text(notification, run.labeler, step, run.steps_total, settings.target)
+    channel = settings.channel or run.channel
 
     def post() -> str | None:
         try:
             response = runtime.services.web_client.chat_postMessage(
-                channel=settings.channel or run.channel, text=text
+                channel=channel, text=text, metadata=message_metadata(run.run_id, kind)
             )
         except (SlackClientError, OSError):
             log.warning("could not post a notification for run %s", run.run_id, exc_info=True)
@@ -143,7 +232,17 @@ def send_notification(
         return str(ts) if ts else None
 
     deliveries = RunDeliveries(runtime.redis, run.workspace, run.run_id)
-    if deliveries.posted(kind) is None and deliveries.deliver(kind, post=post) is not None:
+    if deliveries.posted(kind) is not None:
+        return
+    posted = deliveries.deliver(
+        kind,
+        post=post,
+        find=partial(find_in_channel, runtime, run, channel, kind),
+        now=runtime.clock.now(),
+    )
+    # A notice found by the look-up was posted by an attempt that died before recording it,
+    # and so before this line: the accuracy it announced is recorded now.
+    if posted is not None:
         store.set_last_notified_accuracy(run.labeler, notification.accuracy)
 
 
