@@ -401,13 +401,17 @@ class SlackEmulator:
         channel, ts = params.get("channel"), params.get("ts")
         with self._changed:
             thread = [
-                m
+                dict(m)
                 for m in self.messages
                 if m["channel"] == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
             ]
         if not thread:
             raise SlackApiError("thread_not_found")
         thread.sort(key=lambda m: tuple(int(p) for p in m["ts"].split(".")))
+        # Slack returns message metadata only to callers that ask for it.
+        if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            for message in thread:
+                message.pop("metadata", None)
         return {"messages": thread, "has_more": False}
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
