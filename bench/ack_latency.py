@@ -32,12 +32,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from answered_run import seed_answered_run  # noqa: E402
+from answered_run import seed_answered_run, suggesting_model  # noqa: E402
 
 from bot.redis_conn import open_embedded  # noqa: E402
 from tests.bot_harness import BotProcess, bot_environment, free_port, http_get, wait_until  # noqa: E402
-from tests.fake_gemini_server import FakeGemini, GeminiReply, prompt_text  # noqa: E402
-from tests.fake_http_server import RecordedRequest  # noqa: E402
+from tests.fake_gemini_server import FakeGemini  # noqa: E402
 from tests.slack_emulator import SlackEmulator  # noqa: E402
 from tests.slack_signing import SIGNING_SECRET, SlackSigner, send  # noqa: E402
 
@@ -187,14 +186,8 @@ def measure_noop(
 def measure_bot(
     events: int, concurrency: int, model_seconds: float, workdir: Path, slack: SlackEmulator
 ) -> dict[str, Any]:
-    def slow_model(request: RecordedRequest) -> GeminiReply:
-        text = json.dumps({"suggestions": ["Clear.", "Practical.", "Short."]})
-        if "draft 3 pieces of" not in prompt_text(request):
-            text = "ok"
-        return GeminiReply(text=text, delay=model_seconds)
-
     redis_connection = open_embedded(workdir / "redis")
-    with FakeGemini(responder=slow_model) as gemini:
+    with FakeGemini(responder=suggesting_model(model_seconds)) as gemini:
         seed_run(redis_connection.url)
         env = bot_environment(slack, redis_connection.url, workdir / "data", gemini.env)
         bot = BotProcess(env, workdir / "bot").start().wait_ready()

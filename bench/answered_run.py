@@ -1,16 +1,21 @@
 """A prompt with one answered run in a Slack thread, stored in Redis for the Slack benchmarks.
 
 Both `ack_latency.py` and `event_load.py` react to that answer, so every reaction starts the
-bot's real feedback work.
+bot's real feedback work, answered by the same slow fake model.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
 
 import redis
 
 from bot.keys import Workspace
 from bot.prompt_store import PromptStore
 from bot.runs import AnswerMessage, RunRecord, RunStore
+from tests.fake_gemini_server import GeminiReply, prompt_text
+from tests.fake_http_server import RecordedRequest
 from tests.slack_emulator import TEAM_ID
 
 
@@ -37,3 +42,16 @@ def seed_answered_run(
         )
     )
     client.close()
+
+
+def suggesting_model(seconds: float) -> Callable[[RecordedRequest], GeminiReply]:
+    """A fake Gemini responder that takes ``seconds`` per answer and suggests three reasons
+    whenever the bot asks for suggested reasons (anything else gets "ok")."""
+
+    def answer(request: RecordedRequest) -> GeminiReply:
+        text = json.dumps({"suggestions": ["Clear.", "Practical.", "Short."]})
+        if "draft 3 pieces of" not in prompt_text(request):
+            text = "ok"
+        return GeminiReply(text=text, delay=seconds)
+
+    return answer

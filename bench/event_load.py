@@ -44,13 +44,12 @@ import redis
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from answered_run import seed_answered_run  # noqa: E402
+from answered_run import seed_answered_run, suggesting_model  # noqa: E402
 
 from bot.metrics import BotMetrics  # noqa: E402
 from bot.redis_conn import open_embedded  # noqa: E402
 from tests.bot_harness import BotProcess, bot_environment  # noqa: E402
-from tests.fake_gemini_server import FakeGemini, GeminiReply, prompt_text  # noqa: E402
-from tests.fake_http_server import RecordedRequest  # noqa: E402
+from tests.fake_gemini_server import FakeGemini  # noqa: E402
 from tests.slack_emulator import SlackEmulator  # noqa: E402
 from tests.slack_signing import SlackSigner  # noqa: E402
 
@@ -200,14 +199,9 @@ def seed_run(redis_url: str) -> None:
 
 
 def measure(bots: int, args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
-    def model(request: RecordedRequest) -> GeminiReply:
-        text = json.dumps({"suggestions": ["Clear.", "Practical.", "Short."]})
-        if "draft 3 pieces of" not in prompt_text(request):
-            text = "ok"
-        return GeminiReply(text=text, delay=args.model_seconds)
-
     redis_connection = open_embedded(workdir / f"redis-{bots}")
     processes: list[BotProcess] = []
+    model = suggesting_model(args.model_seconds)
     with SlackEmulator() as slack, FakeGemini(responder=model) as gemini:
         try:
             seed_run(redis_connection.url)

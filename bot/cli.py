@@ -80,7 +80,8 @@ def _serve() -> int:
             events.stop()
 
     try:
-        run(services, app, on_stop=on_stop, **({"events_here": False} if events else {}))
+        # With no event process of its own, the serving process applies the events it acks.
+        run(services, app, on_stop=on_stop, events_here=events is None)
     finally:
         # Already stopped after a normal shutdown; this covers a server that failed to start.
         on_stop()

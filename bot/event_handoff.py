@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.event_queue import KEPT_HEADERS, EventQueue, QueuedDelivery
 from bot.instrumentation import request_type
 from bot.metrics import BotMetrics
+from bot.wsgi_text import text_response
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -89,18 +90,11 @@ class EventHandoff:
         except redis.RedisError as error:
             # Not acked, so Slack delivers it again in a while, when Redis may be back.
             log.warning("could not queue a Slack event, answering 503: %s", error)
-            return _answer(start_response, "503 Service Unavailable", b"try again")
+            return text_response(start_response, "503 Service Unavailable", "try again")
         self._metrics.ack_seconds.labels("event").observe(self._clock() - started)
         self._metrics.events.labels(request_type(body), QUEUED).inc()
-        return _answer(start_response, "200 OK", b"")
+        return text_response(start_response, "200 OK", "")
 
     def _signed(self, body: str, timestamp: str, signature: str) -> bool:
         # The verifier raises on a timestamp that is no number; that is just "not signed".
         return timestamp.isdigit() and self._verifier.is_valid(body, timestamp, signature)
-
-
-def _answer(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
-    return [body]

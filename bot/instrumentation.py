@@ -130,10 +130,13 @@ def instrument_app(
             acked_at = request.context.get(QUEUED_AT)
             if isinstance(acked_at, float):
                 # Acked by a bot process when it was queued; what is left to count is its fate.
-                _count_queued(metrics, type_, outcome, acked_at)
+                _count_when_known(
+                    outcome,
+                    lambda fate: metrics.observe_event_wait(type_, fate, time.time() - acked_at),
+                )
             else:
                 metrics.ack_seconds.labels(request_kind(type_)).observe(clock() - started)
-                _count(metrics, type_, outcome)
+                _count_when_known(outcome, lambda fate: metrics.events.labels(type_, fate).inc())
 
     def dispatch_in_fresh_context(request: BoltRequest) -> BoltResponse:
         return run_in_fresh_context(timed_dispatch, request)
@@ -142,23 +145,11 @@ def instrument_app(
     app.dispatch = dispatch_in_fresh_context  # type: ignore[method-assign,assignment]
 
 
-def _count(metrics: BotMetrics, type_: str, outcome: str) -> None:
+def _count_when_known(outcome: str, record: Callable[[str], None]) -> None:
+    """``record(outcome)``; for a handled delivery, once its apply-once claim says whether it
+    was applied ("handled") or a repeat ("dropped"), which is known only after the ack."""
     claim = pending_claim()
     if outcome == "handled" and claim is not None:
-        # A repeat is only known once its apply-once claim is made, after the ack.
-        counter = metrics.events
-        claim.when_settled(lambda won: counter.labels(type_, "handled" if won else "dropped").inc())
+        claim.when_settled(lambda won: record("handled" if won else "dropped"))
     else:
-        metrics.events.labels(type_, outcome).inc()
-
-
-def _count_queued(metrics: BotMetrics, type_: str, outcome: str, acked_at: float) -> None:
-    claim = pending_claim()
-    if outcome == "handled" and claim is not None:
-        claim.when_settled(
-            lambda won: metrics.observe_event_wait(
-                type_, "handled" if won else "dropped", time.time() - acked_at
-            )
-        )
-    else:
-        metrics.observe_event_wait(type_, outcome, time.time() - acked_at)
+        record(outcome)

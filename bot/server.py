@@ -28,6 +28,7 @@ from bot.event_handoff import EventHandoff
 from bot.event_pump import EventPump
 from bot.event_queue import EventQueue
 from bot.services import Services
+from bot.wsgi_text import text_response
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -51,14 +52,6 @@ StopHook = Callable[[], None]
 SWITCH_INTERVAL_SECONDS = 0.001
 
 
-def _text_response(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
-    body = text.encode()
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
-    return [body]
-
-
 def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
     """Health probes, ``/metrics``, and what Slack sends: events are acked and queued for an
     event process, everything else goes to Bolt's WSGI handler."""
@@ -70,17 +63,17 @@ def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes
     def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if method == "GET" and path == "/healthz":
-            return _text_response(start_response, "200 OK", "ok")
+            return text_response(start_response, "200 OK", "ok")
         if method == "GET" and path == "/metrics":
             # Each bot process serves its own; see bot.metrics for what to sum and what not.
             return metrics_endpoint(environ, start_response)
         if method == "GET" and path == "/readyz":
             unready = "503 Service Unavailable"
             if not services.redis_connection.ping():
-                return _text_response(start_response, unready, "redis unreachable")
+                return text_response(start_response, unready, "redis unreachable")
             if not _event_processes_alive(queue):
-                return _text_response(start_response, unready, "no event process is running")
-            return _text_response(start_response, "200 OK", "ready")
+                return text_response(start_response, unready, "no event process is running")
+            return text_response(start_response, "200 OK", "ready")
         if method == "POST" and path == EVENTS_PATH:
             return handoff(environ, start_response, slack_handler)
         return slack_handler(environ, start_response)

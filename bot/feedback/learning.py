@@ -138,16 +138,21 @@ def post_failure(error: Exception) -> str:
     return type(error).__name__
 
 
+def _post_to_thread(client: WebClient, run: RunRecord, message: Message) -> str:
+    """Post in the run's thread; the new message's ts. Raises one of ``POST_ERRORS``."""
+    response = client.chat_postMessage(
+        channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs()
+    )
+    return str(response["ts"])
+
+
 def post_in_thread(client: WebClient, run: RunRecord, message: Message) -> str | None:
     """Post in the run's thread; the new message's ts, or None when it could not be posted."""
     try:
-        response = client.chat_postMessage(
-            channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs()
-        )
+        return _post_to_thread(client, run, message)
     except POST_ERRORS as error:
         log.warning("could not post in the thread of run %s: %s", run.run_id, post_failure(error))
         return None
-    return str(response["ts"])
 
 
 def announce_to_giver(
@@ -164,7 +169,7 @@ def announce_to_giver(
     whether or not anyone hears of it, so the direct message keeps its Undo button.
     """
     try:
-        client.chat_postMessage(channel=run.channel, thread_ts=run.thread_ts, **message.as_kwargs())
+        _post_to_thread(client, run, message)
         return
     except POST_ERRORS as error:
         thread_problem = post_failure(error)

@@ -77,6 +77,18 @@ def decide(feedback: str, principles: list[str]) -> dict[str, Any]:
     return {"action": "add", "index": 0, "principle": f"rule {number}", "reason": "add"}
 
 
+# Words that mark the prompts ``model_answer`` knows: the alignment side's (feedback,
+# suggestions, rewrites) and the runs' own. Anything else is a labeler's prompt.
+FEEDBACK_MARKERS = (
+    "Turn the feedback below",
+    "draft 3 pieces of",
+    "follows every principle",
+    "asked for a change to it",
+    "Decide what the reply is",
+    "uses for",
+)
+
+
 def model_answer(prompt: str) -> str:
     """What the scripted model says to any prompt the bot sends."""
     if "Turn the feedback below into exactly one change" in prompt:

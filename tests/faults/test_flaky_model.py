@@ -37,6 +37,7 @@ from bot.training.start import start_training
 from bot.training.worker import run_burst
 from tests.alignment.labeler_world import RuleWorld, truth_of
 from tests.bot.feedback_world import (
+    FEEDBACK_MARKERS,
     Teammate,
     message_text,
     model_answer,
@@ -57,14 +58,6 @@ RUNS = 8
 PIECES = 10
 # Requests about these fail every time, on top of the 30 %: each failure path is sure to be taken.
 ALWAYS_FAILING = ("thing3", "point 3")
-FEEDBACK_MARKERS = (
-    "Turn the feedback below",
-    "draft 3 pieces of",
-    "follows every principle",
-    "asked for a change to it",
-    "Decide what the reply is",
-    "uses for",
-)
 
 
 @dataclass

@@ -30,7 +30,13 @@ from bot.training.run_state import RunStore as TrainingRuns
 from bot.training.runtime import TrainingConfig, TrainingRuntime
 from bot.training.start import start_training
 from tests.alignment.labeler_world import RuleWorld, truth_of
-from tests.bot.feedback_world import Teammate, model_answer, thread_messages, with_action
+from tests.bot.feedback_world import (
+    FEEDBACK_MARKERS,
+    Teammate,
+    model_answer,
+    thread_messages,
+    with_action,
+)
 from tests.bot.slash_commands import CHANNEL, ResponseUrlServer
 from tests.bot_harness import BotProcess, bot_environment, wait_until
 from tests.fake_gemini_server import FakeGemini, prompt_text
@@ -40,16 +46,6 @@ from tests.slack_emulator import TEAM_ID, SlackEmulator
 from tests.training.support import WORKSPACE, labelled_frame, training_request
 
 PEOPLE = 12
-# Prompts the alignment side sends (feedback, suggestions, rewrites) and the runs' own prompts;
-# everything else is a labeler's prompt, answered by the rule world.
-FEEDBACK_MARKERS = (
-    "Turn the feedback below",
-    "draft 3 pieces of",
-    "follows every principle",
-    "asked for a change to it",
-    "Decide what the reply is",
-    "uses for",
-)
 
 
 @dataclass
