@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignment.csv_reading import (
+from alignment._data.csv_reading import (
     DEFAULT_MAX_BYTES,
     CsvSource,
     CsvTable,

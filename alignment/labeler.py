@@ -18,13 +18,22 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from alignment.cache import InMemoryResponseCache, ResponseCache
-from alignment.classifier import Classifier
-from alignment.initial_rules import InitialRuleWriter
-from alignment.labeled_examples import examples_at, require_columns
-from alignment.labeler_prompts import TaskSpec
-from alignment.labeler_step import CURRENT_ORDER, PRIORITY_MINE, StepSettings, TrainingStep
-from alignment.labeler_types import (
+from alignment._labeler.cache import InMemoryResponseCache, ResponseCache
+from alignment._labeler.classifier import Classifier
+from alignment._labeler.examples import examples_at, require_columns
+from alignment._labeler.initial_rules import InitialRuleWriter
+from alignment._labeler.model_calls import (
+    CallSession,
+    LabelerModelError,
+    LabelerStats,
+    ModelCaller,
+    TrainingCancelled,
+)
+from alignment._labeler.progress import ProgressCallback, ProgressReporter
+from alignment._labeler.prompts import TaskSpec
+from alignment._labeler.scoring import LabelSet, build_scorecard, score_value
+from alignment._labeler.step import CURRENT_ORDER, PRIORITY_MINE, StepSettings, TrainingStep
+from alignment._labeler.types import (
     EMPTY_PREDICTION,
     LabelerAttribute,
     LabelerCheckpoint,
@@ -35,17 +44,8 @@ from alignment.labeler_types import (
     StepRecord,
     TrainingHyperparameters,
 )
-from alignment.model_base import ModelHelper
-from alignment.model_calls import (
-    CallSession,
-    LabelerModelError,
-    LabelerStats,
-    ModelCaller,
-    TrainingCancelled,
-)
-from alignment.progress import ProgressCallback, ProgressReporter
-from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
-from alignment.scoring import LabelSet, build_scorecard, score_value
+from alignment._providers.base import ModelHelper
+from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 
 # ConstitutionalPrompt, ConversationTurn and ModelHelper are re-exported because the seed
 # library's labeler module offers them too, and code written for it imports them from here.

@@ -7,9 +7,14 @@ concurrent calls and usage counts; ``model_from_spec`` builds either from a stri
 
 from __future__ import annotations
 
-from alignment.gemini_helper import DEFAULT_GEMINI_MODEL, GeminiModelHelper
-from alignment.model_base import ModelHelper, SupportsStructuredOutput, model_identity
-from alignment.model_errors import (
+from alignment._providers.base import ModelHelper, SupportsStructuredOutput, model_identity
+from alignment._providers.gemini import DEFAULT_GEMINI_MODEL, GeminiModelHelper
+from alignment._providers.openai_compatible import OpenAICompatibleModelHelper
+from alignment._providers.registry import model_from_spec
+from alignment._providers.retry import RetryPolicy
+from alignment._providers.service import ServiceModelHelper
+from alignment._providers.usage import ModelUsage, UsageSnapshot
+from alignment.errors import (
     ModelAuthError,
     ModelConfigError,
     ModelError,
@@ -20,11 +25,6 @@ from alignment.model_errors import (
     ModelTransientError,
     ModelUnavailableError,
 )
-from alignment.model_retry import RetryPolicy
-from alignment.model_service import ServiceModelHelper
-from alignment.model_spec import model_from_spec
-from alignment.model_usage import ModelUsage, UsageSnapshot
-from alignment.openai_helper import OpenAICompatibleModelHelper
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",

@@ -3,8 +3,8 @@
 The public names match upstream model-alignment's ``single_run`` module, so a notebook written for
 it runs with only the import changed. Differences, all deliberate:
 
-- Variables are filled by a safe formatter (``alignment.template``); a bare string fills a
-  template with exactly one variable, or is appended to a template with none.
+- Variables are filled by a safe formatter (``alignment._prompting.template``); a bare string
+  fills a template with exactly one variable, or is appended to a template with none.
 - Runs use ``preamble`` only. Principles change what runs when they are applied with
   ``update_model_description_from_principles``: ``preamble`` becomes ``original_preamble`` (the
   description people wrote) rewritten to follow all of them, in one model call, with exactly
@@ -27,19 +27,19 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, overload
 
-from alignment import principle_proposals
-from alignment.description_rewrite import edit_from_feedback, fold_principles
-from alignment.feedback_suggestions import suggest_feedback
-from alignment.model_base import ModelHelper
-from alignment.principle_proposals import ChangeDecision, FeedbackKind, FeedbackTarget
-from alignment.principles import PrincipleChange
-from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
-from alignment.single_run_errors import (
+from alignment._prompting.template import TemplateError, render_template, template_variables
+from alignment._providers.base import ModelHelper
+from alignment._single_run import principle_proposals
+from alignment._single_run.description_rewrite import edit_from_feedback, fold_principles
+from alignment._single_run.errors import (
     AlignmentAnswerError,
     NoResponseError,
     PromptVariablesChangedError,
 )
-from alignment.template import TemplateError, render_template, template_variables
+from alignment._single_run.feedback_suggestions import suggest_feedback
+from alignment._single_run.principle_proposals import ChangeDecision, FeedbackKind, FeedbackTarget
+from alignment._single_run.principles import PrincipleChange
+from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 
 __all__ = [
     "AlignableSingleRun",

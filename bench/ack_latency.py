@@ -35,10 +35,10 @@ sys.path.insert(0, str(REPO))
 from answered_run import seed_answered_run, suggesting_model  # noqa: E402
 
 from bot.redis_conn import open_embedded  # noqa: E402
-from tests.bot_harness import BotProcess, bot_environment, free_port, http_get, wait_until  # noqa: E402
-from tests.fake_gemini_server import FakeGemini  # noqa: E402
-from tests.slack_emulator import SlackEmulator  # noqa: E402
-from tests.slack_signing import SIGNING_SECRET, SlackSigner, send  # noqa: E402
+from tests.fakes.bot_harness import BotProcess, bot_environment, free_port, http_get, wait_until  # noqa: E402
+from tests.fakes.gemini_server import FakeGemini  # noqa: E402
+from tests.fakes.slack_emulator import SlackEmulator  # noqa: E402
+from tests.fakes.slack_signing import SIGNING_SECRET, SlackSigner, send  # noqa: E402
 
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 2.0
@@ -54,7 +54,7 @@ from cheroot import wsgi
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from bot.server import HTTP_THREADS, LISTEN_BACKLOG
+from bot.transport.server import HTTP_THREADS, LISTEN_BACKLOG
 
 port, secret, token, api_url = sys.argv[1:5]
 app = App(signing_secret=secret, client=WebClient(token=token, base_url=api_url),

@@ -12,11 +12,11 @@ from collections.abc import Callable
 import redis
 
 from bot.keys import Workspace
-from bot.prompt_store import PromptStore
-from bot.runs import AnswerMessage, RunRecord, RunStore
-from tests.fake_gemini_server import GeminiReply, prompt_text
-from tests.fake_http_server import RecordedRequest
-from tests.slack_emulator import TEAM_ID
+from bot.prompts.runs import AnswerMessage, RunRecord, RunStore
+from bot.prompts.store import PromptStore
+from tests.fakes.gemini_server import GeminiReply, prompt_text
+from tests.fakes.http_server import RecordedRequest
+from tests.fakes.slack_emulator import TEAM_ID
 
 
 def seed_answered_run(

@@ -46,12 +46,12 @@ sys.path.insert(0, str(REPO))
 
 from answered_run import seed_answered_run, suggesting_model  # noqa: E402
 
-from bot.metrics import BotMetrics  # noqa: E402
+from bot.observability.metrics import BotMetrics  # noqa: E402
 from bot.redis_conn import open_embedded  # noqa: E402
-from tests.bot_harness import BotProcess, bot_environment  # noqa: E402
-from tests.fake_gemini_server import FakeGemini  # noqa: E402
-from tests.slack_emulator import SlackEmulator  # noqa: E402
-from tests.slack_signing import SlackSigner  # noqa: E402
+from tests.fakes.bot_harness import BotProcess, bot_environment  # noqa: E402
+from tests.fakes.gemini_server import FakeGemini  # noqa: E402
+from tests.fakes.slack_emulator import SlackEmulator  # noqa: E402
+from tests.fakes.slack_signing import SlackSigner  # noqa: E402
 
 LIMIT_SECONDS = 1.0
 REQUEST_TIMEOUT_SECONDS = 10.0

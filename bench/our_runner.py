@@ -14,8 +14,8 @@ from simulated_model import (
     SimulatedModelMixin,
 )
 
+from alignment._providers.base import ModelHelper
 from alignment.labeler import Labeler
-from alignment.model_base import ModelHelper
 
 
 class SimulatedModel(SimulatedModelMixin, ModelHelper):

@@ -32,21 +32,21 @@ sys.path.insert(0, str(REPO))
 
 from alignment.data import split_dataset  # noqa: E402
 from alignment.labeler import Labeler  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.labelers.jobs.cancel import request_cancel  # noqa: E402
+from bot.labelers.jobs.runtime import TrainingConfig, TrainingRuntime, install_runtime  # noqa: E402
+from bot.labelers.jobs.start import start_training  # noqa: E402
+from bot.labelers.jobs.worker import run_burst  # noqa: E402
+from bot.labelers.run_state import CANCELLED, RUNNING, RunStore  # noqa: E402
 from bot.redis_conn import RedisConnection, open_embedded  # noqa: E402
 from bot.services import Services  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.training.cancel import request_cancel  # noqa: E402
-from bot.training.run_state import CANCELLED, RUNNING, RunStore  # noqa: E402
-from bot.training.runtime import TrainingConfig, TrainingRuntime, install_runtime  # noqa: E402
-from bot.training.start import start_training  # noqa: E402
-from bot.training.worker import run_burst  # noqa: E402
 from tests.alignment.labeler_world import RuleWorld, hate_frame, truth_of  # noqa: E402
-from tests.bot_harness import bot_environment, wait_until  # noqa: E402
-from tests.fake_gemini_server import FakeGemini, GeminiReply, prompt_text  # noqa: E402
-from tests.fake_http_server import RecordedRequest  # noqa: E402
-from tests.slack_emulator import SlackEmulator  # noqa: E402
-from tests.slack_signing import SIGNING_SECRET  # noqa: E402
-from tests.training.support import WORKSPACE, training_request  # noqa: E402
+from tests.bot.labelers.jobs.support import WORKSPACE, training_request  # noqa: E402
+from tests.fakes.bot_harness import bot_environment, wait_until  # noqa: E402
+from tests.fakes.gemini_server import FakeGemini, GeminiReply, prompt_text  # noqa: E402
+from tests.fakes.http_server import RecordedRequest  # noqa: E402
+from tests.fakes.slack_emulator import SlackEmulator  # noqa: E402
+from tests.fakes.slack_signing import SIGNING_SECRET  # noqa: E402
 
 CANCEL_PROMISE_SECONDS = 10.0
 RECOVERY_PROMISE_SECONDS = 60.0

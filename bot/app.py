@@ -8,26 +8,41 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 
-from bot.background import background_work_of
-from bot.dedup import ApplyOnceExecutor, build_dedup_middleware
-from bot.event_filter import build_event_filter_middleware
-from bot.instrumentation import instrument_app
+from bot.commands import listeners as command_listeners
+from bot.feedback import listeners as feedback_listeners
+from bot.home import listeners as home_listeners
+from bot.labelers import listeners as labeler_listeners
+from bot.observability.instrumentation import instrument_app
+from bot.prompts import listeners as prompt_listeners
 from bot.services import Services
+from bot.transport import unhandled
+from bot.transport.background import background_work_of
+from bot.transport.dedup import ApplyOnceExecutor, build_dedup_middleware
+from bot.transport.noise import build_event_filter_middleware
 
 log = logging.getLogger(__name__)
 
 # Bolt runs listener ack functions here (and, for events, the listener itself); anything slow is
-# handed to the background pool (bot.background), so these threads only ever do quick work.
+# handed to the background pool (bot.transport.background), so these threads only do quick work.
 LISTENER_THREADS = 8
 
 Registrar = Callable[[App, Services], None]
 
 
-def product_registrars() -> list[Registrar]:
-    """The listeners the product ships."""
-    from bot import listeners
-
-    return [listeners.register]
+def register_product(app: App, services: Services) -> None:
+    """The listeners the product ships, in the order Bolt should try them."""
+    # The pool Bolt's lazy listeners run in; the feedback listeners hand their work to it too.
+    work = background_work_of(app)
+    # First: these match only their own events, and each listener tried costs ack time.
+    feedback_listeners.register_interactions(app, services, work)
+    prompt_listeners.register(app, services)
+    home_listeners.register(app, services, work)
+    command_listeners.register(app, services)
+    # Before the thread-reply listener of feedback, which takes the replies left over.
+    labeler_listeners.register(app, services)
+    feedback_listeners.register_replies(app, services, work)
+    # Last: acks whatever no listener above took, so Slack does not retry it.
+    unhandled.register(app, services)
 
 
 def build_app(services: Services, registrars: Sequence[Registrar] | None = None) -> App:
@@ -49,7 +64,7 @@ def build_app(services: Services, registrars: Sequence[Registrar] | None = None)
     # Noise first, so the bot's own messages never claim an apply-once key.
     app.use(build_event_filter_middleware())
     app.use(build_dedup_middleware(services.redis))
-    for register in product_registrars() if registrars is None else registrars:
+    for register in [register_product] if registrars is None else registrars:
         register(app, services)
     # Last, so it sees which requests got past the filters above.
     instrument_app(app, services.metrics)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.settings import WHERE_TO_GET, SettingsError, load_settings
+from bot.config import WHERE_TO_GET, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -23,7 +23,7 @@ EXIT_SETTINGS = 2
 
 def _start() -> tuple[Services, App] | int:
     """Settings, services and the Bolt app; or the exit code after saying what is wrong."""
-    from bot.log_setup import add_secrets, configure_logging, secrets_of
+    from bot.observability.logs import add_secrets, configure_logging, secrets_of
 
     configure_logging()
     try:
@@ -60,9 +60,9 @@ def _serve() -> int:
     if isinstance(started, int):
         return started
     services, app = started
-    from bot.event_processes import EventProcesses
-    from bot.server import run
-    from bot.training.worker import InProcessRunner
+    from bot.labelers.jobs.worker import InProcessRunner
+    from bot.transport.processes import EventProcesses
+    from bot.transport.server import run
 
     # Runs training jobs itself whenever no `alignbot worker` is alive.
     runner = InProcessRunner.for_services(services).start()
@@ -93,8 +93,8 @@ def _events() -> int:
     if isinstance(started, int):
         return started
     services, app = started
-    from bot.event_processes import parent_alive
-    from bot.server import StopSignal, serve_events
+    from bot.transport.processes import parent_alive
+    from bot.transport.server import StopSignal, serve_events
 
     stop = StopSignal()
     stop.install()
@@ -103,8 +103,8 @@ def _events() -> int:
 
 
 def _manifest(http_url: str | None) -> int:
-    from bot.app_manifest import app_manifest
-    from bot.manifest import manifest_yaml, with_http_endpoints
+    from bot.slack.app_manifest import app_manifest
+    from bot.slack.manifest import manifest_yaml, with_http_endpoints
 
     manifest = app_manifest()
     if http_url:
@@ -114,7 +114,7 @@ def _manifest(http_url: str | None) -> int:
 
 
 def _labeler(argv: Sequence[str]) -> int:
-    from alignment.labeler_cli import main as labeler_main
+    from alignment.cli import main as labeler_main
 
     result = labeler_main(list(argv))
     return result if isinstance(result, int) else 0
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "events":
         return _events()
     if args.command == "worker":
-        from bot.training.worker import main as worker_main
+        from bot.labelers.jobs.worker import main as worker_main
 
         return worker_main(burst=args.burst)
     return _manifest(args.http)

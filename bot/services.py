@@ -14,17 +14,17 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from alignment.model_service import ServiceModelHelper
+from alignment._providers.service import ServiceModelHelper
 from bot.keys import model_rate_limit_key
-from bot.metered_model import MeteredModel, metered
-from bot.metrics import BotMetrics
-from bot.models import build_model
+from bot.models.build import build_model
+from bot.models.metered import MeteredModel, metered
+from bot.models.rate_limit import SharedRateLimit
+from bot.observability.metrics import BotMetrics
 from bot.redis_conn import RedisConnection, connect
-from bot.shared_rate_limit import SharedRateLimit
 
 if TYPE_CHECKING:
-    from alignment.model_base import ModelHelper
-    from bot.settings import Settings
+    from alignment._providers.base import ModelHelper
+    from bot.config import Settings
 
 # Slack asks callers to wait Retry-After seconds on 429; a few waits cover a burst.
 RATE_LIMIT_RETRIES = 3
@@ -89,7 +89,7 @@ class Services:
     @cached_property
     def metrics(self) -> BotMetrics:
         """This process's metrics; the Redis-backed ones are shared by every process."""
-        from bot.training.runtime import QUEUE_NAME
+        from bot.labelers.jobs.runtime import QUEUE_NAME
 
         return BotMetrics(
             self.redis,

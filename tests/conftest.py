@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import redis
 
+from bot.config import Settings, load_settings
 from bot.redis_conn import RedisConnection, open_embedded
 from bot.services import Services
-from bot.settings import Settings, load_settings
-from tests.bot_harness import BotProcess, InProcessBot, bot_environment, free_port
-from tests.fakes import ScriptedModel
-from tests.slack_emulator import SlackEmulator
-from tests.slack_signing import SIGNING_SECRET, SlackSigner
+from tests.fakes.bot_harness import BotProcess, InProcessBot, bot_environment, free_port
+from tests.fakes.models import ScriptedModel
+from tests.fakes.slack_emulator import SlackEmulator
+from tests.fakes.slack_signing import SIGNING_SECRET, SlackSigner
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,7 @@ def signer() -> SlackSigner:
 
 @pytest.fixture
 def fake_gemini() -> Iterator[Any]:
-    from tests.fake_gemini_server import FakeGemini
+    from tests.fakes.gemini_server import FakeGemini
 
     with FakeGemini() as server:
         yield server

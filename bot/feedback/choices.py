@@ -12,13 +12,13 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.feedback import feedback_views
+from bot.feedback import views as feedback_views
 from bot.feedback.learning import FeedbackTargetGoneError, learn_and_announce, load_answer
-from bot.feedback.reason_offers import Offer, OfferBook
+from bot.feedback.offers import Offer, OfferBook
 from bot.feedback.undo import undo_change
 from bot.keys import Workspace
+from bot.prompts.views import Message
 from bot.services import Services
-from bot.views import Message
 
 log = logging.getLogger(__name__)
 

@@ -20,24 +20,24 @@ from typing import cast
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from alignment.principle_proposals import ChangeDecision, FeedbackKind
-from alignment.prompt_types import ConstitutionalPrompt, ConversationTurn
+from alignment._prompting.structured import AnswerFormatError
+from alignment._single_run.principle_proposals import ChangeDecision, FeedbackKind
+from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 from alignment.single_run import AlignableSingleRun
-from alignment.structured import AnswerFormatError
-from bot.failure_text import failure_reason
-from bot.feedback import feedback_views
-from bot.feedback.principle_updates import (
+from bot.feedback import views as feedback_views
+from bot.keys import Workspace
+from bot.observability.context import bind_log_fields
+from bot.prompts.principle_updates import (
     FeedbackOutcome,
     FeedbackSource,
     TooBusyError,
     change_from_feedback,
 )
-from bot.keys import Workspace
-from bot.log_context import bind_log_fields
-from bot.prompt_store import PromptStore, PromptStoreError, PromptVersion
-from bot.runs import RunRecord, RunStore
+from bot.prompts.runs import RunRecord, RunStore
+from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
+from bot.prompts.views import Message
 from bot.services import Services
-from bot.views import Message
+from bot.slack.failure_text import failure_reason
 
 log = logging.getLogger(__name__)
 

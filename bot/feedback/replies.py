@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from alignment.feedback_classifier import classify_reply
-from bot.commands import resolve_text
-from bot.feedback import feedback_views
+from alignment._single_run.feedback_classifier import classify_reply
+from bot.commands.prompts import resolve_text
+from bot.feedback import views as feedback_views
 from bot.feedback.learning import (
     AnswerRef,
     FeedbackTargetGoneError,
@@ -25,9 +25,9 @@ from bot.feedback.learning import (
     newest_answer,
     post_in_thread,
 )
-from bot.feedback.reason_offers import OfferBook
+from bot.feedback.offers import OfferBook
 from bot.keys import Workspace
-from bot.runs import RunStore
+from bot.prompts.runs import RunStore
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,12 @@ from typing import Literal
 import redis
 from redis.client import Pipeline
 
-from alignment.principles import PrincipleChange
-from alignment.prompt_types import ConstitutionalPrompt
-from bot.feedback.principle_updates import describe_change
-from bot.feedback.version_log import (
+from alignment._single_run.principles import PrincipleChange
+from alignment._single_run.types import ConstitutionalPrompt
+from bot.keys import Workspace
+from bot.prompts.principle_updates import describe_change
+from bot.prompts.store import PromptStore, PromptVersion
+from bot.prompts.version_log import (
     NextVersion,
     VersionNote,
     VersionRefusedError,
@@ -26,8 +28,6 @@ from bot.feedback.version_log import (
     note_of,
     undone_versions,
 )
-from bot.keys import Workspace
-from bot.prompt_store import PromptStore, PromptVersion
 
 UndoStatus = Literal["undone", "already_undone", "changed_since", "nothing_to_undo"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tests.fakes import Request, ScriptedModel
+from tests.fakes.models import Request, ScriptedModel
 
 TOKEN = re.compile(r"\bkw\d+\b")
 _EXAMPLE = re.compile(r"Example:\n<(\w+)>(.*?)</\1>", re.DOTALL)

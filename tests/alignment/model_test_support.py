@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alignment.model_retry import RetryPolicy
+from alignment._providers.retry import RetryPolicy
 
 MODEL_ENV_VARS = (
     "GEMINI_API_KEY",

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from alignment.answer_retry import ask_json_until_usable
-from alignment.structured import AnswerFormatError
-from tests.fakes import ScriptedModel
+from alignment._prompting.answer_retry import ask_json_until_usable
+from alignment._prompting.structured import AnswerFormatError
+from tests.fakes.models import ScriptedModel
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}}
 

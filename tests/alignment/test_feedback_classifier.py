@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from alignment.feedback_classifier import CLASSIFY_SCHEMA, classify_reply
-from tests.fakes import ScriptedModel, StructuredScriptedModel
+from alignment._single_run.feedback_classifier import CLASSIFY_SCHEMA, classify_reply
+from tests.fakes.models import ScriptedModel, StructuredScriptedModel
 
 
 def answer(kind: str, feedback: str = "") -> str:

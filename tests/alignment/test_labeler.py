@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from alignment import labeler
+from alignment._labeler.types import LabelerAttribute
+from alignment.errors import ModelError
 from alignment.labeler import (
     DEFAULT_HPARAMS,
     InMemoryResponseCache,
@@ -20,8 +22,6 @@ from alignment.labeler import (
     ProgressEvent,
     TrainingCancelled,
 )
-from alignment.labeler_types import LabelerAttribute
-from alignment.model_errors import ModelError
 from tests.alignment.labeler_world import (
     RuleWorld,
     example_text,
@@ -32,7 +32,7 @@ from tests.alignment.labeler_world import (
     token_of,
     truth_of,
 )
-from tests.fakes import Request, ScriptedModel
+from tests.fakes.models import Request, ScriptedModel
 
 TASK = "Is the comment hateful?"
 

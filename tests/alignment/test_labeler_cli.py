@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from alignment._labeler.file import LabelerFile
+from alignment._providers.base import ModelHelper
+from alignment.cli import main
 from alignment.data import load_dataset, split_dataset
-from alignment.labeler_cli import main
-from alignment.labeler_file import LabelerFile
-from alignment.model_base import ModelHelper
-from alignment.model_errors import ModelAuthError, ModelSpecError
-from tests.fake_gemini_server import FakeGemini, RecordedRequest, model_of, prompt_text
-from tests.fakes import Request, ScriptedModel
+from alignment.errors import ModelAuthError, ModelSpecError
+from tests.fakes.gemini_server import FakeGemini, RecordedRequest, model_of, prompt_text
+from tests.fakes.models import Request, ScriptedModel
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -270,7 +270,7 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     new = tmp_path / "new.csv"
     new.write_text("comment\nhello\n")
     done = subprocess.run(
-        [sys.executable, "-m", "alignment.labeler_cli", "label", "missing.json", str(new)],
+        [sys.executable, "-m", "alignment.cli", "label", "missing.json", str(new)],
         cwd=tmp_path,
         capture_output=True,
         text=True,

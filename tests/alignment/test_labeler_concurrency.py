@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from alignment.cache import InMemoryResponseCache, ResponseCache, request_cache_key
-from alignment.concurrency import RateLimiter, WorkerPool, parallel_map
-from alignment.model_calls import (
+from alignment._labeler.cache import InMemoryResponseCache, ResponseCache, request_cache_key
+from alignment._labeler.concurrency import RateLimiter, WorkerPool, parallel_map
+from alignment._labeler.model_calls import (
     CallSession,
     LabelerModelError,
     ModelCaller,
     ModelRequest,
     TrainingCancelled,
 )
-from alignment.model_errors import ModelError
-from tests.fakes import Request, ScriptedModel
+from alignment.errors import ModelError
+from tests.fakes.models import Request, ScriptedModel
 
 
 def test_parallel_map_keeps_input_order_and_overlaps_calls() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alignment.labeler_file import LabelerFile, LabelerFileError
+from alignment._labeler.file import LabelerFile, LabelerFileError
 
 
 def sample() -> LabelerFile:

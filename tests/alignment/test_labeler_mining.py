@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from alignment._labeler.mistake_mining import read_ahead_size
 from alignment.labeler import Labeler
-from alignment.mistake_mining import read_ahead_size
 from tests.alignment.labeler_world import (
     RuleWorld,
     example_text,
@@ -15,7 +15,7 @@ from tests.alignment.labeler_world import (
     requests_of_kind,
     truth_of,
 )
-from tests.fakes import ScriptedModel
+from tests.fakes.models import ScriptedModel
 
 TASK = "Is the comment hateful?"
 N_INCORRECT = 3

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from alignment.labeler_types import LabelerAttribute, LabelerCheckpoint
-from alignment.mutations import (
+from alignment._labeler.mutations import (
     MutationOption,
     apply_mutation,
     clean_rule_text,
     mutation_options,
     parse_choice,
 )
+from alignment._labeler.types import LabelerAttribute, LabelerCheckpoint
 
 
 def checkpoint() -> LabelerCheckpoint:

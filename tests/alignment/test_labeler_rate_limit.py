@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from alignment import model_calls
-from alignment.concurrency import RateLimiter
+from alignment._labeler import model_calls
+from alignment._labeler.concurrency import RateLimiter
 from alignment.labeler import Labeler
 from tests.alignment.labeler_world import RuleWorld, hate_frame, truth_of
-from tests.fakes import ScriptedModel
+from tests.fakes.models import ScriptedModel
 
 TASK = "Is the comment hateful?"
 

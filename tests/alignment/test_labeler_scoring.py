@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignment.labeler_types import EMPTY_PREDICTION, PredictionResult
-from alignment.scoring import LabelSet, build_scorecard, score_value
+from alignment._labeler.scoring import LabelSet, build_scorecard, score_value
+from alignment._labeler.types import EMPTY_PREDICTION, PredictionResult
 
 
 def predicted(*values: object) -> list[PredictionResult]:

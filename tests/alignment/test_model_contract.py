@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alignment import model_helper
+from alignment._prompting.structured import ask_json
 from alignment.model_helper import (
     GeminiModelHelper,
     ModelHelper,
@@ -12,7 +13,6 @@ from alignment.model_helper import (
     SupportsStructuredOutput,
     model_identity,
 )
-from alignment.structured import ask_json
 from tests.alignment.model_test_support import clear_model_env
 
 

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from alignment.gemini_helper import GeminiModelHelper
-from alignment.model_errors import (
+from alignment._providers.gemini import GeminiModelHelper
+from alignment._providers.retry import RetryPolicy
+from alignment.errors import (
     ModelAuthError,
     ModelConfigError,
     ModelNotFoundError,
     ModelRequestError,
     ModelUnavailableError,
 )
-from alignment.model_retry import RetryPolicy
 from tests.alignment.model_test_support import RecordedSleeps, clear_model_env
-from tests.fake_gemini_server import FakeGemini, GeminiReply, model_of, prompt_text
-from tests.fake_http_server import RecordedRequest
+from tests.fakes.gemini_server import FakeGemini, GeminiReply, model_of, prompt_text
+from tests.fakes.http_server import RecordedRequest
 
 
 @pytest.fixture
@@ -286,7 +286,7 @@ def test_safety_block_returns_empty_and_logs_the_filter(
     gemini: FakeGemini, sleeps: RecordedSleeps, caplog: pytest.LogCaptureFixture
 ) -> None:
     gemini.queue("", finish_reason="SAFETY")
-    with caplog.at_level(logging.WARNING, logger="alignment.gemini_helper"):
+    with caplog.at_level(logging.WARNING, logger="alignment._providers.gemini"):
         assert make_helper(sleeps).predict("p", 0.0) == ""
     messages = [record.getMessage() for record in caplog.records]
     assert any("content filter" in m and "HARM_CATEGORY_HARASSMENT" in m for m in messages)
@@ -297,7 +297,7 @@ def test_blocked_prompt_returns_empty_for_every_candidate(
     gemini: FakeGemini, sleeps: RecordedSleeps, caplog: pytest.LogCaptureFixture
 ) -> None:
     gemini.queue(block_reason="PROHIBITED_CONTENT")
-    with caplog.at_level(logging.WARNING, logger="alignment.gemini_helper"):
+    with caplog.at_level(logging.WARNING, logger="alignment._providers.gemini"):
         assert make_helper(sleeps).predict("p", 0.0, candidate_count=2) == ["", ""]
     messages = [record.getMessage() for record in caplog.records]
     assert any("refused the prompt" in m and "PROHIBITED_CONTENT" in m for m in messages)
@@ -309,7 +309,7 @@ def test_answer_cut_by_token_limit_returns_empty_and_logs_the_limit(
 ) -> None:
     gemini.queue("", finish_reason="MAX_TOKENS", thinking_tokens=40)
     helper = make_helper(sleeps)
-    with caplog.at_level(logging.WARNING, logger="alignment.gemini_helper"):
+    with caplog.at_level(logging.WARNING, logger="alignment._providers.gemini"):
         assert helper.predict("p", 0.0, max_output_tokens=40) == ""
     messages = [record.getMessage() for record in caplog.records]
     assert any("token limit" in m and "max_output_tokens=40" in m for m in messages)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from alignment.model_errors import (
+from alignment._providers.openai_compatible import OpenAICompatibleModelHelper
+from alignment.errors import (
     ModelAuthError,
     ModelConfigError,
     ModelNotFoundError,
@@ -17,10 +18,9 @@ from alignment.model_errors import (
     ModelResponseError,
     ModelUnavailableError,
 )
-from alignment.openai_helper import OpenAICompatibleModelHelper
 from tests.alignment.model_test_support import RecordedSleeps, clear_model_env
-from tests.fake_http_server import RecordedRequest
-from tests.fake_openai_server import FakeOpenAI, OpenAIReply, prompt_text
+from tests.fakes.http_server import RecordedRequest
+from tests.fakes.openai_server import FakeOpenAI, OpenAIReply, prompt_text
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ def test_empty_answers_say_why(
     unexpected: str,
 ) -> None:
     server.queue("", finish_reason=finish_reason)
-    with caplog.at_level(logging.WARNING, logger="alignment.openai_helper"):
+    with caplog.at_level(logging.WARNING, logger="alignment._providers.openai_compatible"):
         assert make_helper(sleeps).predict("p", 0.0, max_output_tokens=5) == ""
     messages = [record.getMessage() for record in caplog.records]
     assert any(expected in m for m in messages)

@@ -5,16 +5,16 @@ import time
 
 import pytest
 
-from alignment.model_errors import (
-    ModelRequestError,
-    ModelTransientError,
-    ModelUnavailableError,
-)
-from alignment.model_retry import (
+from alignment._providers.retry import (
     RetryPolicy,
     call_with_retries,
     parse_duration,
     parse_retry_after,
+)
+from alignment.errors import (
+    ModelRequestError,
+    ModelTransientError,
+    ModelUnavailableError,
 )
 
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from alignment.gemini_helper import DEFAULT_GEMINI_MODEL, GeminiModelHelper
-from alignment.model_errors import ModelSpecError
-from alignment.model_spec import model_from_spec
-from alignment.openai_helper import OpenAICompatibleModelHelper
+from alignment._providers.gemini import DEFAULT_GEMINI_MODEL, GeminiModelHelper
+from alignment._providers.openai_compatible import OpenAICompatibleModelHelper
+from alignment._providers.registry import model_from_spec
+from alignment.errors import ModelSpecError
 from tests.alignment.model_test_support import clear_model_env
 
 

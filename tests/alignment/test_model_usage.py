@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from alignment.model_usage import ModelUsage
+from alignment._providers.usage import ModelUsage
 
 
 def test_counts_from_many_threads_add_up_exactly() -> None:

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from alignment.principles import PrincipleChange, PrincipleConflictError
+from alignment._single_run.principles import PrincipleChange, PrincipleConflictError
 
 START = ["Be brief.", "Use plain words.", "Cite sources."]
 

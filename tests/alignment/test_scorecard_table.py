@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alignment.scorecard_table import format_scorecard
+from alignment._labeler.scorecard_table import format_scorecard
 
 
 def test_one_row_per_label_in_label_order_then_accuracy() -> None:

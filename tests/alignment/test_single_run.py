@@ -4,9 +4,9 @@ import itertools
 
 import pytest
 
+from alignment._prompting.template import MissingVariableError, TemplateError
 from alignment.single_run import AlignableSingleRun, ConversationTurn, NoResponseError
-from alignment.template import MissingVariableError, TemplateError
-from tests.fakes import Request, ScriptedModel
+from tests.fakes.models import Request, ScriptedModel
 
 USES = "Give three uses for the following item: {item}"
 

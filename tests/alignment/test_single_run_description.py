@@ -2,10 +2,10 @@
 
 import pytest
 
+from alignment._single_run.errors import AlignmentAnswerError
 from alignment.single_run import AlignableSingleRun, PromptVariablesChangedError
-from alignment.single_run_errors import AlignmentAnswerError
 from tests.alignment.single_run_answers import rewritten
-from tests.fakes import ScriptedModel
+from tests.fakes.models import ScriptedModel
 
 USES = "Give three uses for the {item} to {audience}."
 PRINCIPLES = ["Include a creative use.", "Number the uses."]

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from alignment.principles import PrincipleChange
+from alignment._single_run.principles import PrincipleChange
+from alignment._single_run.prompts import CHANGE_SCHEMA
 from alignment.single_run import AlignableSingleRun, AlignmentAnswerError, ConversationTurn
-from alignment.single_run_prompts import CHANGE_SCHEMA
 from tests.alignment.single_run_answers import decision
-from tests.fakes import ScriptedModel, StructuredScriptedModel
+from tests.fakes.models import ScriptedModel, StructuredScriptedModel
 
 USES = "Give three uses for the following item: {item}"
 PRINCIPLES = ["Number the uses.", "Keep each use under ten words."]

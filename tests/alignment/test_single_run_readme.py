@@ -3,10 +3,10 @@
 import json
 
 from alignment import single_run
-from alignment.model_base import ModelHelper
+from alignment._providers.base import ModelHelper
 from alignment.single_run import ConstitutionalPrompt
 from tests.alignment.single_run_answers import decision, rewritten, suggestions
-from tests.fakes import Request, ScriptedModel
+from tests.fakes.models import Request, ScriptedModel
 
 CREATIVE = "Include at least one creative use for the item."
 

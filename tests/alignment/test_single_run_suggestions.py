@@ -2,10 +2,10 @@
 
 import pytest
 
+from alignment._single_run.prompts import SUGGESTIONS_SCHEMA
 from alignment.single_run import AlignableSingleRun, AlignmentAnswerError
-from alignment.single_run_prompts import SUGGESTIONS_SCHEMA
 from tests.alignment.single_run_answers import suggestions
-from tests.fakes import ScriptedModel, StructuredScriptedModel
+from tests.fakes.models import ScriptedModel, StructuredScriptedModel
 
 
 def _answered(alignment: ScriptedModel) -> AlignableSingleRun:

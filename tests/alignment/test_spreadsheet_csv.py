@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from alignment.spreadsheet_csv import escape_formula, write_spreadsheet_csv
+from alignment._data.spreadsheet import escape_formula, write_spreadsheet_csv
 
 
 @pytest.mark.parametrize(

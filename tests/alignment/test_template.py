@@ -1,6 +1,6 @@
 import pytest
 
-from alignment.template import (
+from alignment._prompting.template import (
     MissingVariableError,
     TemplateError,
     render_template,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from alignment.labeler_types import ProgressEvent
-from alignment.text_progress import ProgressBar
+from alignment._labeler.text_progress import ProgressBar
+from alignment._labeler.types import ProgressEvent
 
 
 def event(phase: str, done: int, total: int, calls: int = 0) -> ProgressEvent:

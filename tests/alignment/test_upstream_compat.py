@@ -11,13 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignment import labeler, labeler_types, model_base, model_helper, prompt_types, single_run
-from alignment.gemini_helper import DEFAULT_GEMINI_MODEL
+from alignment import labeler, model_helper, single_run
+from alignment._labeler import types as labeler_types
+from alignment._providers import base as model_base
+from alignment._providers.gemini import DEFAULT_GEMINI_MODEL
+from alignment._single_run import types as prompt_types
 from tests.alignment.labeler_world import RuleWorld, hate_frame, requests_of_kind, truth_of
 from tests.alignment.model_test_support import RecordedSleeps, clear_model_env
 from tests.alignment.single_run_answers import decision, rewritten, suggestions
-from tests.fake_gemini_server import FakeGemini, model_of
-from tests.fakes import Request, ScriptedModel
+from tests.fakes.gemini_server import FakeGemini, model_of
+from tests.fakes.models import Request, ScriptedModel
 
 SEED_HPARAM_KEYS = {
     "n_incorrect_predictions_to_sample",
@@ -191,7 +194,7 @@ def test_retired_gemini_model_names_are_replaced_with_a_warning(
     gemini: FakeGemini, caplog: pytest.LogCaptureFixture, asked: str, used: str
 ) -> None:
     gemini.queue("an answer")
-    with caplog.at_level(logging.WARNING, logger="alignment.gemini_helper"):
+    with caplog.at_level(logging.WARNING, logger="alignment._providers.gemini"):
         helper = model_helper.GeminiModelHelper(
             "key-from-the-notebook", model_name=asked, retry=RecordedSleeps().policy(1)
         )

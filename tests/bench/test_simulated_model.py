@@ -20,7 +20,7 @@ from simulated_model import (
     prompt_kind,
 )
 
-from alignment.model_base import ModelHelper
+from alignment._providers.base import ModelHelper
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.bot_harness import REPO_ROOT
+from tests.fakes.bot_harness import REPO_ROOT
 
 
 def alignbot(*args: str) -> subprocess.CompletedProcess[str]:

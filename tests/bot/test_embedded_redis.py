@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.bot_harness import REPO_ROOT, wait_until
+from tests.fakes.bot_harness import REPO_ROOT, wait_until
 
 # A child process that opens the embedded Redis the way the bot does and obeys stdin lines:
 # "set KEY VALUE", "get KEY", "url", "quit". Each answer is one stdout line.

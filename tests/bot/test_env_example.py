@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tests.bot_harness import REPO_ROOT
+from tests.fakes.bot_harness import REPO_ROOT
 
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 SETTINGS_SOURCE = REPO_ROOT / "bot" / "settings.py"

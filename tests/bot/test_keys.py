@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.keys import UnknownWorkspaceError, Workspace
-from tests.slack_signing import SlackSigner
+from tests.fakes.slack_signing import SlackSigner
 
 
 def test_every_key_of_a_workspace_lives_under_its_namespace() -> None:

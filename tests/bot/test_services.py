@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.config import Settings
 from bot.redis_conn import RedisConnection
 from bot.services import Services
-from bot.settings import Settings
 
 
 def build(settings: Settings, redis_url: str) -> Services:

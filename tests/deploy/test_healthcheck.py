@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.bot_harness import BotProcess
 from tests.deploy.deploy_files import DOCKERFILE, compose_file, dockerfile_healthcheck_command
 from tests.deploy.health_probe import HealthStub, run_health_command, unused_port
+from tests.fakes.bot_harness import BotProcess
 
 
 def compose_bot_healthcheck_command() -> list[str]:

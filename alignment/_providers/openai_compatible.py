@@ -1,0 +1,190 @@
+"""A model helper for OpenAI and servers that speak its chat-completions API (Ollama, vLLM, ...)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from alignment._providers.retry import RetryPolicy, parse_retry_after
+from alignment._providers.service import (
+    DEFAULT_MAX_CONCURRENT_CALLS,
+    DEFAULT_TIMEOUT_SECONDS,
+    ModelReply,
+    ModelRequest,
+    ServiceModelHelper,
+)
+from alignment.errors import (
+    ModelAuthError,
+    ModelConfigError,
+    ModelError,
+    ModelNotFoundError,
+    ModelRequestError,
+    ModelResponseError,
+    ModelTransientError,
+)
+
+logger = logging.getLogger(__name__)
+
+API_KEY_ENV_VAR = "OPENAI_API_KEY"
+BASE_URL_ENV_VAR = "OPENAI_BASE_URL"
+# Local servers (Ollama, llama.cpp, vLLM without --api-key) accept any key, but the SDK wants one.
+LOCAL_SERVER_KEY = "not-needed"
+OPENAI_HOST = "api.openai.com"
+
+MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
+
+
+class OpenAICompatibleModelHelper(ServiceModelHelper):
+    """Any chat-completions endpoint, with timeouts, bounded retries and usage counts.
+
+    ``base_url`` defaults to OPENAI_BASE_URL, then OpenAI itself; ``api_key`` to OPENAI_API_KEY,
+    and may be left out for a local server. OpenAI's own service only takes
+    ``max_completion_tokens`` for newer models while many local servers only read ``max_tokens``,
+    so the default follows the endpoint; ``max_tokens_param`` overrides it.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        max_tokens_param: MaxTokensParam | None = None,
+        strict_schema: bool = False,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        retry: RetryPolicy | None = None,
+        max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
+    ) -> None:
+        super().__init__(
+            model_name, timeout=timeout, retry=retry, max_concurrent_calls=max_concurrent_calls
+        )
+        self.base_url = base_url or os.environ.get(BASE_URL_ENV_VAR) or None
+        key = api_key or os.environ.get(API_KEY_ENV_VAR)
+        if not key:
+            if self.base_url is None:
+                raise ModelConfigError(
+                    f"No OpenAI API key found: set {API_KEY_ENV_VAR} or pass api_key=... (keys are "
+                    "issued at https://platform.openai.com/api-keys); for a local server such as "
+                    f"Ollama set {BASE_URL_ENV_VAR} (e.g. http://localhost:11434/v1) instead."
+                )
+            key = LOCAL_SERVER_KEY
+        self.max_tokens_param: MaxTokensParam = max_tokens_param or (
+            "max_completion_tokens" if _is_openai_itself(self.base_url) else "max_tokens"
+        )
+        self.strict_schema = strict_schema
+        # max_retries=0: our retry loop is the only one, so its bound holds.
+        self._client = openai.OpenAI(
+            api_key=key, base_url=self.base_url, timeout=timeout, max_retries=0
+        )
+
+    def _describe(self) -> str:
+        return f"model {self.model_name!r} at {self.base_url or 'the OpenAI API'}"
+
+    def _arguments(self, request: ModelRequest) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "model": self.model_name,
+            "messages": [{"role": "user", "content": request.prompt}],
+            "temperature": request.temperature,
+        }
+        if request.candidate_count > 1:
+            arguments["n"] = request.candidate_count
+        if request.stop_sequences:
+            arguments["stop"] = request.stop_sequences
+        if request.max_output_tokens is not None:
+            arguments[self.max_tokens_param] = request.max_output_tokens
+        if request.json_schema is not None:
+            arguments["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "answer",
+                    "schema": request.json_schema,
+                    "strict": self.strict_schema,
+                },
+            }
+        return arguments
+
+    def _send(self, request: ModelRequest) -> ModelReply:
+        try:
+            completion = self._client.chat.completions.create(**self._arguments(request))
+        except openai.APITimeoutError as error:
+            raise ModelTransientError(
+                f"{self._describe()} did not answer within {self.timeout:g}s"
+            ) from error
+        except openai.APIConnectionError as error:
+            raise ModelTransientError(f"could not reach {self._describe()}: {error}") from error
+        except openai.APIStatusError as error:
+            raise self._translate(error) from error
+        except openai.APIResponseValidationError as error:
+            raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+        return self._reply(completion, request)
+
+    def _translate(self, error: openai.APIStatusError) -> ModelError:
+        code = error.status_code
+        reason = f"{code}: {error.message}"
+        if code in (408, 429) or code >= 500:
+            headers = error.response.headers
+            hint = _retry_after_ms(headers.get("retry-after-ms"))
+            if hint is None:
+                hint = parse_retry_after(headers.get("retry-after"))
+            return ModelTransientError(f"{self._describe()} returned {reason}", retry_after=hint)
+        if code in (401, 403):
+            return ModelAuthError(
+                f"{self._describe()} rejected the API key ({reason}); check {API_KEY_ENV_VAR} "
+                "or the api_key argument (local servers accept any non-empty key)"
+            )
+        if code == 404:
+            return ModelNotFoundError(
+                f"{self._describe()} does not know this model ({reason}); choose one the server "
+                "lists at GET <base_url>/models (for Ollama: `ollama list`, or `ollama pull "
+                f"{self.model_name}` first), and check that the base URL ends in /v1"
+            )
+        return ModelRequestError(
+            f"{self._describe()} refused the request ({reason}); check the prompt size and the "
+            "generation options (temperature, max tokens, stop sequences, JSON schema)"
+        )
+
+    def _reply(self, completion: ChatCompletion, request: ModelRequest) -> ModelReply:
+        usage = completion.usage
+        texts = []
+        for choice in sorted(completion.choices or [], key=lambda choice: choice.index):
+            text = (choice.message.content if choice.message else None) or ""
+            if not text:
+                self._log_empty(choice.finish_reason, request)
+            texts.append(text)
+        return ModelReply(
+            texts=texts,
+            prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+            output_tokens=(usage.completion_tokens or 0) if usage else 0,
+        )
+
+    def _log_empty(self, finish_reason: str | None, request: ModelRequest) -> None:
+        if finish_reason == "length":
+            logger.warning(
+                "%s gave an empty answer: it hit the output token limit (%s=%s). "
+                "Raise max_output_tokens.",
+                self._describe(),
+                self.max_tokens_param,
+                request.max_output_tokens,
+            )
+        elif finish_reason == "content_filter":
+            logger.warning(
+                "%s gave an empty answer: a content filter withheld it.", self._describe()
+            )
+        else:
+            logger.warning(
+                "%s gave an empty answer (finish_reason=%s).", self._describe(), finish_reason
+            )
+
+
+def _is_openai_itself(base_url: str | None) -> bool:
+    return base_url is None or urlsplit(base_url).hostname == OPENAI_HOST
+
+
+def _retry_after_ms(value: str | None) -> float | None:
+    seconds = parse_retry_after(value)
+    return None if seconds is None else seconds / 1000

@@ -1,0 +1,332 @@
+"""Everything the bot is configured with, read once from the environment and an optional ``.env``.
+
+Start-up fails with one message that lists every missing or malformed setting and where to get
+it, so a person setting the bot up fixes everything in one pass instead of one error per restart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+from bot.admins import AdminListError, parse_admins
+from bot.feedback.reactions import (
+    DEFAULT_REACTION_MAP,
+    ReactionMap,
+    ReactionMapError,
+    parse_reaction_map,
+)
+from bot.models.build import provider_of
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_MODEL = "gemini:gemini-2.5-flash"
+DEFAULT_PORT = 3000
+DEFAULT_DATA_DIR = "./data"
+DEFAULT_EVENT_PROCESSES = 1
+MAX_EVENT_PROCESSES = 16
+
+# Where a person finds each value; quoted in the start-up error.
+WHERE_TO_GET = {
+    "SLACK_BOT_TOKEN": "Slack app page > OAuth & Permissions > Bot User OAuth Token (xoxb-...)",
+    "SLACK_SIGNING_SECRET": "Slack app page > Basic Information > App Credentials > Signing Secret",
+    "SLACK_APP_TOKEN": (
+        "Slack app page > Basic Information > App-Level Tokens, a token with the "
+        "connections:write scope (xapp-...); leave unset to receive events over HTTP"
+    ),
+    "SLACK_API_URL": f"leave unset for Slack ({DEFAULT_SLACK_API_URL}); an http(s) URL otherwise",
+    "REDIS_URL": (
+        "redis://host:6379/0, rediss://... or unix:///path/redis.sock; leave unset for an "
+        "embedded Redis kept under ALIGN_DATA_DIR"
+    ),
+    "ALIGN_DATA_DIR": f"a writable directory (default {DEFAULT_DATA_DIR})",
+    "ALIGN_MODEL": (
+        f"a model spec such as {DEFAULT_MODEL} or openai:gpt-4o-mini (provider:model name)"
+    ),
+    "ALIGN_ALIGNMENT_MODEL": "a model spec like ALIGN_MODEL; leave unset to use ALIGN_MODEL",
+    "ALIGN_TRAIN_MODEL": (
+        "a model spec like ALIGN_MODEL for training labelers; leave unset to use the "
+        "alignment model"
+    ),
+    "GEMINI_API_KEY": "Google AI Studio > Get API key",
+    "GOOGLE_GEMINI_BASE_URL": "leave unset for Google; the base URL of a compatible server",
+    "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server)",
+    "OPENAI_BASE_URL": "leave unset for OpenAI; e.g. http://localhost:11434/v1 for Ollama",
+    "PORT": f"a TCP port number for HTTP mode (default {DEFAULT_PORT})",
+    "ALIGN_MODEL_RPM": (
+        "the most requests per minute to send to each model, counted across every bot process "
+        "and worker; leave unset for no limit"
+    ),
+    "ALIGN_TRAIN_LEASE_SECONDS": (
+        "seconds a training step's lease lasts before another worker takes the step over "
+        "(default 30)"
+    ),
+    "ALIGN_EVENT_PROCESSES": (
+        f"how many processes `alignbot serve` starts to work on Slack events in HTTP mode "
+        f"(0-{MAX_EVENT_PROCESSES}, default {DEFAULT_EVENT_PROCESSES}); 0 works on them in the "
+        "serving process itself"
+    ),
+    "ALIGN_ADMINS": (
+        "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
+        "and restore prompts; leave unset to let everyone"
+    ),
+    "ALIGN_REACTIONS": (
+        "which reactions are feedback, e.g. kudos=+1,heart;critique=-1,x;rewrite=pencil2; "
+        "kinds left out keep their default emoji"
+    ),
+}
+
+SpecChecker = Callable[[str], str | None]
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or malformed; the message lists them all."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        lines = ["alignbot cannot start; set these (in the environment or in .env):"]
+        for name, problem in self.problems.items():
+            lines.append(f"  {name}: {problem}\n      where: {WHERE_TO_GET.get(name, '')}")
+        lines.append("Every setting is described in .env.example.")
+        super().__init__("\n".join(lines))
+
+
+# Token kinds whose prefix is public and tells which token is set; nothing else is shown.
+_PUBLIC_PREFIXES = ("xoxb-", "xapp-", "xoxp-")
+
+
+def _secret(value: str | None) -> str:
+    if not value:
+        return "None"
+    prefix = next((p for p in _PUBLIC_PREFIXES if value.startswith(p)), "")
+    return f"'{prefix}***'"
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str = field(repr=False)
+    slack_signing_secret: str = field(repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    redis_url: str | None = field(default=None, repr=False)
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    model_spec: str = DEFAULT_MODEL
+    alignment_model_spec: str | None = None
+    train_model_spec: str | None = None
+    gemini_api_key: str | None = field(default=None, repr=False)
+    google_gemini_base_url: str | None = None
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    port: int = DEFAULT_PORT
+    model_requests_per_minute: int | None = None
+    train_lease_seconds: float | None = None
+    event_processes: int = DEFAULT_EVENT_PROCESSES
+    admins: frozenset[str] = frozenset()
+    reactions: ReactionMap = DEFAULT_REACTION_MAP
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    @property
+    def effective_alignment_model_spec(self) -> str:
+        return self.alignment_model_spec or self.model_spec
+
+    @property
+    def effective_train_model_spec(self) -> str:
+        return self.train_model_spec or self.effective_alignment_model_spec
+
+    def model_environment(self) -> dict[str, str]:
+        """The provider variables model clients read, for handing to a child process or client."""
+        values = {
+            "GEMINI_API_KEY": self.gemini_api_key,
+            "GOOGLE_GEMINI_BASE_URL": self.google_gemini_base_url,
+            "OPENAI_API_KEY": self.openai_api_key,
+            "OPENAI_BASE_URL": self.openai_base_url,
+        }
+        return {name: value for name, value in values.items() if value}
+
+    def __repr__(self) -> str:
+        # Secrets show at most their public token-kind prefix.
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown.append(f"{f.name}={_secret(value) if not f.repr else repr(value)}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
+
+def _url_problem(value: str, schemes: tuple[str, ...], show: bool = True) -> str | None:
+    # A Redis URL may carry a password, so it is described without being quoted.
+    shown = repr(value) if show else "the value"
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes:
+        return f"{shown} is not a URL starting with {' or '.join(s + '://' for s in schemes)}"
+    if parsed.scheme != "unix" and not parsed.netloc:
+        return f"{shown} has no host"
+    if parsed.scheme == "unix" and not parsed.path:
+        return f"{shown} has no socket path"
+    return None
+
+
+def _positive_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value > 0 else None  # NaN fails the comparison too
+
+
+def _default_spec_checker(spec: str) -> str | None:
+    from bot.models.build import spec_problem
+
+    return spec_problem(spec)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: str | os.PathLike[str] | None = ".env",
+    check_spec: SpecChecker | None = None,
+) -> Settings:
+    """Read and validate every setting; raises SettingsError naming all problems at once.
+
+    Values in ``environ`` (the process environment by default) win over the ``.env`` file.
+    """
+    merged: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = merged.get(name, "").strip()
+        return value or None
+
+    problems: dict[str, str] = {}
+    bot_token = get("SLACK_BOT_TOKEN")
+    if bot_token is None:
+        problems["SLACK_BOT_TOKEN"] = "missing"
+    elif not bot_token.startswith("xoxb-"):
+        problems["SLACK_BOT_TOKEN"] = "a bot token starts with xoxb-"
+
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        problems["SLACK_APP_TOKEN"] = "an app-level token starts with xapp-"
+
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if signing_secret is None and app_token is None:
+        # Socket Mode traffic is authenticated by the app token; HTTP requests need the secret.
+        problems["SLACK_SIGNING_SECRET"] = "missing (needed in HTTP mode, without SLACK_APP_TOKEN)"
+
+    api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if problem := _url_problem(api_url, ("http", "https")):
+        problems["SLACK_API_URL"] = problem
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    redis_url = get("REDIS_URL")
+    if redis_url is not None and (
+        problem := _url_problem(redis_url, ("redis", "rediss", "unix"), show=False)
+    ):
+        problems["REDIS_URL"] = problem
+
+    data_dir = Path(get("ALIGN_DATA_DIR") or DEFAULT_DATA_DIR)
+    if data_dir.exists() and not data_dir.is_dir():
+        problems["ALIGN_DATA_DIR"] = f"{str(data_dir)!r} exists and is not a directory"
+
+    port_text = get("PORT") or str(DEFAULT_PORT)
+    port = DEFAULT_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        problems["PORT"] = f"{port_text!r} is not a port number (1-65535)"
+    else:
+        port = int(port_text)
+
+    rpm_text = get("ALIGN_MODEL_RPM")
+    model_rpm = None
+    if rpm_text is not None:
+        if rpm_text.isdigit() and int(rpm_text) > 0:
+            model_rpm = int(rpm_text)
+        else:
+            problems["ALIGN_MODEL_RPM"] = f"{rpm_text!r} is not a whole number above 0"
+
+    lease_text = get("ALIGN_TRAIN_LEASE_SECONDS")
+    train_lease_seconds = _positive_number(lease_text) if lease_text is not None else None
+    if lease_text is not None and train_lease_seconds is None:
+        problems["ALIGN_TRAIN_LEASE_SECONDS"] = f"{lease_text!r} is not a number of seconds above 0"
+
+    processes_text = get("ALIGN_EVENT_PROCESSES")
+    event_processes = DEFAULT_EVENT_PROCESSES
+    if processes_text is not None:
+        if processes_text.isdigit() and int(processes_text) <= MAX_EVENT_PROCESSES:
+            event_processes = int(processes_text)
+        else:
+            problems["ALIGN_EVENT_PROCESSES"] = (
+                f"{processes_text!r} is not a whole number from 0 to {MAX_EVENT_PROCESSES}"
+            )
+
+    for name in ("GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL"):
+        value = get(name)
+        if value is not None and (problem := _url_problem(value, ("http", "https"))):
+            problems[name] = problem
+
+    admins: frozenset[str] = frozenset()
+    try:
+        admins = parse_admins(get("ALIGN_ADMINS"))
+    except AdminListError as error:
+        problems["ALIGN_ADMINS"] = str(error)
+    reactions = DEFAULT_REACTION_MAP
+    try:
+        reactions = parse_reaction_map(get("ALIGN_REACTIONS"))
+    except ReactionMapError as error:
+        problems["ALIGN_REACTIONS"] = str(error)
+
+    settings = Settings(
+        slack_bot_token=bot_token or "",
+        slack_signing_secret=signing_secret or "",
+        slack_app_token=app_token,
+        slack_api_url=api_url,
+        redis_url=redis_url,
+        data_dir=data_dir,
+        model_spec=get("ALIGN_MODEL") or DEFAULT_MODEL,
+        alignment_model_spec=get("ALIGN_ALIGNMENT_MODEL"),
+        train_model_spec=get("ALIGN_TRAIN_MODEL"),
+        gemini_api_key=get("GEMINI_API_KEY"),
+        google_gemini_base_url=get("GOOGLE_GEMINI_BASE_URL"),
+        openai_api_key=get("OPENAI_API_KEY"),
+        openai_base_url=get("OPENAI_BASE_URL"),
+        port=port,
+        model_requests_per_minute=model_rpm,
+        train_lease_seconds=train_lease_seconds,
+        event_processes=event_processes,
+        admins=admins,
+        reactions=reactions,
+    )
+    problems.update(_model_problems(settings, check_spec or _default_spec_checker))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _model_problems(settings: Settings, check_spec: SpecChecker) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    specs = {"ALIGN_MODEL": settings.model_spec}
+    if settings.alignment_model_spec:
+        specs["ALIGN_ALIGNMENT_MODEL"] = settings.alignment_model_spec
+    if settings.train_model_spec:
+        specs["ALIGN_TRAIN_MODEL"] = settings.train_model_spec
+    providers = set()
+    for name, spec in specs.items():
+        if problem := check_spec(spec):
+            problems[name] = problem
+        else:
+            providers.add(provider_of(spec))
+    if "gemini" in providers and not settings.gemini_api_key:
+        problems["GEMINI_API_KEY"] = "missing (a Gemini model is configured)"
+    if "openai" in providers and not (settings.openai_api_key or settings.openai_base_url):
+        # Local OpenAI-compatible servers (Ollama, vLLM) need only a base URL.
+        problems["OPENAI_API_KEY"] = "missing (an OpenAI model is configured without a base URL)"
+    return problems

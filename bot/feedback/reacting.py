@@ -1,0 +1,112 @@
+"""A reaction on a bot answer: offer reasons (kudos, critique) or ask for the rewrite.
+
+The reacted-to message decides everything: it points at the run, the candidate it shows and
+therefore the prompt version that produced it. Reactions on any other message are ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.feedback import views as feedback_views
+from bot.feedback.learning import (
+    FeedbackTargetGoneError,
+    load_answer,
+    post_in_thread,
+    suggest_reasons,
+)
+from bot.feedback.offers import (
+    OFFER_TTL_SECONDS,
+    Offer,
+    OfferBook,
+    ReactionTarget,
+    new_token,
+)
+from bot.keys import Workspace
+from bot.prompts.runs import RunStore
+from bot.services import Services
+from bot.slack.failure_text import failure_reason
+
+log = logging.getLogger(__name__)
+
+
+def reaction_target(event: dict[str, object]) -> ReactionTarget | None:
+    """The person, emoji and message of a reaction event; None unless it is on a message."""
+    item = event.get("item")
+    if not isinstance(item, dict) or item.get("type") != "message":
+        return None
+    channel, ts = item.get("channel"), item.get("ts")
+    user, reaction = event.get("user"), event.get("reaction")
+    if not (channel and ts and user and reaction):
+        return None
+    return ReactionTarget(str(channel), str(ts), str(user), str(reaction))
+
+
+def remove_message(client: WebClient, channel: str, ts: str) -> None:
+    try:
+        client.chat_delete(channel=channel, ts=ts)
+    except SlackApiError as error:
+        log.info("could not remove withdrawn offer %s: %s", ts, error.response.get("error"))
+
+
+def reaction_added(
+    services: Services, workspace: Workspace, client: WebClient, target: ReactionTarget
+) -> None:
+    kind = services.settings.reactions.kind_of(target.reaction)
+    if kind is None:
+        return
+    pointer = RunStore(services.redis, workspace).answer_at(target.channel, target.item_ts)
+    if pointer is None:
+        return  # not one of the bot's answers
+    try:
+        ref = load_answer(services, workspace, pointer.run_id, pointer.candidate)
+    except FeedbackTargetGoneError:
+        return
+    book = OfferBook(services.redis, workspace)
+    offer = Offer(new_token(), target, kind, ref.run.run_id, ref.candidate, ref.run.thread_ts)
+    if not book.begin(offer):
+        return  # reasons for this very reaction are already on their way or shown
+    if kind == "rewrite":
+        message = feedback_views.rewrite_request(target.user, target.reaction)
+    else:
+        try:
+            reasons = suggest_reasons(services, workspace, ref, kind)
+        except Exception as error:  # the model failed: say so, and how to give feedback anyway
+            log.warning("suggesting reasons failed: %s", error, exc_info=True)
+            book.abandon(offer)
+            problem = (
+                f"no reasons could be suggested ({failure_reason(error)}). "
+                f"Reply with `{kind}: ...` instead."
+            )
+            post_in_thread(
+                client, ref.run, feedback_views.feedback_failed(target.user, kind, problem)
+            )
+            return
+        offer = dataclasses.replace(offer, reasons=reasons)
+        message = feedback_views.reason_offer(
+            target.user, target.reaction, kind, reasons, offer.token
+        )
+    ts = post_in_thread(client, ref.run, message)
+    if ts is None:
+        book.abandon(offer)
+        return
+    if not book.posted(offer, ts):
+        remove_message(client, target.channel, ts)  # the reaction was removed meanwhile
+        return
+    if kind == "rewrite":
+        waiting = workspace.keys.awaiting_rewrite(target.channel, ref.run.thread_ts, target.user)
+        services.redis.set(waiting, offer.token, ex=OFFER_TTL_SECONDS)
+
+
+def reaction_removed(
+    services: Services, workspace: Workspace, client: WebClient, target: ReactionTarget
+) -> None:
+    if services.settings.reactions.kind_of(target.reaction) is None:
+        return
+    message_ts = OfferBook(services.redis, workspace).withdraw(target)
+    if message_ts is not None:
+        remove_message(client, target.channel, message_ts)

@@ -1,0 +1,37 @@
+"""``reaction_added`` / ``reaction_removed``: ack at once, then offer or withdraw reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.feedback.reacting import reaction_added, reaction_removed, reaction_target
+from bot.keys import Workspace
+from bot.services import Services
+from bot.transport.background import BackgroundWork
+
+
+def register(app: App, services: Services, work: BackgroundWork) -> None:
+    reactions = services.settings.reactions
+
+    def on_added(ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        target = reaction_target(event)
+        # Cheap checks here, so reactions that are not feedback never take a worker.
+        if target is not None and reactions.kind_of(target.reaction) is not None:
+            workspace = Workspace.from_context(context)
+            work.submit("reaction", reaction_added, services, workspace, client, target)
+
+    def on_removed(
+        ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        ack()
+        target = reaction_target(event)
+        if target is not None and reactions.kind_of(target.reaction) is not None:
+            workspace = Workspace.from_context(context)
+            work.submit("reaction removed", reaction_removed, services, workspace, client, target)
+
+    app.event("reaction_added")(on_added)
+    app.event("reaction_removed")(on_removed)

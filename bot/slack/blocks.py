@@ -1,0 +1,60 @@
+"""The smallest Block Kit pieces, shared by every message and view the bot builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.chunking import escape_mrkdwn, split_for_sections, split_text
+
+Block = dict[str, Any]
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    """A plain-text object (button labels, titles), with emoji codes shown as emoji."""
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def mrkdwn_section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def mrkdwn_context(mrkdwn: str) -> Block:
+    """Small grey text under a message's main content."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+# Slack's limits for what the bot builds (https://api.slack.com/reference/block-kit).
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+SECTION_TEXT_LIMIT = 3000
+# Room a code fence and its newlines take out of a section's 3,000 characters.
+_FENCE_ROOM = 8
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut shown with a trailing "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escaped_preview(text: str, limit: int) -> str:
+    """``text`` escaped for mrkdwn and at most ``limit`` characters long once escaped, cut at a
+    word boundary with a trailing "…" when it does not fit (escaping can quadruple a length)."""
+    pieces = split_for_sections(text, limit - 1)
+    if len(pieces) == 1:
+        return escape_mrkdwn(text)
+    return escape_mrkdwn(pieces[0].rstrip()) + "…"
+
+
+def fit_blocks(blocks: list[Block], limit: int, where_to_see_all: str) -> list[Block]:
+    """At most ``limit`` blocks; when some are dropped, the last says so and where to
+    see everything, so a reader never mistakes a cut listing for the whole of it."""
+    if len(blocks) <= limit:
+        return blocks
+    note = f"… the rest did not fit in one message. {where_to_see_all}"
+    return [*blocks[: limit - 1], mrkdwn_context(shorten(note, SECTION_TEXT_LIMIT))]
+
+
+def code_sections(escaped: str) -> list[Block]:
+    """Already-escaped text as code-formatted sections, split at line breaks to fit each one."""
+    pieces = split_text(escaped, SECTION_TEXT_LIMIT - _FENCE_ROOM)
+    return [mrkdwn_section(f"```\n{piece}\n```") for piece in pieces]

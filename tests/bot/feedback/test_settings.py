@@ -1,0 +1,83 @@
+"""Reading ALIGN_REACTIONS and ALIGN_ADMINS, and the /align subcommands of the feedback loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.admins import AdminListError, AdminPolicy, parse_admins
+from bot.commands.prompts import (
+    ApplyPrinciples,
+    CommandSyntaxError,
+    DeletePrompt,
+    RestorePrompt,
+    RevisePrompt,
+    RollbackPrompt,
+    ShowHistory,
+    ShowPrinciples,
+    parse_command,
+)
+from bot.config import Settings, SettingsError
+from bot.feedback.reactions import DEFAULT_REACTION_MAP, ReactionMapError, parse_reaction_map
+
+
+def test_default_reactions_and_skin_tones() -> None:
+    kinds = DEFAULT_REACTION_MAP
+    assert [kinds.kind_of(e) for e in ("+1", "thumbsup", "tada", "100", "white_check_mark")] == [
+        "kudos"
+    ] * 5
+    assert [kinds.kind_of(e) for e in ("-1", "x", "confused", "no_entry")] == ["critique"] * 4
+    assert [kinds.kind_of(e) for e in ("pencil2", "memo")] == ["rewrite"] * 2
+    assert kinds.kind_of("-1::skin-tone-5") == "critique"
+    assert kinds.kind_of("eyes") is None
+
+
+def test_a_configured_kind_replaces_its_defaults_and_keeps_the_others() -> None:
+    mapping = parse_reaction_map("kudos = sparkles, :rocket: ; rewrite=writing_hand")
+    assert mapping.kind_of("rocket") == "kudos" and mapping.kind_of("+1") is None
+    assert mapping.kind_of("writing_hand") == "rewrite" and mapping.kind_of("memo") is None
+    assert mapping.kind_of("-1") == "critique"
+    for bad in ("praise=+1", "kudos", "kudos=x"):
+        with pytest.raises(ReactionMapError):
+            parse_reaction_map(bad)
+
+
+def test_admin_list_and_policy() -> None:
+    assert parse_admins("U0ADMIN, <@W0OTHER|pat> U0THIRD") == {"U0ADMIN", "W0OTHER", "U0THIRD"}
+    with pytest.raises(AdminListError, match="not a Slack user id"):
+        parse_admins("U0ADMIN, bob")
+    open_policy, strict = AdminPolicy(), AdminPolicy(frozenset({"U0ADMIN"}))
+    assert open_policy.allows("U0ANY", "delete")
+    assert strict.allows("U0ADMIN", "rollback") and not strict.allows("U0ANY", "rollback")
+    assert strict.allows("U0ANY", "revise")  # revise is not restricted
+    assert "<@U0ADMIN>" in strict.refusal("apply")
+
+
+def test_settings_name_bad_feedback_values(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(ALIGN_ADMINS="U0ADMIN", ALIGN_REACTIONS="critique=thumbsdown")
+    assert settings.admins == {"U0ADMIN"}
+    assert settings.reactions.kind_of("-1") is None
+    with pytest.raises(SettingsError) as raised:
+        make_settings(ALIGN_ADMINS="alice", ALIGN_REACTIONS="yay=+1")
+    assert set(raised.value.problems) >= {"ALIGN_ADMINS", "ALIGN_REACTIONS"}
+
+
+def test_version_subcommands_parse() -> None:
+    assert parse_command("principles uses") == ShowPrinciples("uses")
+    assert parse_command("apply uses") == ApplyPrinciples("uses")
+    assert parse_command("history uses") == ShowHistory("uses")
+    assert parse_command("rollback uses v3") == RollbackPrompt("uses", 3)
+    assert parse_command("delete uses") == DeletePrompt("uses")
+    assert parse_command("restore uses") == RestorePrompt("uses")
+    assert parse_command("revise uses Ask for &lt;one&gt; line.") == RevisePrompt(
+        "uses", "Ask for <one> line."
+    )
+    for text, problem in (
+        ("rollback uses", "a prompt name and a version number"),
+        ("rollback uses 0", "not a version number"),
+        ("revise uses", "needs the change you want"),
+        ("apply uses extra", "takes only a prompt name"),
+    ):
+        with pytest.raises(CommandSyntaxError, match=problem):
+            parse_command(text)

@@ -1,0 +1,194 @@
+"""A local stand-in for the Gemini API's ``generateContent``, speaking its JSON wire format.
+
+    with FakeGemini() as gemini:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.url)
+        gemini.queue("first answer")
+        gemini.queue(status=429, retry_delay="2s")
+        gemini.queue(texts=["one", "two"])
+        ...
+        gemini.requests[0].body["generationConfig"]["temperature"]
+
+With an empty queue the ``responder`` (if given) answers: it receives the ``RecordedRequest`` and
+returns a string or a ``GeminiReply``. Token counts default to word counts, so usage totals are
+predictable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
+
+FAKE_API_KEY = "fake-gemini-key"
+
+_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_GENERATE_PATH = re.compile(r"^/v1\w*/models/(?P<model>[^/:]+):generateContent")
+
+
+@dataclass(frozen=True)
+class GeminiReply:
+    """One scripted answer. ``status`` other than 200 sends an error body instead."""
+
+    text: str | None = None
+    texts: tuple[str, ...] | None = None  # several candidates
+    status: int = 200
+    message: str | None = None
+    error_details: tuple[dict[str, Any], ...] = ()
+    retry_delay: str | None = None  # becomes a google.rpc.RetryInfo detail, e.g. "2s"
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0  # seconds to hold the answer back
+    finish_reason: str = "STOP"
+    block_reason: str | None = None  # the prompt itself refused: no candidates at all
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    thinking_tokens: int | None = None
+
+
+def prompt_text(request: RecordedRequest) -> str:
+    """The text of every part the client sent, joined: what the model was asked."""
+    contents = (request.body or {}).get("contents", [])
+    return "".join(part.get("text", "") for content in contents for part in content["parts"])
+
+
+def model_of(request: RecordedRequest) -> str | None:
+    match = _GENERATE_PATH.match(request.path)
+    return match.group("model") if match else None
+
+
+class FakeGemini(FakeHTTPServer[GeminiReply]):
+    """A fake Gemini endpoint. ``api_key``, when set, is the only key it accepts."""
+
+    def __init__(
+        self,
+        responder: Callable[[RecordedRequest], GeminiReply | str] | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        super().__init__(responder)
+        self.api_key = api_key
+
+    def queue(
+        self,
+        text: str | None = None,
+        *,
+        texts: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        error_details: list[dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> None:
+        self.enqueue(
+            GeminiReply(
+                text=text,
+                texts=tuple(texts) if texts is not None else None,
+                headers=tuple((headers or {}).items()),
+                error_details=tuple(error_details or ()),
+                **fields,
+            )
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that point google-genai (and the helper) at this fake."""
+        return {"GOOGLE_GEMINI_BASE_URL": self.url, "GEMINI_API_KEY": self.api_key or FAKE_API_KEY}
+
+    def handles(self, request: RecordedRequest) -> bool:
+        return request.method == "POST" and model_of(request) is not None
+
+    def text_reply(self, text: str) -> GeminiReply:
+        return GeminiReply(text=text)
+
+    def render(self, reply: GeminiReply, request: RecordedRequest) -> WireReply:
+        headers = dict(reply.headers)
+        if self.api_key is not None and request.headers.get("x-goog-api-key") != self.api_key:
+            return WireReply(400, _bad_key_body(), headers, reply.delay)
+        if reply.status != 200:
+            return WireReply(reply.status, self._error_body(reply), headers, reply.delay)
+        return WireReply(200, self._answer_body(reply, request), headers, reply.delay)
+
+    def _error_body(self, reply: GeminiReply) -> dict[str, Any]:
+        details = list(reply.error_details)
+        if reply.retry_delay is not None:
+            details.append(
+                {
+                    "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                    "retryDelay": reply.retry_delay,
+                }
+            )
+        error: dict[str, Any] = {
+            "code": reply.status,
+            "message": reply.message or f"scripted error {reply.status}",
+            "status": _STATUS_NAMES.get(reply.status, "UNKNOWN"),
+        }
+        if details:
+            error["details"] = details
+        return {"error": error}
+
+    def _answer_body(self, reply: GeminiReply, request: RecordedRequest) -> dict[str, Any]:
+        prompt_tokens = (
+            reply.prompt_tokens
+            if reply.prompt_tokens is not None
+            else len(prompt_text(request).split())
+        )
+        if reply.block_reason is not None:
+            return {
+                "promptFeedback": {"blockReason": reply.block_reason},
+                "usageMetadata": {"promptTokenCount": prompt_tokens},
+            }
+        texts = list(reply.texts) if reply.texts is not None else [reply.text or ""]
+        candidates = []
+        for index, text in enumerate(texts):
+            candidate: dict[str, Any] = {"finishReason": reply.finish_reason, "index": index}
+            # An empty answer comes back with no parts at all, as the real service sends it.
+            candidate["content"] = {"role": "model", "parts": [{"text": text}] if text else []}
+            if reply.finish_reason == "SAFETY":
+                candidate["safetyRatings"] = [
+                    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True}
+                ]
+            candidates.append(candidate)
+        output_tokens = (
+            reply.output_tokens
+            if reply.output_tokens is not None
+            else sum(len(text.split()) for text in texts)
+        )
+        usage = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": output_tokens,
+            "totalTokenCount": prompt_tokens + output_tokens + (reply.thinking_tokens or 0),
+        }
+        if reply.thinking_tokens is not None:
+            usage["thoughtsTokenCount"] = reply.thinking_tokens
+        return {
+            "candidates": candidates,
+            "usageMetadata": usage,
+            "modelVersion": model_of(request),
+        }
+
+
+def _bad_key_body() -> dict[str, Any]:
+    # The real service answers an unknown key with 400, not 401.
+    return {
+        "error": {
+            "code": 400,
+            "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
+            ],
+        }
+    }

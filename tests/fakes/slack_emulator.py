@@ -1,0 +1,600 @@
+"""A local Slack Web API: a real HTTP server that answers the methods the bot calls like Slack.
+
+Every call is recorded (method, params, headers). Messages posted are stored, so
+``conversations.replies`` and ``chat.update`` behave; files registered by a test can be fetched
+from their ``url_private`` with the bot token; uploads go through
+``files.getUploadURLExternal`` -> POST -> ``files.completeUploadExternal``. Failures are served
+on demand: an error for the next K calls of a method, or 429 with ``Retry-After``. Socket Mode
+is served by :class:`SocketModeEndpoint` behind ``apps.connections.open``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.slack_limits import message_problems, view_problems
+from tests.fakes.slack_socket_mode import SocketModeEndpoint
+
+BOT_TOKEN = "xoxb-emulated-bot-token"
+APP_TOKEN = "xapp-emulated-app-token"
+TEAM_ID = "T0EMULATED"
+BOT_USER_ID = "U0ALIGNBOT"
+BOT_ID = "B0ALIGNBOT"
+APP_ID = "A0EMULATED"
+
+# Methods called with the app-level token; all others need the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]  # names lower-cased
+    status: int
+    response: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass
+class _PlannedFailure:
+    remaining: int
+    error: str | None = None  # Slack error code, answered with ok=false
+    retry_after: int | None = None  # set: answer 429 with this Retry-After
+
+
+@dataclass
+class StoredFile:
+    id: str
+    name: str
+    content: bytes
+    mimetype: str = "text/csv"
+    filetype: str = "csv"
+    title: str = ""
+    user: str = "U0PERSON1"
+    channels: list[str] = field(default_factory=list)
+
+
+class SlackApiError(Exception):
+    def __init__(self, error: str, details: list[str] | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.details = details or []
+
+
+def _check_message_limits(text: Any, blocks: Any) -> None:
+    """Refuse an over-limit message the way Slack does, naming each broken limit."""
+    problems = message_problems(text, _json_value(blocks))
+    if problems:
+        too_long = problems[0].startswith("message text")
+        raise SlackApiError("msg_too_long" if too_long else "invalid_blocks", problems)
+
+
+class SlackEmulator:
+    """Start with ``with SlackEmulator() as slack:``; point the bot at ``slack.api_url``."""
+
+    def __init__(
+        self,
+        bot_token: str = BOT_TOKEN,
+        app_token: str = APP_TOKEN,
+        team_id: str = TEAM_ID,
+        bot_user_id: str = BOT_USER_ID,
+        bot_id: str = BOT_ID,
+    ) -> None:
+        self.bot_token, self.app_token = bot_token, app_token
+        self.team_id, self.bot_user_id, self.bot_id = team_id, bot_user_id, bot_id
+        self.calls: list[ApiCall] = []
+        self.messages: list[dict[str, Any]] = []
+        self.ephemerals: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.socket_mode = SocketModeEndpoint(APP_ID)
+        self._failures: dict[str, list[_PlannedFailure]] = {}
+        self._counter = itertools.count(1)
+        self._changed = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.delete": self._delete_message,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "conversations.info": self._conversations_info,
+            "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
+            "users.info": self._users_info,
+            "files.info": self._files_info,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+            "apps.connections.open": self._connections_open,
+        }
+
+    # ---- lifecycle
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.socket_mode.start()
+        return self
+
+    def stop(self) -> None:
+        self.socket_mode.stop()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    # ---- set-up helpers for tests
+
+    def fail_next(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``{"ok": false, "error": error}``."""
+        with self._changed:
+            self._failures.setdefault(method, []).append(_PlannedFailure(times, error=error))
+
+    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
+        with self._changed:
+            self._failures.setdefault(method, []).append(
+                _PlannedFailure(times, retry_after=retry_after)
+            )
+
+    def add_file(self, file: StoredFile) -> dict[str, Any]:
+        with self._changed:
+            self.files[file.id] = file
+        return self._file_json(file)
+
+    def add_user(self, user_id: str, name: str, **extra: Any) -> None:
+        self.users[user_id] = {"id": user_id, "name": name, "real_name": name, **extra}
+
+    def add_channel(self, channel_id: str, name: str, **extra: Any) -> None:
+        self.channels[channel_id] = {"id": channel_id, "name": name, **extra}
+
+    def reset(self) -> None:
+        """Forget calls, messages and planned failures (between tests sharing one emulator)."""
+        with self._changed:
+            self.calls.clear()
+            self.messages.clear()
+            self.ephemerals.clear()
+            self.views.clear()
+            self.home_views.clear()
+            self._failures.clear()
+
+    # ---- queries
+
+    def calls_to(self, method: str, ok_only: bool = False) -> list[ApiCall]:
+        with self._changed:
+            return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10,
+        where: Callable[[ApiCall], bool] | None = None,
+    ) -> list[ApiCall]:
+        """Block until ``count`` successful calls of ``method`` (matching ``where``) arrived."""
+
+        def matching() -> list[ApiCall]:
+            return [
+                c for c in self.calls if c.method == method and c.ok and (where is None or where(c))
+            ]
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(matching()) >= count, timeout):
+                seen = [c.method for c in self.calls]
+                raise AssertionError(
+                    f"expected {count} successful {method} call(s) within {timeout}s; "
+                    f"calls so far: {seen}"
+                )
+            return matching()
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        with self._changed:
+            return [m for m in self.messages if m["channel"] == channel]
+
+    # ---- request handling
+
+    def handle_api(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        status, extra_headers = 200, {}
+        try:
+            self._check_token(method, params, headers)
+            failure = self._take_failure(method)
+            if failure is not None and failure.retry_after is not None:
+                status, extra_headers = 429, {"Retry-After": str(failure.retry_after)}
+                response: dict[str, Any] = {"ok": False, "error": "ratelimited"}
+            elif failure is not None:
+                response = {"ok": False, "error": failure.error}
+            elif method not in self._methods:
+                response = {"ok": False, "error": "unknown_method"}
+            else:
+                response = {"ok": True, **self._methods[method](params)}
+        except SlackApiError as error:
+            response = {"ok": False, "error": error.error}
+            if error.details:
+                response["errors"] = error.details
+        with self._changed:
+            self.calls.append(ApiCall(method, params, headers, status, response))
+            self._changed.notify_all()
+        return status, response, extra_headers
+
+    def _check_token(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> None:
+        auth = headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth else params.get("token")
+        if not token:
+            raise SlackApiError("not_authed")
+        expected = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
+        if token != expected:
+            raise SlackApiError("invalid_auth")
+
+    def _take_failure(self, method: str) -> _PlannedFailure | None:
+        with self._changed:
+            planned = self._failures.get(method) or []
+            if not planned:
+                return None
+            failure = planned[0]
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                planned.pop(0)
+            return failure
+
+    def _new_ts(self) -> str:
+        # Unique and increasing, shaped like Slack's "seconds.micro" timestamps.
+        return f"{int(time.time())}.{next(self._counter):06d}"
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._counter):08d}"
+
+    # ---- methods
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://emulated.slack.test/",
+            "team": "Emulated",
+            "user": "alignbot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _message_body(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            raise SlackApiError("channel_not_found")
+        if not (params.get("text") or params.get("blocks") or params.get("attachments")):
+            raise SlackApiError("no_text")
+        _check_message_limits(params.get("text"), params.get("blocks"))
+        body: dict[str, Any] = {"type": "message", "channel": channel, "text": params.get("text")}
+        for name in ("blocks", "attachments", "metadata"):
+            if params.get(name) is not None:
+                body[name] = _json_value(params[name])
+        return body
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message_body(params)
+        ts = self._new_ts()
+        message.update(ts=ts, user=self.bot_user_id, bot_id=self.bot_id, team=self.team_id)
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        with self._changed:
+            self.messages.append(message)
+        return {"channel": message["channel"], "ts": ts, "message": message}
+
+    def _find_message(self, channel: str | None, ts: str | None) -> dict[str, Any]:
+        for message in self.messages:
+            if message["channel"] == channel and message["ts"] == ts:
+                return message
+        raise SlackApiError("message_not_found")
+
+    def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            message = self._find_message(params.get("channel"), params.get("ts"))
+            _check_message_limits(params.get("text"), params.get("blocks"))
+            for name in ("text", "blocks", "attachments", "metadata"):
+                if params.get(name) is not None:
+                    message[name] = _json_value(params[name])
+            message["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
+        return {"channel": message["channel"], "ts": message["ts"], "text": message.get("text")}
+
+    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message_body(params)
+        if not params.get("user"):
+            raise SlackApiError("user_not_found")
+        message.update(user=params["user"], ts=self._new_ts())
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        with self._changed:
+            self.ephemerals.append(message)
+        return {"message_ts": message["ts"]}
+
+    def _delete_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            message = self._find_message(params.get("channel"), params.get("ts"))
+            self.messages.remove(message)
+        return {"channel": message["channel"], "ts": message["ts"]}
+
+    def _view_record(self, view: Any, view_id: str) -> dict[str, Any]:
+        view = _json_value(view)
+        if not isinstance(view, dict) or "type" not in view:
+            raise SlackApiError("invalid_arguments")
+        problems = view_problems(view)
+        if problems:
+            raise SlackApiError("invalid_arguments", problems)
+        return {**view, "id": view_id, "hash": self._new_ts(), "team_id": self.team_id}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            raise SlackApiError("invalid_trigger_id")
+        record = self._view_record(params.get("view"), self._new_id("V"))
+        with self._changed:
+            self.views[record["id"]] = record
+        return {"view": record}
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            view_id = params.get("view_id")
+            if not view_id and params.get("external_id"):
+                view_id = next(
+                    (
+                        i
+                        for i, v in self.views.items()
+                        if v.get("external_id") == params["external_id"]
+                    ),
+                    None,
+                )
+            if view_id not in self.views:
+                raise SlackApiError("not_found")
+            record = self._view_record(params.get("view"), str(view_id))
+            self.views[record["id"]] = record
+        return {"view": record}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user_id")
+        if not user_id:
+            raise SlackApiError("invalid_arguments")
+        record = self._view_record(params.get("view"), self._new_id("V"))
+        with self._changed:
+            self.home_views[user_id] = record
+        return {"view": record}
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            raise SlackApiError("channel_not_found")
+        known = self.channels.get(channel, {"id": channel, "name": f"channel-{channel.lower()}"})
+        return {"channel": {"is_channel": True, "is_member": True, **known}}
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel"), params.get("ts")
+        with self._changed:
+            thread = [
+                dict(m)
+                for m in self.messages
+                if m["channel"] == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+            ]
+        if not thread:
+            raise SlackApiError("thread_not_found")
+        thread.sort(key=lambda m: tuple(int(p) for p in m["ts"].split(".")))
+        # Slack returns message metadata only to callers that ask for it.
+        if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            for message in thread:
+                message.pop("metadata", None)
+        return {"messages": thread, "has_more": False}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: newest first; replies only when also sent to the channel; ``oldest`` and
+        ``latest`` exclusive; message metadata only with ``include_all_metadata``; no paging."""
+        channel = params.get("channel")
+        if not channel:
+            raise SlackApiError("channel_not_found")
+        oldest = _ts_key(str(params.get("oldest") or "0"))
+        latest = _ts_key(str(params["latest"])) if params.get("latest") else None
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._changed:
+            listed = [
+                dict(m)
+                for m in self.messages
+                if m["channel"] == channel
+                and (
+                    m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+                )
+                and _ts_key(m["ts"]) > oldest
+                and (latest is None or _ts_key(m["ts"]) < latest)
+            ]
+        listed.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        if not with_metadata:
+            for message in listed:
+                message.pop("metadata", None)
+        return {"messages": listed, "has_more": False}
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user")
+        if not user_id:
+            raise SlackApiError("user_not_found")
+        known = self.users.get(user_id, {"id": user_id, "name": user_id.lower()})
+        return {"user": {"team_id": self.team_id, "is_bot": False, "tz": "UTC", **known}}
+
+    def _file_json(self, file: StoredFile) -> dict[str, Any]:
+        return {
+            "id": file.id,
+            "name": file.name,
+            "title": file.title or file.name,
+            "mimetype": file.mimetype,
+            "filetype": file.filetype,
+            "size": len(file.content),
+            "user": file.user,
+            "channels": list(file.channels),
+            "url_private": f"{self.base_url}/files/{file.id}/{file.name}",
+            "url_private_download": f"{self.base_url}/files/{file.id}/download/{file.name}",
+        }
+
+    def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(params.get("file")))
+        if file is None:
+            raise SlackApiError("file_not_found")
+        return {"file": self._file_json(file)}
+
+    def _get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            raise SlackApiError("invalid_arguments")
+        file = StoredFile(
+            id=self._new_id("F"), name=str(params["filename"]), content=b"", user=self.bot_user_id
+        )
+        with self._changed:
+            self.files[file.id] = file
+        return {"upload_url": f"{self.base_url}/upload/{file.id}", "file_id": file.id}
+
+    def receive_upload(self, file_id: str, content: bytes) -> bool:
+        with self._changed:
+            if file_id not in self.files:
+                return False
+            self.files[file_id].content = content
+            return True
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        listed = _json_value(params.get("files"))
+        if not isinstance(listed, list) or not listed:
+            raise SlackApiError("invalid_arguments")
+        done = []
+        channel = params.get("channel_id") or params.get("channels")
+        for entry in listed:
+            file = self.files.get(entry.get("id"))
+            if file is None:
+                raise SlackApiError("file_not_found")
+            file.title = entry.get("title") or file.name
+            if channel:
+                file.channels.append(str(channel))
+            done.append(self._file_json(file))
+        if channel:
+            message: dict[str, Any] = {
+                "type": "message",
+                "subtype": "file_share",
+                "channel": str(channel),
+                "text": params.get("initial_comment", ""),
+                "files": done,
+                "ts": self._new_ts(),
+                "user": self.bot_user_id,
+            }
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            with self._changed:
+                self.messages.append(message)
+        return {"files": done}
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.socket_mode.url}
+
+    def download(self, file_id: str, authorization: str) -> bytes | None:
+        """The bytes of a file for ``url_private``, or None when the token is not the bot's."""
+        if authorization != f"Bearer {self.bot_token}":
+            return None
+        file = self.files.get(file_id)
+        return file.content if file else None
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    """A Slack ts ("seconds.micro") as numbers, so that ts compare in time order."""
+    seconds, _, micro = ts.partition(".")
+    return int(seconds), int(micro.ljust(6, "0")[:6] or 0)
+
+
+def _json_value(value: Any) -> Any:
+    """Form-encoded calls send blocks/metadata as JSON text; JSON calls send them as objects."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _handler_for(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+        def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _api(self, params: dict[str, Any]) -> None:
+            method = urlsplit(self.path).path.removeprefix("/api/")
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, response, extra = emulator.handle_api(method, params, headers)
+            self._send(status, json.dumps(response).encode(), "application/json", **extra)
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path.startswith("/api/"):
+                self._api(dict(parse_qsl(url.query)))
+            elif url.path.startswith("/files/"):
+                file_id = url.path.split("/")[2]
+                content = emulator.download(file_id, self.headers.get("Authorization", ""))
+                if content is None:
+                    self._send(403, b"not allowed", "text/plain")
+                else:
+                    self._send(200, content, "application/octet-stream")
+            else:
+                self._send(404, b"not found", "text/plain")
+
+        def do_POST(self) -> None:
+            url = urlsplit(self.path)
+            body = self._body()
+            if url.path.startswith("/upload/"):
+                stored = emulator.receive_upload(url.path.split("/")[2], body)
+                self._send(200 if stored else 404, f"OK - {len(body)}".encode(), "text/plain")
+                return
+            if not url.path.startswith("/api/"):
+                self._send(404, b"not found", "text/plain")
+                return
+            params: dict[str, Any] = dict(parse_qsl(url.query))
+            content_type = self.headers.get("Content-Type", "")
+            if "json" in content_type and body:
+                params.update(json.loads(body))
+            elif body:
+                params.update(parse_qsl(body.decode(), keep_blank_values=True))
+            self._api(params)
+
+    return Handler

@@ -1,0 +1,92 @@
+"""The emulator answers the bot's real WebClient the way Slack does."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from tests.fakes.slack_emulator import BOT_TOKEN, SlackEmulator, StoredFile
+
+
+@pytest.fixture
+def client(slack: SlackEmulator) -> WebClient:
+    return WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+
+
+def test_messages_threads_and_updates(slack: SlackEmulator, client: WebClient) -> None:
+    root = client.chat_postMessage(
+        channel="C1",
+        text="root",
+        metadata={"event_type": "run", "event_payload": {"run_id": "r1"}},
+    )
+    reply = client.chat_postMessage(channel="C1", text="reply", thread_ts=root["ts"])
+    client.chat_postMessage(channel="C1", text="elsewhere")
+    client.chat_update(channel="C1", ts=reply["ts"], text="edited reply")
+
+    thread = client.conversations_replies(channel="C1", ts=root["ts"])["messages"]
+    assert [m["text"] for m in thread] == ["root", "edited reply"]
+    assert "metadata" not in thread[0]  # only for callers that ask, as Slack does
+    with_metadata = client.conversations_replies(
+        channel="C1", ts=root["ts"], include_all_metadata=True
+    )["messages"]
+    assert with_metadata[0]["metadata"]["event_payload"] == {"run_id": "r1"}
+    assert root["ts"] < reply["ts"]
+
+    client.chat_delete(channel="C1", ts=reply["ts"])
+    assert [m["text"] for m in slack.channel_messages("C1")] == ["root", "elsewhere"]
+
+
+def test_errors_on_demand_and_token_checks(slack: SlackEmulator, client: WebClient) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="first")
+    assert refused.value.response["error"] == "not_in_channel"
+    assert client.chat_postMessage(channel="C1", text="second")["ok"]
+
+    with pytest.raises(SlackApiError) as bad_token:
+        WebClient(token="xoxb-wrong", base_url=slack.api_url).auth_test()
+    assert bad_token.value.response["error"] == "invalid_auth"
+    with pytest.raises(SlackApiError) as bot_token_for_socket:
+        client.apps_connections_open(app_token=BOT_TOKEN)
+    assert bot_token_for_socket.value.response["error"] == "invalid_auth"
+
+
+def test_upload_flow_and_private_download(slack: SlackEmulator, client: WebClient) -> None:
+    uploaded = client.files_upload_v2(
+        channel="C1", content=b"step,accuracy\n1,0.5\n", filename="report.csv", title="Report"
+    )
+    file_id = uploaded["files"][0]["id"]
+
+    info = client.files_info(file=file_id)["file"]
+    assert info["title"] == "Report"
+    assert slack.files[file_id].content == b"step,accuracy\n1,0.5\n"
+    assert slack.channel_messages("C1")[-1]["files"][0]["id"] == file_id
+
+    slack.add_file(StoredFile(id="F0DATA", name="data.csv", content=b"text,label\n"))
+    url = client.files_info(file="F0DATA")["file"]["url_private"]
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {BOT_TOKEN}"})
+    with urllib.request.urlopen(request) as response:
+        assert response.read() == b"text,label\n"
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(url)
+
+
+def test_views_and_ephemeral_messages(slack: SlackEmulator, client: WebClient) -> None:
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+    opened = client.views_open(trigger_id="1.trigger", view=view)["view"]
+    updated = client.views_update(
+        view_id=opened["id"], view={**view, "blocks": [{"type": "divider"}]}
+    )
+    client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
+    client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+
+    assert slack.views[opened["id"]]["blocks"] == [{"type": "divider"}]
+    assert updated["view"]["id"] == opened["id"]
+    assert slack.home_views["U1"]["type"] == "home"
+    assert [e["text"] for e in slack.ephemerals] == ["only you"]
+    assert slack.channel_messages("C1") == []
