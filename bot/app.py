@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 
@@ -69,12 +68,3 @@ def build_app(services: Services, registrars: Sequence[Registrar] | None = None)
     # Last, so it sees which requests got past the filters above.
     instrument_app(app, services.metrics)
     return app
-
-
-def shutdown_listeners(app: App, wait: bool = True) -> None:
-    """Let in-flight listener work finish (or drop queued work when ``wait`` is False)."""
-    executor = app.listener_runner.listener_executor
-    if isinstance(executor, ThreadPoolExecutor):
-        executor.shutdown(wait=wait, cancel_futures=not wait)
-    # After the listeners, which may still be handing work to the pool.
-    background_work_of(app).shutdown(wait=wait)

@@ -102,6 +102,29 @@ def _events() -> int:
     return 0
 
 
+def _worker(burst: bool) -> int:
+    """``alignbot worker``: run training steps until stopped (or, with ``burst``, until idle)."""
+    from bot.labelers.jobs.runtime import TrainingConfig
+    from bot.labelers.jobs.worker import run_worker
+    from bot.observability.logs import add_secrets, configure_logging, secrets_of
+    from bot.services import Services
+
+    configure_logging()
+    try:
+        settings = load_settings()
+        config = TrainingConfig.from_settings(settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_SETTINGS
+    add_secrets(secrets_of(settings))
+    services = Services.from_settings(settings)
+    try:
+        run_worker(services, config, burst=burst)
+    finally:
+        services.close()
+    return 0
+
+
 def _manifest(http_url: str | None) -> int:
     from bot.slack.app_manifest import app_manifest
     from bot.slack.manifest import manifest_yaml, with_http_endpoints
@@ -158,9 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "events":
         return _events()
     if args.command == "worker":
-        from bot.labelers.jobs.worker import main as worker_main
-
-        return worker_main(burst=args.burst)
+        return _worker(burst=args.burst)
     return _manifest(args.http)
 
 

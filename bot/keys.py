@@ -66,6 +66,8 @@ ACTIVE_TRAININGS_KEY = f"{PREFIX}:trainings:active"
 # the queue is one for the deployment; each entry is a Slack delivery that names its team.
 EVENT_QUEUE_KEY = f"{PREFIX}:events:queue"
 EVENT_CONSUMERS_KEY = f"{PREFIX}:events:consumers"
+# The RQ queue of training steps (RQ adds its own ``rq:queue:`` prefix).
+TRAINING_QUEUE = "alignbot-training"
 
 
 def is_bookkeeping(key: str) -> bool:

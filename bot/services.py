@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from alignment._providers.service import ServiceModelHelper
-from bot.keys import model_rate_limit_key
+from bot.keys import TRAINING_QUEUE, model_rate_limit_key
 from bot.models.build import build_model
 from bot.models.metered import MeteredModel, metered
 from bot.models.rate_limit import SharedRateLimit
@@ -89,12 +89,10 @@ class Services:
     @cached_property
     def metrics(self) -> BotMetrics:
         """This process's metrics; the Redis-backed ones are shared by every process."""
-        from bot.labelers.jobs.runtime import QUEUE_NAME
-
         return BotMetrics(
             self.redis,
             rq_client=lambda: self.redis_connection.client(decode_responses=False),
-            known_queues=[QUEUE_NAME],
+            known_queues=[TRAINING_QUEUE],
         )
 
     def _model(self, spec: str) -> ModelHelper:

@@ -24,6 +24,7 @@ from bot.prompts import views
 from bot.prompts.running import start_run
 from bot.prompts.version_commands import perform_version_command
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.origin import Origin
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def handle_text(services: Services, origin: Origin, text: str) -> None:
     try:
         command = parse_command(text)
     except CommandSyntaxError as error:
-        origin.reply_private(views.error(error.explain()))
+        origin.reply_private(block_kit.error(error.explain()))
         return
     perform_safely(services, origin, command)
 
@@ -74,5 +75,5 @@ def perform_safely(services: Services, origin: Origin, command: Command) -> None
         # Whatever broke, the person must not be left waiting in silence.
         log.exception("command failed: %r", command)
         origin.reply_private(
-            views.error("Something went wrong on my side and nothing was changed. Try again.")
+            block_kit.error("Something went wrong on my side and nothing was changed. Try again.")
         )

@@ -17,8 +17,8 @@ from bot.feedback.learning import FeedbackTargetGoneError, learn_and_announce, l
 from bot.feedback.offers import Offer, OfferBook
 from bot.feedback.undo import undo_change
 from bot.keys import Workspace
-from bot.prompts.views import Message
 from bot.services import Services
+from bot.slack.blocks import Message
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from bot.prompts.principle_updates import (
 )
 from bot.prompts.runs import RunRecord, RunStore
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
-from bot.prompts.views import Message
 from bot.services import Services
+from bot.slack.blocks import Message
 from bot.slack.failure_text import failure_reason
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,14 @@ import json
 from typing import Any
 
 from alignment._single_run.principles import PrincipleChange
-from bot.prompts.views import Block, Message
-from bot.slack.blocks import escaped_preview, mrkdwn_context, mrkdwn_section, plain_text
+from bot.slack.blocks import (
+    Block,
+    Message,
+    escaped_preview,
+    mrkdwn_context,
+    mrkdwn_section,
+    plain_text,
+)
 
 CHOOSE_REASON_ACTION = "alignbot_feedback_reason"
 OWN_REASON_ACTION = "alignbot_feedback_own_reason"

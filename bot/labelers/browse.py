@@ -19,6 +19,7 @@ from bot.prompts import views
 from bot.prompts.store import PromptStore
 from bot.prompts.version_commands import announce, permitted
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, fit_blocks
 from bot.slack.origin import Origin
 
@@ -37,13 +38,13 @@ def list_everything(services: Services, origin: Origin) -> None:
     blocks = [*prompts.blocks, *labeler_blocks]
     if len(blocks) <= MESSAGE_BLOCK_LIMIT:
         text = f"{prompts.text}, {len(labelers)} labelers"
-        origin.reply_private(views.Message(text=text, blocks=blocks))
+        origin.reply_private(block_kit.Message(text=text, blocks=blocks))
         return
     # Too long for one message: the labelers get their own rather than being cut off.
     origin.reply_private(prompts)
     pointer = "Open the App Home tab to browse them."
     labeler_blocks = fit_blocks(labeler_blocks, MESSAGE_BLOCK_LIMIT, pointer)
-    origin.reply_private(views.Message(text=f"{len(labelers)} labelers", blocks=labeler_blocks))
+    origin.reply_private(block_kit.Message(text=f"{len(labelers)} labelers", blocks=labeler_blocks))
 
 
 def show_labeler(services: Services, origin: Origin, name: str) -> None:
@@ -94,6 +95,6 @@ def roll_back(services: Services, origin: Origin, name: str, version: int) -> No
     try:
         previous = LabelerStore(services.redis, origin.workspace).roll_back(name, version)
     except LabelerStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     announce(origin, training_views.rolled_back(name, origin.user, version, previous))

@@ -29,8 +29,8 @@ from bot.labelers.intake import IntakeRefusal, refuse_if_unavailable
 from bot.labelers.jobs import request_cancel
 from bot.labelers.labelling import LabelingError, example_values, label_example, load_labeler
 from bot.labelers.store import LabelerStore, LabelerStoreError, NotificationSettings
-from bot.prompts import views
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.failure_text import failure_reason
 from bot.slack.origin import Origin, from_mention
 
@@ -65,7 +65,7 @@ def _too_long_for_the_form(command: TrainLabeler, state: dict[str, Any]) -> str 
 def open_training_form(services: Services, origin: Origin, command: TrainLabeler) -> None:
     if not origin.can_open_forms:
         origin.reply_private(
-            views.error(
+            block_kit.error(
                 f"Attach the CSV to the message that mentions me, or use `/align train "
                 f"{command.name}` to pick the file in a form."
             )
@@ -74,7 +74,7 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
     try:
         refuse_if_unavailable(services, origin.workspace, command.name)
     except IntakeRefusal as refusal:
-        origin.reply_private(views.error(str(refusal)))
+        origin.reply_private(block_kit.error(str(refusal)))
         return
     # Settings the form does not ask for ride along to step two, where the training starts.
     state: dict[str, Any] = {
@@ -90,7 +90,7 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
     }
     too_long = _too_long_for_the_form(command, state)
     if too_long is not None:
-        origin.reply_private(views.error(too_long))
+        origin.reply_private(block_kit.error(too_long))
         return
     prefill = training_forms.FormPrefill(
         task=command.task, steps=command.steps, channel=command.notify_channel
@@ -104,10 +104,12 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
 
 def cancel_training(services: Services, origin: Origin, name: str) -> None:
     if not LabelerStore(services.redis, origin.workspace).exists(name):
-        origin.reply_private(views.error(f"There is no labeler named `{name}`. See `/align list`."))
+        origin.reply_private(
+            block_kit.error(f"There is no labeler named `{name}`. See `/align list`.")
+        )
         return
     if request_cancel(services.redis, origin.workspace, name, origin.user) is None:
-        origin.reply_private(views.error(training_views.nothing_to_cancel(name)))
+        origin.reply_private(block_kit.error(training_views.nothing_to_cancel(name)))
         return
     origin.reply_private(training_views.cancel_requested(name, origin.user))
 
@@ -116,7 +118,7 @@ def set_notifications(services: Services, origin: Origin, command: SetNotificati
     store = LabelerStore(services.redis, origin.workspace)
     if not store.exists(command.name):
         origin.reply_private(
-            views.error(f"There is no labeler named `{command.name}`. See `/align list`.")
+            block_kit.error(f"There is no labeler named `{command.name}`. See `/align list`.")
         )
         return
     current = store.notification_settings(command.name)
@@ -131,7 +133,7 @@ def set_notifications(services: Services, origin: Origin, command: SetNotificati
     try:
         store.set_notification_settings(command.name, wanted)
     except LabelerStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     origin.reply_private(training_views.notifications_saved(command.name, wanted))
 
@@ -139,7 +141,7 @@ def set_notifications(services: Services, origin: Origin, command: SetNotificati
 def label_one(services: Services, origin: Origin, command: LabelWithLabeler) -> None:
     if not command.values and not command.text:
         origin.reply_private(
-            views.error(
+            block_kit.error(
                 f"Give the example to label: `{TRAINING_USAGE['label']}`. To label a whole "
                 f'file, upload it with the message "@alignbot label {command.name}".'
             )
@@ -149,14 +151,14 @@ def label_one(services: Services, origin: Origin, command: LabelWithLabeler) -> 
         loaded = load_labeler(services, origin.workspace, command.name)
         values = example_values(loaded, command.values, command.text)
     except LabelingError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     try:
         answer = label_example(loaded, values)
     except Exception as error:  # any model failure must reach the person, whatever raised it
         log.warning("labelling with %s failed: %s", command.name, error, exc_info=True)
         origin.reply_private(
-            views.error(
+            block_kit.error(
                 f"`{command.name}` could not label this example: {failure_reason(error)}. "
                 "Try again in a moment; if it keeps failing, check the model settings."
             )
@@ -189,7 +191,7 @@ def perform_training(services: Services, origin: Origin, command: TrainingComman
     except Exception:
         log.exception("labeler command failed: %r", command)
         origin.reply_private(
-            views.error("Something went wrong on my side and nothing was changed. Try again.")
+            block_kit.error("Something went wrong on my side and nothing was changed. Try again.")
         )
 
 
@@ -198,7 +200,7 @@ def handle_training_text(services: Services, origin: Origin, text: str) -> bool:
     try:
         command = parse_training_command(text)
     except CommandSyntaxError as error:
-        origin.reply_private(views.error(error.explain()))
+        origin.reply_private(block_kit.error(error.explain()))
         return True
     if command is None:
         return False

@@ -41,8 +41,8 @@ from bot.labelers.intake import (
     train_from_upload,
 )
 from bot.labelers.labelling import LabelingError, label_rows, load_labeler, rows_to_label
-from bot.prompts import views
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.failure_text import failure_reason
 from bot.slack.files import FileDownloadError, SharedFile, file_info
 from bot.slack.origin import Origin
@@ -136,7 +136,7 @@ def upload_claim(workspace: Workspace, file_id: str, message_ts: str) -> str:
     return workspace.keys.seen("upload", file_id, message_ts)
 
 
-def say_in_thread(client: WebClient, upload: Upload, message: views.Message) -> None:
+def say_in_thread(client: WebClient, upload: Upload, message: block_kit.Message) -> None:
     try:
         client.chat_postMessage(
             channel=upload.channel, thread_ts=upload.reply_thread, **message.as_kwargs()
@@ -178,7 +178,7 @@ def label_from(
     except Exception as error:  # any model failure must reach the person, whatever raised it
         log.warning("labelling a file with %s failed: %s", command.name, error, exc_info=True)
         problem = f"The model failed while labelling: {failure_reason(error)}. Try again later."
-        say_in_thread(client, upload, views.error(problem))
+        say_in_thread(client, upload, block_kit.error(problem))
         return
     stem = file.name.rsplit(".", 1)[0] or "rows"
     try:
@@ -199,7 +199,9 @@ def label_from(
         )
     except SlackApiError as error:
         log.warning("could not upload predictions: %s", error.response.get("error"))
-        say_in_thread(client, upload, views.error("Uploading the labelled file failed. Try again."))
+        say_in_thread(
+            client, upload, block_kit.error("Uploading the labelled file failed. Try again.")
+        )
 
 
 def handle_upload(
@@ -217,7 +219,7 @@ def handle_upload(
     try:
         command = parse_training_command(text)
     except CommandSyntaxError as error:
-        say_in_thread(client, upload, views.error(error.explain()))
+        say_in_thread(client, upload, block_kit.error(error.explain()))
         return
     match command:
         case TrainLabeler():

@@ -14,8 +14,9 @@ from alignment._labeler.types import EMPTY_PREDICTION, LabelerCheckpoint, Scorec
 from bot.commands.labelers import TRAINING_USAGE
 from bot.labelers.report import confusion_table, principles_text
 from bot.labelers.store import CheckpointVersion, LabelerSummary, NotificationSettings
-from bot.prompts.views import Block, Message
 from bot.slack.blocks import (
+    Block,
+    Message,
     code_sections,
     escaped_preview,
     fit_blocks,

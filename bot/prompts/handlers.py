@@ -11,6 +11,7 @@ from bot.commands.prompts import EditPrompt, NewPrompt
 from bot.prompts import views
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.chunking import MESSAGE_TEXT_BUDGET
 from bot.slack.origin import Origin, slack_error_code
 
@@ -45,12 +46,12 @@ def create_prompt(services: Services, origin: Origin, command: NewPrompt) -> Non
     if command.template is None:
         if not origin.can_open_forms:
             origin.reply_private(
-                views.error(f"Give the template too: `/align new {command.name} TEMPLATE`.")
+                block_kit.error(f"Give the template too: `/align new {command.name} TEMPLATE`.")
             )
             return
         if store.exists(command.name):
             origin.reply_private(
-                views.error(
+                block_kit.error(
                     f"`{command.name}` already exists; change it with `/align edit {command.name}`."
                 )
             )
@@ -61,7 +62,7 @@ def create_prompt(services: Services, origin: Origin, command: NewPrompt) -> Non
     try:
         record = store.create(command.name, command.template, origin.user)
     except PromptStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     origin.reply_private(views.prompt_saved(record, created=True))
 
@@ -71,16 +72,16 @@ def edit_prompt(services: Services, origin: Origin, command: EditPrompt) -> None
     try:
         current = store.current(command.name)
     except PromptStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     if command.template is None:
         if not origin.can_open_forms:
             origin.reply_private(
-                views.error(f"Give the new template: `/align edit {command.name} TEMPLATE`.")
+                block_kit.error(f"Give the new template: `/align edit {command.name} TEMPLATE`.")
             )
         elif len(current.template) > views.FORM_TEXT_LIMIT:
             origin.reply_private(
-                views.error(
+                block_kit.error(
                     f"`{command.name}` is too long to edit in a form "
                     f"({views.FORM_TEXT_LIMIT:,} characters at most). Give the new template "
                     f"inline: `/align edit {command.name} TEMPLATE`."
@@ -99,7 +100,7 @@ def save_edit(
 ) -> None:
     if template == current.template:
         origin.reply_private(
-            views.error(
+            block_kit.error(
                 f"That is the template of version {current.version} already; nothing was saved."
             )
         )
@@ -107,7 +108,7 @@ def save_edit(
     try:
         record = store.edit(name, template, origin.user)
     except PromptStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     origin.reply_private(views.prompt_saved(record, created=False))
 
@@ -120,7 +121,7 @@ def show_prompt(services: Services, origin: Origin, name: str) -> None:
     try:
         record = store_for(services, origin).current(name)
     except PromptStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     origin.reply_private(views.prompt_details(record))
 
@@ -129,7 +130,7 @@ def export_prompt(services: Services, origin: Origin, name: str) -> None:
     try:
         record = store_for(services, origin).current(name)
     except PromptStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     document = views.export_json(record)
     inline = views.export_inline(record, document)
@@ -157,4 +158,4 @@ def export_prompt(services: Services, origin: Origin, name: str) -> None:
             if code in NOT_IN_CHANNEL_CODES
             else f"Uploading the export failed ({code})."
         )
-        origin.reply_private(views.error(text))
+        origin.reply_private(block_kit.error(text))

@@ -11,9 +11,10 @@ from bot.feedback.views import quoted
 from bot.prompts.deletion import SHORT_ID_LENGTH, Deletion, DeletionEvent
 from bot.prompts.store import PromptVersion
 from bot.prompts.versions import HistoryEntry, VersionChange
-from bot.prompts.views import Block, Message
 from bot.slack.blocks import (
     MESSAGE_BLOCK_LIMIT,
+    Block,
+    Message,
     fit_blocks,
     mrkdwn_context,
     mrkdwn_section,

@@ -27,6 +27,7 @@ from bot.prompts.runs import (
 )
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.failure_text import failure_reason
 from bot.slack.origin import Origin, slack_error_code
 
@@ -56,10 +57,10 @@ def start_run(services: Services, origin: Origin, command: RunPrompt) -> None:
     try:
         record = PromptStore(services.redis, origin.workspace).current(command.name)
     except PromptStoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     if problem := variable_problem(record, command.variables):
-        origin.reply_private(views.error(problem))
+        origin.reply_private(block_kit.error(problem))
         return
     missing = missing_variables(record, command.variables)
     # Past a form's limits (very many or very long variable names) the error below says
@@ -73,7 +74,7 @@ def start_run(services: Services, origin: Origin, command: RunPrompt) -> None:
         return
     if missing:
         origin.reply_private(
-            views.error(
+            block_kit.error(
                 f"Give a value for {', '.join(f'`{m}`' for m in missing)}: "
                 f"{views.run_example(record)}. "
                 f"Quote values with spaces. Usage: `{USAGE['run']}`"
@@ -137,7 +138,7 @@ def execute_run(
         reason = f"Slack refused the answer ({slack_error_code(error)})"
         log.warning("posting the answer failed: %s", reason)
         _mark_failed(origin, str(placeholder["ts"]), reason)
-        origin.reply_private(views.error(f"{reason}; the run was not saved. Try again."))
+        origin.reply_private(block_kit.error(f"{reason}; the run was not saved. Try again."))
         return None
     run = RunRecord(
         run_id=run_id,
@@ -193,9 +194,11 @@ def _report_post_failure(origin: Origin, error: SlackApiError) -> None:
     code = slack_error_code(error)
     log.info("could not post a run in %s: %s", origin.channel, code)
     if code in NOT_IN_CHANNEL_CODES:
-        origin.reply_private(views.error(INVITE_HINT))
+        origin.reply_private(block_kit.error(INVITE_HINT))
     else:
-        origin.reply_private(views.error(f"Slack refused the message ({code}); nothing was run."))
+        origin.reply_private(
+            block_kit.error(f"Slack refused the message ({code}); nothing was run.")
+        )
 
 
 def _report_model_failure(
@@ -214,7 +217,7 @@ def _report_model_failure(
     except SlackApiError as slack_error:
         log.warning("could not mark the run as failed: %s", slack_error_code(slack_error))
     origin.reply_private(
-        views.error(
+        block_kit.error(
             f"The model failed on `{record.name}`: {reason}\nNothing was saved. Try the run "
             "again; if it keeps failing, check the model settings (ALIGN_MODEL and its API key)."
         )

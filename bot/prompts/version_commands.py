@@ -28,7 +28,6 @@ from bot.commands.prompts import (
     VersionCommand,
 )
 from bot.prompts import history_views as version_views
-from bot.prompts import views
 from bot.prompts.audit import AuditLog
 from bot.prompts.deletion import RestoreError, deletions, restore_prompt
 from bot.prompts.principle_updates import TooBusyError
@@ -40,8 +39,9 @@ from bot.prompts.versions import (
     rewrite_prompt,
     rollback,
 )
-from bot.prompts.views import Message
 from bot.services import Services
+from bot.slack import blocks as block_kit
+from bot.slack.blocks import Message
 from bot.slack.origin import Origin
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def permitted(services: Services, origin: Origin, action: str, name: str) -> boo
     AuditLog(services.redis, origin.workspace).record(
         origin.user, f"{action}-refused", name, "not an admin"
     )
-    origin.reply_private(views.error(policy.refusal(action)))
+    origin.reply_private(block_kit.error(policy.refusal(action)))
     return False
 
 
@@ -151,7 +151,7 @@ def restore(services: Services, origin: Origin, name: str, deletion: str | None 
     try:
         event = restore_prompt(services.redis, origin.workspace, name, origin.user, deletion)
     except RestoreError as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
         return
     announce(origin, version_views.restored_message(name, origin.user, event))
 
@@ -175,8 +175,8 @@ def perform_version_command(services: Services, origin: Origin, command: Version
             case RestorePrompt(name=name, deletion=deletion):
                 restore(services, origin, name, deletion)
     except (PromptStoreError, NothingToApplyError, TooBusyError) as error:
-        origin.reply_private(views.error(str(error)))
+        origin.reply_private(block_kit.error(str(error)))
     except (AnswerFormatError, TemplateError) as error:
         origin.reply_private(
-            views.error(f"The alignment model's rewrite could not be used: {error}")
+            block_kit.error(f"The alignment model's rewrite could not be used: {error}")
         )

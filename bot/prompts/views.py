@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.commands.help import topic_help
@@ -19,6 +18,7 @@ from bot.prompts.store import PromptSummary, PromptVersion
 from bot.slack.blocks import (
     MESSAGE_BLOCK_LIMIT,
     VIEW_BLOCK_LIMIT,
+    Message,
     fit_blocks,
     mrkdwn_context,
     mrkdwn_section,
@@ -44,17 +44,6 @@ _LABEL_LIMIT = 200
 THINKING_TEXT = "Thinking…"
 # A code fence plus its newlines, taken from a section's 3000 characters.
 _FENCE_ROOM = 8
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``."""
-
-    text: str
-    blocks: list[Block] = field(default_factory=list)
-
-    def as_kwargs(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks}
 
 
 def _code_sections(text: str) -> list[Block]:
@@ -283,14 +272,6 @@ def help_message(topic: str | None = None) -> Message:
         unknown = f"There is no command `{escape_mrkdwn(topic)}`; these are the commands."
         blocks.insert(0, mrkdwn_section(unknown))
     return Message(text="alignbot commands", blocks=blocks)
-
-
-def error(text: str) -> Message:
-    """An error someone can act on: ``text`` says what is wrong and how to fix it."""
-    # Errors can quote what someone typed (names, many variables); the section holds 3,000.
-    return Message(
-        text=shorten(text, 3000), blocks=[mrkdwn_section(shorten(f":warning: {text}", 3000))]
-    )
 
 
 def _text_input(

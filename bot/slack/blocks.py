@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack.chunking import escape_mrkdwn, split_for_sections, split_text
@@ -58,3 +59,22 @@ def code_sections(escaped: str) -> list[Block]:
     """Already-escaped text as code-formatted sections, split at line breaks to fit each one."""
     pieces = split_text(escaped, SECTION_TEXT_LIMIT - _FENCE_ROOM)
     return [mrkdwn_section(f"```\n{piece}\n```") for piece in pieces]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def error(text: str) -> Message:
+    """An error someone can act on: ``text`` says what is wrong and how to fix it."""
+    # Errors can quote what someone typed (names, many variables); the section holds 3,000.
+    return Message(
+        text=shorten(text, 3000), blocks=[mrkdwn_section(shorten(f":warning: {text}", 3000))]
+    )

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / "manifest.yml"
+MANIFEST_PATH = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 # The bot scope Slack requires before it delivers each event.
 EVENT_SCOPES = {

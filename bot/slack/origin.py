@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.keys import Workspace
-from bot.prompts.views import Message
+from bot.slack.blocks import Message
 
 log = logging.getLogger(__name__)
 

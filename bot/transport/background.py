@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from slack_bolt import App
@@ -110,3 +110,12 @@ def background_work_of(app: App) -> BackgroundWork:
     work = BackgroundWork()
     listener_runner.lazy_listener_runner = _PooledLazyListenerRunner(lazy_runner, work)
     return work
+
+
+def shutdown_listeners(app: App, wait: bool = True) -> None:
+    """Let in-flight listener work finish (or drop queued work when ``wait`` is False)."""
+    executor = app.listener_runner.listener_executor
+    if isinstance(executor, ThreadPoolExecutor):
+        executor.shutdown(wait=wait, cancel_futures=not wait)
+    # After the listeners, which may still be handing work to the pool.
+    background_work_of(app).shutdown(wait=wait)

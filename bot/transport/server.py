@@ -23,8 +23,8 @@ from cheroot import wsgi
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import shutdown_listeners
 from bot.services import Services
+from bot.transport.background import shutdown_listeners
 from bot.transport.event_queue import EventQueue
 from bot.transport.handoff import EventHandoff
 from bot.transport.pump import EventPump

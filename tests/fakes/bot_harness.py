@@ -27,8 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from bot.app import Registrar, build_app, shutdown_listeners
+from bot.app import Registrar, build_app
 from bot.services import Services
+from bot.transport.background import shutdown_listeners
 from bot.transport.event_queue import EventQueue
 from bot.transport.pump import EventPump
 from bot.transport.server import StopSignal, serve_http, serve_socket_mode

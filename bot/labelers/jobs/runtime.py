@@ -17,10 +17,11 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from bot.config import Settings
+from bot.keys import TRAINING_QUEUE
 from bot.labelers.clock import Clock, SystemClock
 from bot.services import Services
 
-QUEUE_NAME = "alignbot-training"
+QUEUE_NAME = TRAINING_QUEUE
 
 
 @dataclass(frozen=True)

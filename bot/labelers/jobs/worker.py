@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -166,25 +165,3 @@ class InProcessRunner:
                 log.exception("the in-process training runner failed; it tries again shortly")
             if not ran:
                 self._stop.wait(self.poll_seconds)
-
-
-def main(burst: bool = False) -> int:
-    """The ``alignbot worker`` command."""
-    from bot.cli import EXIT_SETTINGS
-    from bot.config import SettingsError, load_settings
-    from bot.observability.logs import add_secrets, configure_logging, secrets_of
-
-    configure_logging()
-    try:
-        settings = load_settings()
-        config = TrainingConfig.from_settings(settings)
-    except SettingsError as error:
-        print(error, file=sys.stderr)
-        return EXIT_SETTINGS
-    add_secrets(secrets_of(settings))
-    services = Services.from_settings(settings)
-    try:
-        run_worker(services, config, burst=burst)
-    finally:
-        services.close()
-    return 0

@@ -13,11 +13,12 @@ import pytest
 import redis
 from slack_bolt import App, BoltRequest
 
-from bot.app import build_app, shutdown_listeners
+from bot.app import build_app
 from bot.keys import Workspace
 from bot.observability.context import ContextCopyingExecutor, bind_log_fields, log_fields
 from bot.prompts.runs import RunStore
 from bot.services import Services
+from bot.transport.background import shutdown_listeners
 from tests.bot.observability.conftest import CapturedLog
 from tests.fakes.bot_harness import BotProcess, wait_until
 from tests.fakes.gemini_server import FakeGemini

@@ -29,6 +29,7 @@ from bot.prompts import views
 from bot.prompts.store import PromptSummary, PromptVersion
 from bot.prompts.version_log import VersionNote
 from bot.prompts.versions import HistoryEntry, VersionChange
+from bot.slack import blocks as block_kit
 from tests.fakes.slack_emulator import BOT_TOKEN, SlackEmulator
 from tests.fakes.slack_limits import (
     assert_message_fits,
@@ -42,7 +43,7 @@ HOSTILE = "<&>\n" * 2000
 LONG_NAME = "n" * 64  # the longest prompt or labeler name the commands accept
 
 
-def fits(message: views.Message) -> views.Message:
+def fits(message: block_kit.Message) -> block_kit.Message:
     assert_message_fits(message.text, message.blocks)
     return message
 
@@ -134,7 +135,7 @@ def test_hundreds_of_variables_fit_the_saved_note_the_form_and_an_error() -> Non
     record = prompt(" ".join(f"{{{name}}}" for name in names), [])
     assert record.variables == names
     fits(views.prompt_saved(record, created=True))
-    fits(views.error(f"Give a value for {', '.join(names)}"))
+    fits(block_kit.error(f"Give a value for {', '.join(names)}"))
     assert not views.form_holds(names)
     assert not views.form_holds(["v" * 300])
     many = [f"v{n}" for n in range(150)]

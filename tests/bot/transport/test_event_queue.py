@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import redis
 
-from bot.app import build_app, shutdown_listeners
+from bot.app import build_app
 from bot.observability.metrics import BotMetrics
 from bot.services import Services
-from bot.transport.background import FULL_AT_TASKS, background_work_of
+from bot.transport.background import FULL_AT_TASKS, background_work_of, shutdown_listeners
 from bot.transport.event_queue import BEAT_SECONDS, EventQueue, QueuedDelivery
 from bot.transport.handoff import EventHandoff
 from bot.transport.pump import EventPump
