@@ -1,0 +1,1 @@
+"""Reading uploaded CSV bytes into columns, and writing CSV that spreadsheets open safely."""

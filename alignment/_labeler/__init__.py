@@ -1,0 +1,1 @@
+"""The labeler's internals: rules, prompts, scoring, one concurrent training step, caching."""

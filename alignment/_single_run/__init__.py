@@ -1,0 +1,1 @@
+"""Single-run prompts' internals: the alignment model's instructions and the steps built on them."""

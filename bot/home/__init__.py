@@ -1,0 +1,1 @@
+"""The App Home tab: the workspace's prompts and labelers at a glance."""

@@ -1,0 +1,1 @@
+"""Labelers trained from CSVs: intake, forms, store, labelling, views, reports and listeners."""

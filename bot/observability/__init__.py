@@ -1,0 +1,1 @@
+"""Logs with context and no secrets, Prometheus metrics, and the instrumentation of requests."""

@@ -1,0 +1,1 @@
+"""The prompt lifecycle: store, versions, runs, deletion, audit, their handlers, views and forms."""

@@ -1,0 +1,1 @@
+"""Slack plumbing every feature shares: Block Kit basics, chunking, origins, files, manifest."""
