@@ -32,6 +32,7 @@ from alignment._data.csv_reading import (
     DatasetError,
     count_of,
     format_rows,
+    listed_names,
     read_header,
     read_table,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "DatasetLimits",
     "describe_split",
     "label_values",
+    "listed_names",
     "load_dataset",
     "read_columns",
     "split_dataset",

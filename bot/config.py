@@ -22,6 +22,7 @@ from bot.feedback.reactions import (
     parse_reaction_map,
 )
 from bot.models.build import provider_of
+from bot.observability.redaction import public_urls
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MODEL = "gemini:gemini-2.5-flash"
@@ -151,11 +152,15 @@ class Settings:
         return {name: value for name, value in values.items() if value}
 
     def __repr__(self) -> str:
-        # Secrets show at most their public token-kind prefix.
+        # Secrets show at most their public token-kind prefix; URLs lose any user info or query.
         shown = []
         for f in fields(self):
             value = getattr(self, f.name)
-            shown.append(f"{f.name}={_secret(value) if not f.repr else repr(value)}")
+            if not f.repr:
+                text = _secret(value)
+            else:
+                text = repr(public_urls(value) if isinstance(value, str) else value)
+            shown.append(f"{f.name}={text}")
         return f"Settings({', '.join(shown)})"
 
     __str__ = __repr__
@@ -163,7 +168,7 @@ class Settings:
 
 def _url_problem(value: str, schemes: tuple[str, ...], show: bool = True) -> str | None:
     # A Redis URL may carry a password, so it is described without being quoted.
-    shown = repr(value) if show else "the value"
+    shown = repr(public_urls(value)) if show else "the value"
     parsed = urlparse(value)
     if parsed.scheme not in schemes:
         return f"{shown} is not a URL starting with {' or '.join(s + '://' for s in schemes)}"

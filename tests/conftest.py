@@ -15,9 +15,26 @@ from bot.config import Settings, load_settings
 from bot.redis_conn import RedisConnection, open_embedded
 from bot.services import Services
 from tests.fakes.bot_harness import BotProcess, InProcessBot, bot_environment, free_port
+from tests.fakes.leftovers import end_leftovers, mark_this_run
 from tests.fakes.models import ScriptedModel
 from tests.fakes.slack_emulator import SlackEmulator
 from tests.fakes.slack_signing import SIGNING_SECRET, SlackSigner
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Before any fixture starts a process, so every one of them carries the run's marker.
+    mark_this_run()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a process it started is still alive (after ending it)."""
+    left = end_leftovers(mark_this_run())
+    if left:
+        session.config.get_terminal_writer().line(
+            "processes started by the tests outlived them (now killed):\n  " + "\n  ".join(left),
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

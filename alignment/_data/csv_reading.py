@@ -13,6 +13,7 @@ import csv
 import difflib
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,11 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _SAMPLE_CHARS = 64 * 1024
+# A labeler reads a few input columns and one label; a file with more columns than this is a
+# table of something else, and refusing it early keeps a hostile header from costing time.
+MAX_COLUMNS = 500
+# How many column names a message lists before it says how many more there are.
+_LISTED_COLUMNS = 20
 _SNIFF_RECORDS = 30
 _EMPTY_MESSAGE = "The file is empty. Upload a CSV whose first row names the columns."
 _EXPORT_HINT = "Export it from your spreadsheet as 'CSV UTF-8' and try again."
@@ -204,7 +210,8 @@ def parse_table(
     delimiter, header, records = _open_records(text)
     _check_columns(header, wanted, min_columns, text)
     keep = list(dict.fromkeys(wanted)) if wanted is not None else header
-    positions = [header.index(name) for name in keep]
+    position_of = {name: position for position, name in enumerate(header)}
+    positions = [position_of[name] for name in keep]
     columns: dict[str, list[str]] = {name: [] for name in keep}
     table = CsvTable(header, columns, [], delimiter, encoding)
     overfull: list[int] = []
@@ -300,10 +307,15 @@ def _clean_header(cells: list[str]) -> list[str]:
     names = [cell.strip() for cell in cells]
     while names and not names[-1]:
         names.pop()  # trailing separators after the last column name
+    if len(names) > MAX_COLUMNS:
+        raise DatasetError(
+            f"The file has {len(names):,} columns; a labeler can use at most {MAX_COLUMNS}. "
+            "Keep the input and label columns you need, and upload it again."
+        )
     names = [name or f"column {position + 1}" for position, name in enumerate(names)]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
     if repeated:
-        listed = ", ".join(f"'{name}'" for name in repeated)
+        listed = listed_names(repeated)
         raise DatasetError(
             f"The header names the same column more than once: {listed}. "
             "Give every column a different name in the first row."
@@ -318,7 +330,8 @@ def _check_columns(
         raise DatasetError(
             "The first row of the file is empty. The first row must name the columns."
         )
-    missing = [name for name in wanted or () if name not in header]
+    present = set(header)
+    missing = [name for name in wanted or () if name not in present]
     single_column_ok = wanted is not None and not missing
     if len(header) < max(min_columns, 2) and not single_column_ok:
         raise DatasetError(
@@ -330,18 +343,24 @@ def _check_columns(
         raise DatasetError(_missing_columns_message(missing, header))
 
 
+def listed_names(names: Sequence[str], limit: int = _LISTED_COLUMNS) -> str:
+    """'a', 'b' and so on, at most ``limit`` of them (each cut short), then how many more."""
+    shown = ", ".join(f"'{name[:60]}'" for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown} … and {len(names) - limit:,} more"
+
+
 def _missing_columns_message(missing: list[str], header: list[str]) -> str:
-    names = ", ".join(f"'{name}'" for name in missing)
+    names = listed_names(missing)
     noun = "column" if len(missing) == 1 else "columns"
     hints = []
-    for name in missing:
-        folded = {column.casefold(): column for column in header}
+    folded = {column.casefold(): column for column in header}
+    for name in missing[:_LISTED_COLUMNS]:
         close = folded.get(name.casefold()) or next(
             iter(difflib.get_close_matches(name, header, n=1)), None
         )
         if close:
             hints.append(f"'{close}' for '{name}'")
-    existing = ", ".join(f"'{name}'" for name in header)
+    existing = listed_names(header)
     message = (
         f"The file has no {noun} named {names}. Its {len(header)} columns are: {existing}. "
         "Names must match exactly, including capital letters."
@@ -375,9 +394,11 @@ def read_header(
         raise DatasetError(_EMPTY_MESSAGE)
     head = raw
     if len(raw) > _SAMPLE_CHARS and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = raw[:_SAMPLE_CHARS]
-        # Cut after a newline byte, which never sits inside a multi-byte UTF-8 character.
-        cut = head.rfind(b"\n")
-        head = head[: cut + 1] if cut > 0 else head
+        # Cut after a newline byte, which never sits inside a multi-byte UTF-8 character. A
+        # header longer than the sample is read to its end, so its columns are counted right.
+        cut = raw.rfind(b"\n", 0, _SAMPLE_CHARS)
+        if cut <= 0:
+            cut = raw.find(b"\n")
+        head = raw[: cut + 1] if cut > 0 else raw
     text, _ = decode_text(head)
     return parse_header(text, min_columns)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
-from alignment.data import DatasetError, DatasetLimits, load_dataset, read_columns
+from alignment.data import DatasetError, DatasetLimits, listed_names, load_dataset, read_columns
 from bot.commands.labelers import TrainLabeler
 from bot.keys import Workspace
 from bot.labelers.datasets import DatasetStoreError
@@ -87,7 +87,7 @@ def choose_columns(
     header: Sequence[str], label: str | None, inputs: Sequence[str]
 ) -> tuple[str, list[str]]:
     """The label column (which must be named) and the inputs (default: every other column)."""
-    listed = ", ".join(f"`{column}`" for column in header)
+    listed = listed_names(header)
     if label is None:
         raise IntakeRefusal(
             f"Say which column holds the labels, e.g. `label={header[-1]}`. The file's columns "

@@ -50,7 +50,7 @@ def upload_problem(name: str, user: str, problem: str) -> Message:
         blocks=[
             mrkdwn_section(
                 f":warning: <@{user}>, I could not use this file for {_name(name)}.\n"
-                f"{escape_mrkdwn(problem)}"
+                f"{escaped_preview(problem, 2500)}"
             ),
             mrkdwn_context(
                 "Nothing was stored. Fix the file and upload it again with the same message."

@@ -41,9 +41,21 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\g<1>{MASK}",
     ),
     (re.compile(r"([?&]key=)[^\s'\"&#]+"), rf"\g<1>{MASK}"),
-    # Passwords in redis://user:password@host URLs.
-    (re.compile(r"\b(rediss?://[^:/@\s]*:)[^@\s]+@"), rf"\g<1>{MASK}@"),
+    # User info in any URL (redis://:password@host, http://user:password@proxy/v1): a password
+    # or a token placed before the host.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@"), rf"\g<1>{MASK}@"),
 )
+
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://(?:[^/@\s]+@)?([^/?#\s]+)([^?#\s]*)[^\s]*")
+
+
+def public_urls(text: str) -> str:
+    """``text`` with every URL cut to scheme, host and path: no user info, query or fragment.
+
+    For what people read: a provider named by where it is, without anything that may be a
+    credential (a password before the host, a ``?key=`` after the path).
+    """
+    return _URL.sub(lambda m: f"{m.group(1)}://{m.group(2)}{m.group(3)}", text)
 
 
 class Redactor:

@@ -2,13 +2,16 @@
 
 The root message goes up first and a placeholder waits in its thread while the model works; the
 first piece of the answer replaces the placeholder and the rest follow as replies. The run is
-saved only once every piece is posted, so a failure at any step leaves nothing behind in Redis.
+saved only once every piece is posted, so a failure at any step leaves nothing behind in Redis;
+and when that save fails, the posted pieces are withdrawn, because feedback on an answer whose run
+was never saved could not be applied.
 """
 
 from __future__ import annotations
 
 import logging
 
+import redis
 from slack_sdk.errors import SlackApiError
 
 from alignment._single_run.types import ConstitutionalPrompt
@@ -154,7 +157,17 @@ def execute_run(
         root_ts=str(root["ts"]),
         messages=messages,
     )
-    RunStore(services.redis, origin.workspace).save(run)
+    try:
+        RunStore(services.redis, origin.workspace).save(run)
+    except redis.RedisError as error:
+        log.warning("saving the run failed, withdrawing its answers: %s", error)
+        reason = "the run could not be saved, so feedback on this answer would be lost"
+        for message in messages:
+            _mark_failed(origin, message.ts, reason)
+        origin.reply_private(
+            block_kit.error("Saving the run failed, so its answer was withdrawn. Try again.")
+        )
+        return None
     log.info("run saved: %d answer(s) posted", len(answers))
     return run
 

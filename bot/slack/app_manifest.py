@@ -21,7 +21,6 @@ _BOT_SCOPES = [
     "im:history",
     "mpim:history",
     "reactions:read",
-    "users:read",
 ]
 
 _BOT_EVENTS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,15 @@ VIEW_BLOCK_LIMIT = 100
 SECTION_TEXT_LIMIT = 3000
 # Room a code fence and its newlines take out of a section's 3,000 characters.
 _FENCE_ROOM = 8
+
+
+# An entity Slack already escaped (a message read back from Slack) is left as it is.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
+
+
+def escape_fallback(text: str) -> str:
+    """``text`` safe as a message's fallback: no ``<!channel>``, mention or link survives."""
+    return _BARE_AMPERSAND.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def shorten(text: str, limit: int) -> str:
@@ -69,7 +79,9 @@ class Message:
     blocks: list[Block] = field(default_factory=list)
 
     def as_kwargs(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks}
+        # Slack reads the fallback as mrkdwn too, so it is escaped like every block: text people
+        # or models wrote must not ping a channel or turn into a link there either.
+        return {"text": escape_fallback(self.text), "blocks": self.blocks}
 
 
 def error(text: str) -> Message:

@@ -7,7 +7,7 @@ redaction; this is the same net for text that goes to people.
 
 from __future__ import annotations
 
-from bot.observability.redaction import Redactor
+from bot.observability.redaction import Redactor, public_urls
 
 # Pattern-only: the shapes of Slack tokens and model keys, whichever values are configured.
 _mask_secrets = Redactor()
@@ -15,4 +15,4 @@ _mask_secrets = Redactor()
 
 def failure_reason(error: BaseException) -> str:
     """The error's message (its type when it has none), safe to show in Slack."""
-    return _mask_secrets(str(error) or type(error).__name__)
+    return _mask_secrets(public_urls(str(error) or type(error).__name__))

@@ -85,6 +85,18 @@ def scope_problems(manifest: dict[str, Any], methods_called: Iterable[str]) -> l
     return problems
 
 
+def unused_scopes(manifest: dict[str, Any], methods_called: Iterable[str]) -> list[str]:
+    """Declared scopes that no called method, subscribed event or slash command needs.
+
+    A workspace admin grants every scope the app asks for, so each one must earn its place.
+    """
+    needed = {METHOD_SCOPES.get(method) for method in methods_called}
+    needed |= {EVENT_SCOPES.get(event) for event in declared_bot_events(manifest)}
+    if declared_commands(manifest):
+        needed.add("commands")
+    return sorted(declared_scopes(manifest) - {scope for scope in needed if scope})
+
+
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         loaded = yaml.safe_load(handle)

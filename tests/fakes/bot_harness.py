@@ -33,6 +33,7 @@ from bot.transport.background import shutdown_listeners
 from bot.transport.event_queue import EventQueue
 from bot.transport.pump import EventPump
 from bot.transport.server import StopSignal, serve_http, serve_socket_mode
+from tests.fakes.leftovers import marker_environment
 from tests.fakes.slack_emulator import APP_TOKEN, SlackEmulator
 from tests.fakes.slack_signing import SIGNING_SECRET, HttpAnswer, SlackRequest, SlackSigner, send
 
@@ -89,6 +90,7 @@ def bot_environment(
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
+        **marker_environment(),
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,

@@ -26,6 +26,7 @@ from bot.slack.manifest import (
     load_manifest,
     mismatches,
     scope_problems,
+    unused_scopes,
     with_http_endpoints,
 )
 from tests.fakes.bot_harness import REPO_ROOT
@@ -228,6 +229,15 @@ def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
     assert "chat_postMessage" in called  # the scan sees the bot's calls at all
     problems = scope_problems(load_manifest(), called)
     assert not problems, "\n".join(problems)
+
+
+def test_every_declared_scope_is_needed_by_the_code() -> None:
+    called = slack_methods_called_in(REPO_ROOT / "bot")
+
+    assert unused_scopes(load_manifest(), called) == []
+    padded = load_manifest()
+    padded["oauth_config"]["scopes"]["bot"].append("users:read")
+    assert unused_scopes(padded, called) == ["users:read"]
 
 
 def test_scope_check_reports_a_missing_scope_and_an_unknown_method() -> None:

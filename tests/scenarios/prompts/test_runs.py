@@ -14,6 +14,7 @@ import redis
 from alignment._single_run.types import ConstitutionalPrompt
 from bot.commands.prompts import unescape
 from bot.keys import Workspace, is_bookkeeping
+from bot.prompts import views
 from bot.prompts.runs import ANSWER_EVENT_TYPE, RunStore
 from bot.prompts.store import PromptStore
 from tests.fakes.bot_harness import BotProcess, wait_until
@@ -84,7 +85,10 @@ def test_story_create_run_edit_run_again_and_export(
     assert "*Run of `uses`* (version 1)" in message_text(root_call.params)
     assert "`item` = kitchen scissors" in message_text(root_call.params)
 
-    answers = wait_for_answers(slack, root_ts, 2)
+    # Wait for every part: the parts arrive one by one, and fewer would not join up to the whole.
+    parts = len(views.answer_messages(long_answer, 0, 1))
+    assert parts >= 2
+    answers = wait_for_answers(slack, root_ts, parts)
     placeholder_call = slack.calls_to("chat.postMessage")[1]
     assert placeholder_call.params["thread_ts"] == root_ts
     assert "Thinking" in str(placeholder_call.params["text"])
