@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.commands.prompts import unescape
-from tests.fakes.bot_harness import BotProcess, wait_until
+from tests.fakes.bot_harness import BotProcess, InProcessBot, wait_until
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
 from tests.fakes.slack_emulator import TEAM_ID
 from tests.fakes.slack_limits import assert_message_fits
@@ -48,7 +48,7 @@ class Person:
     """Someone in a workspace typing `/align ...`; private replies land in ``responses``."""
 
     def __init__(
-        self, bot: BotProcess, responses: ResponseUrlServer, team_id: str = TEAM_ID
+        self, bot: BotProcess | InProcessBot, responses: ResponseUrlServer, team_id: str = TEAM_ID
     ) -> None:
         self.bot, self.responses = bot, responses
         self.signer = SlackSigner(team_id=team_id)
