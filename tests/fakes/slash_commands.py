@@ -6,7 +6,7 @@ server that records them, so a test reads exactly what the person would see.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from bot.commands.prompts import unescape
@@ -44,13 +44,15 @@ class ResponseUrlServer(FakeHTTPServer[str]):
         return reply
 
 
-class Person:
+BotT = TypeVar("BotT", BotProcess, InProcessBot)
+
+
+class Person(Generic[BotT]):
     """Someone in a workspace typing `/align ...`; private replies land in ``responses``."""
 
-    def __init__(
-        self, bot: BotProcess | InProcessBot, responses: ResponseUrlServer, team_id: str = TEAM_ID
-    ) -> None:
-        self.bot, self.responses = bot, responses
+    def __init__(self, bot: BotT, responses: ResponseUrlServer, team_id: str = TEAM_ID) -> None:
+        self.bot: BotT = bot
+        self.responses = responses
         self.signer = SlackSigner(team_id=team_id)
         self.user = "U0PERSON1"
 
