@@ -107,7 +107,7 @@ class SlackFeedbackKinds:
         return ", ".join(f":{k.emoji[0]}: {k.name}" for k in self._kinds.values() if k.emoji)
 
     def prefix_help(self) -> str:
-        """```kudos: ...`, `critique: ...`, ...``, for help texts."""
+        """Each kind's reply prefix in code style (`kudos: ...`), for help texts."""
         return ", ".join(f"`{k.prefix}: ...`" for k in self._kinds.values())
 
     def reactions_example(self) -> str:
