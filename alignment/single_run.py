@@ -35,9 +35,11 @@ from alignment._single_run.errors import (
     AlignmentAnswerError,
     NoResponseError,
     PromptVariablesChangedError,
+    UnknownFeedbackKindError,
 )
+from alignment._single_run.feedback_kinds import FeedbackKind
 from alignment._single_run.feedback_suggestions import suggest_feedback
-from alignment._single_run.principle_proposals import ChangeDecision, FeedbackKind, FeedbackTarget
+from alignment._single_run.principle_proposals import ChangeDecision, FeedbackTarget
 from alignment._single_run.principles import PrincipleChange
 from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 
@@ -51,6 +53,7 @@ __all__ = [
     "NoResponseError",
     "PrincipleChange",
     "PromptVariablesChangedError",
+    "UnknownFeedbackKindError",
     "template_variables",
 ]
 
@@ -382,6 +385,21 @@ class AlignableSingleRun:
 
     # Suggested feedback ----------------------------------------------------------------------
 
+    def generate_feedback(
+        self,
+        kind: FeedbackKind,
+        count: int = 3,
+        *,
+        conversation_index: int | None = None,
+        turn: ConversationTurn | None = None,
+    ) -> list[str]:
+        """``count`` distinct pieces of ``kind`` feedback a person might give of an answer.
+
+        Raises ``UnknownFeedbackKindError`` for a kind that cannot be suggested (a rewrite).
+        """
+        target = self._target(self._conversation(conversation_index), turn, None)
+        return suggest_feedback(self.alignment_model, kind, target, count)
+
     def generate_critiques(
         self,
         count: int = 3,
@@ -390,8 +408,9 @@ class AlignableSingleRun:
         turn: ConversationTurn | None = None,
     ) -> list[str]:
         """``count`` distinct critiques a person might give of an answer."""
-        target = self._target(self._conversation(conversation_index), turn, None)
-        return suggest_feedback(self.alignment_model, "critique", target, count)
+        return self.generate_feedback(
+            "critique", count, conversation_index=conversation_index, turn=turn
+        )
 
     def generate_kudos(
         self,
@@ -401,5 +420,6 @@ class AlignableSingleRun:
         turn: ConversationTurn | None = None,
     ) -> list[str]:
         """``count`` distinct kudos a person might give of an answer."""
-        target = self._target(self._conversation(conversation_index), turn, None)
-        return suggest_feedback(self.alignment_model, "kudos", target, count)
+        return self.generate_feedback(
+            "kudos", count, conversation_index=conversation_index, turn=turn
+        )

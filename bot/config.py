@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from bot.admins import AdminListError, parse_admins
+from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.feedback.reactions import (
     DEFAULT_REACTION_MAP,
     ReactionMap,
@@ -76,7 +77,7 @@ WHERE_TO_GET = {
         "and restore prompts; leave unset to let everyone"
     ),
     "ALIGN_REACTIONS": (
-        "which reactions are feedback, e.g. kudos=+1,heart;critique=-1,x;rewrite=pencil2; "
+        f"which reactions are feedback, e.g. {FEEDBACK_KINDS.reactions_example()}; "
         "kinds left out keep their default emoji"
     ),
 }

@@ -35,3 +35,18 @@ class PromptVariablesChangedError(AlignmentAnswerError):
 
 class NoResponseError(ValueError):
     """Feedback was given on a conversation that has no model answer to judge."""
+
+
+class UnknownFeedbackKindError(ValueError):
+    """A feedback kind that is not registered (or cannot be used this way) was asked for.
+
+    Raised instead of treating the feedback as some other kind; ``known`` lists the valid names.
+    """
+
+    def __init__(self, kind: object, known: tuple[str, ...], use: str = "used") -> None:
+        self.kind = kind
+        self.known = known
+        super().__init__(
+            f"feedback kind {kind!r} cannot be {use}: the kinds that can are "
+            f"{', '.join(known) or '(none)'}"
+        )

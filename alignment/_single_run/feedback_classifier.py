@@ -11,15 +11,20 @@ guess is worse than missing one comment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any
 
 from alignment._prompting.answer_retry import ask_json_until_usable
 from alignment._prompting.structured import AnswerFormatError
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
+from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind, FeedbackKinds
 
-ReplyKind = Literal["kudos", "critique", "rewrite", "not_feedback"]
-REPLY_KINDS: tuple[str, ...] = get_args(ReplyKind)
+# What the classifier answers for a reply that is no feedback at all; never a feedback kind.
+NOT_FEEDBACK_KIND = "not_feedback"
+NOT_FEEDBACK_MEANING = (
+    "anything else, such as a question to a colleague, thanks, scheduling or chat "
+    "that does not judge the answer."
+)
 
 CLASSIFY_TEMPERATURE = 0.0
 CLASSIFY_ATTEMPTS = 2
@@ -41,41 +46,65 @@ the thread, and then someone wrote the reply below. Decide what the reply is.
 </reply>
 
 Kinds:
-- "kudos": the reply says something about the answer is good and worth keeping.
-- "critique": the reply says something about the answer is wrong, missing or should change.
-- "rewrite": the reply is itself a better version of the answer (the text the person wanted).
-- "not_feedback": anything else, such as a question to a colleague, thanks, scheduling or chat \
-that does not judge the answer.
+{kinds}
 
-When the reply is feedback, restate it in "feedback" as one clear sentence about the answer (for \
-a rewrite, copy the rewritten answer as written). When it is not, leave "feedback" empty.
+When the reply is feedback, restate it in "feedback" as one clear sentence about the \
+answer{restatements}. When it is not, leave "feedback" empty.
 
 Reply with a JSON object only, no other text:
-{"kind": "kudos" | "critique" | "rewrite" | "not_feedback", "feedback": "<text or empty>"}"""
+{"kind": {kind_choices}, "feedback": "<text or empty>"}"""
 
-CLASSIFY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "kind": {"type": "string", "enum": list(REPLY_KINDS)},
-        "feedback": {"type": "string"},
-    },
-    "required": ["kind", "feedback"],
-}
+
+def reply_kinds(kinds: FeedbackKinds = FEEDBACK_KINDS) -> tuple[str, ...]:
+    """Every answer the classifier may give: the feedback kinds, then ``not_feedback``."""
+    return (*kinds.names, NOT_FEEDBACK_KIND)
+
+
+def classify_schema(kinds: FeedbackKinds = FEEDBACK_KINDS) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string", "enum": list(reply_kinds(kinds))},
+            "feedback": {"type": "string"},
+        },
+        "required": ["kind", "feedback"],
+    }
+
+
+def classify_prompt(reply: str, answer: str, kinds: FeedbackKinds = FEEDBACK_KINDS) -> str:
+    """The question sent to the model, listing every registered kind and what it means."""
+    meanings = [(kind.name, kind.meaning) for kind in kinds]
+    meanings.append((NOT_FEEDBACK_KIND, NOT_FEEDBACK_MEANING))
+    notes = [f"for a {kind.name}, {kind.restatement}" for kind in kinds if kind.restatement]
+    return render_template(
+        CLASSIFY_REPLY,
+        {
+            "answer": _excerpt(answer),
+            "reply": reply,
+            "kinds": "\n".join(f'- "{name}": {meaning}' for name, meaning in meanings),
+            "kind_choices": " | ".join(f'"{name}"' for name in reply_kinds(kinds)),
+            "restatements": f" ({'; '.join(notes)})" if notes else "",
+        },
+    )
+
+
+REPLY_KINDS = reply_kinds()
+CLASSIFY_SCHEMA: dict[str, Any] = classify_schema()
 
 
 @dataclass(frozen=True)
 class ReplyClassification:
     """What a reply is; ``feedback`` is the text to learn from (empty when not feedback)."""
 
-    kind: ReplyKind
+    kind: FeedbackKind  # a registered feedback kind, or ``NOT_FEEDBACK_KIND``
     feedback: str
 
     @property
     def is_feedback(self) -> bool:
-        return self.kind != "not_feedback"
+        return self.kind != NOT_FEEDBACK_KIND
 
 
-NOT_FEEDBACK = ReplyClassification("not_feedback", "")
+NOT_FEEDBACK = ReplyClassification(NOT_FEEDBACK_KIND, "")
 
 
 def _excerpt(answer: str) -> str:
@@ -91,18 +120,18 @@ def read_classification(answer: Any, reply: str) -> ReplyClassification:
     kind = str(answer.get("kind", "")).strip().lower()
     if kind not in REPLY_KINDS:
         raise AnswerFormatError(f"kind must be one of {', '.join(REPLY_KINDS)}, got {kind!r}")
-    if kind == "not_feedback":
+    if kind == NOT_FEEDBACK_KIND:
         return NOT_FEEDBACK
     feedback = str(answer.get("feedback") or "").strip()
     # The person's own words are a fine fallback when the restatement is missing.
-    return ReplyClassification(cast(ReplyKind, kind), feedback or reply.strip())
+    return ReplyClassification(kind, feedback or reply.strip())
 
 
 def classify_reply(helper: ModelHelper, reply: str, answer: str) -> ReplyClassification:
     """Ask ``helper`` what ``reply`` (written after ``answer``) is; never raises on a bad answer."""
     if not reply.strip():
         return NOT_FEEDBACK
-    prompt = render_template(CLASSIFY_REPLY, {"answer": _excerpt(answer), "reply": reply})
+    prompt = classify_prompt(reply, answer)
     try:
         return ask_json_until_usable(
             helper,

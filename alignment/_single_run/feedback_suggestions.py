@@ -1,4 +1,7 @@
-"""Draft critiques or kudos of an answer, so people can pick a reason instead of typing one.
+"""Draft feedback of one kind on an answer, so people can pick a reason instead of typing one.
+
+Only kinds with suggestion texts in ``FEEDBACK_KINDS`` (critiques, kudos) can be drafted; any
+other kind raises ``UnknownFeedbackKindError`` before the model is asked.
 
 Models repeat themselves and sometimes give fewer items than asked. Suggestions are de-duplicated
 (ignoring case, spacing and end punctuation); when too few distinct ones remain, the model is
@@ -7,24 +10,22 @@ asked again for different ones, and if it still falls short an ``AlignmentAnswer
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from alignment._prompting.structured import AnswerFormatError, ask_json
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
 from alignment._single_run.errors import AlignmentAnswerError
+from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind
 from alignment._single_run.principle_proposals import FeedbackTarget
 from alignment._single_run.prompts import (
     SUGGESTION_AVOID,
-    SUGGESTION_GUIDANCE,
     SUGGESTIONS,
     SUGGESTIONS_SCHEMA,
     numbered,
     run_context,
     with_retry_note,
 )
-
-SuggestionKind = Literal["critique", "kudos"]
 
 # Some sampling spread, so that asking again can yield something new.
 SUGGESTION_TEMPERATURE = 0.7
@@ -44,24 +45,25 @@ def _items(answer: Any) -> list[str]:
 
 
 def suggestion_prompt(
-    kind: SuggestionKind, target: FeedbackTarget, count: int, already: list[str]
+    kind: FeedbackKind, target: FeedbackTarget, count: int, already: list[str]
 ) -> str:
+    texts = FEEDBACK_KINDS.suggestion_texts(kind)
     context = run_context(target.description, target.variables, target.sent_prompt, target.response)
     avoid = render_template(SUGGESTION_AVOID, {"already": numbered(already, "")}) if already else ""
     return render_template(
         SUGGESTIONS,
         {
             "count": count,
-            "feedback_kind": "critique" if kind == "critique" else "kudos (praise)",
+            "feedback_kind": texts.noun,
             "context": context,
-            "guidance": SUGGESTION_GUIDANCE[kind],
+            "guidance": texts.guidance,
             "avoid": avoid,
         },
     )
 
 
 def suggest_feedback(
-    helper: ModelHelper, kind: SuggestionKind, target: FeedbackTarget, count: int = 3
+    helper: ModelHelper, kind: FeedbackKind, target: FeedbackTarget, count: int = 3
 ) -> list[str]:
     """Exactly ``count`` distinct suggestions of ``kind`` for the answer in ``target``."""
     if count < 1:

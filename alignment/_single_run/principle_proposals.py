@@ -14,24 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 from alignment._prompting.answer_retry import ask_json_until_usable
 from alignment._prompting.structured import AnswerFormatError
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
 from alignment._single_run.errors import AlignmentAnswerError
+from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind
 from alignment._single_run.principles import PrincipleChange
-from alignment._single_run.prompts import (
-    CHANGE_DECISION,
-    CHANGE_SCHEMA,
-    FEEDBACK_BLOCKS,
-    numbered,
-    run_context,
-)
-
-FeedbackKind = Literal["critique", "kudos", "rewrite"]
-FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)
+from alignment._single_run.prompts import CHANGE_DECISION, CHANGE_SCHEMA, numbered, run_context
 
 # A deterministic choice is wanted; variety comes from the feedback, not from sampling.
 DECISION_TEMPERATURE = 0.0
@@ -109,14 +101,13 @@ def decision_prompt(
     kind: FeedbackKind, feedback: str, principles: Sequence[str], target: FeedbackTarget
 ) -> str:
     """The instructions that ask for one change; exposed so callers can inspect what is sent."""
-    if kind not in FEEDBACK_KINDS:
-        raise ValueError(f"feedback kind must be one of {', '.join(FEEDBACK_KINDS)}, got {kind!r}")
+    block = FEEDBACK_KINDS.get(kind).decision_block
     context = run_context(target.description, target.variables, target.sent_prompt, target.response)
     return render_template(
         CHANGE_DECISION,
         {
             "context": context,
-            "feedback_block": render_template(FEEDBACK_BLOCKS[kind], {"feedback": feedback}),
+            "feedback_block": render_template(block, {"feedback": feedback}),
             "principles": numbered(principles, "(none yet)"),
         },
     )

@@ -4,6 +4,7 @@ Every template here is filled with ``alignment._prompting.template.render_templa
 JSON examples in the texts stay as written and values (feedback, answers) are inserted without
 being re-read.
 Principles are numbered from 1 in prompts because models count that way; code converts.
+The texts that differ by feedback kind live with the kinds, in ``feedback_kinds``.
 """
 
 from __future__ import annotations
@@ -26,28 +27,6 @@ RUN_CONTEXT = """\
 <answer>
 {response}
 </answer>"""
-
-FEEDBACK_BLOCKS: Mapping[str, str] = {
-    "critique": """\
-## A teammate's critique of that answer
-<critique>
-{feedback}
-</critique>
-The critique names something the prompt should make the model do differently next time.""",
-    "kudos": """\
-## A teammate's praise for that answer
-<kudos>
-{feedback}
-</kudos>
-The praise names something the prompt should make the model keep doing on purpose.""",
-    "rewrite": """\
-## A teammate's rewrite of that answer
-<rewrite>
-{feedback}
-</rewrite>
-This is the answer they wanted instead. The differences between it and the model's answer show \
-what the prompt should ask for.""",
-}
 
 CHANGE_DECISION = """\
 You help a team improve a prompt template for an AI model. Besides its main instructions, the \
@@ -103,11 +82,6 @@ template). Be specific to this answer.{avoid}
 
 Reply with a JSON object only, no other text:
 {"suggestions": ["<first>", "<second>", "..."]}"""
-
-SUGGESTION_GUIDANCE: Mapping[str, str] = {
-    "critique": "Critiques point out what is missing, wrong or could be better.",
-    "kudos": "Kudos point out what the answer does well and should keep doing.",
-}
 
 SUGGESTION_AVOID = """
 

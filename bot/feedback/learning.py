@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from alignment._prompting.structured import AnswerFormatError
-from alignment._single_run.principle_proposals import ChangeDecision, FeedbackKind
+from alignment._single_run.principle_proposals import ChangeDecision
 from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 from alignment.single_run import AlignableSingleRun
 from bot.feedback import views as feedback_views
@@ -107,11 +106,9 @@ def runner_for(services: Services, ref: AnswerRef, version: PromptVersion) -> Al
 def suggest_reasons(
     services: Services, workspace: Workspace, ref: AnswerRef, kind: str
 ) -> list[str]:
-    """The library's suggested kudos or critiques of the answer."""
+    """The library's suggested reasons of ``kind`` (kudos, critiques) for the answer."""
     runner = runner_for(services, ref, _run_version(services, workspace, ref.run))
-    if kind == "kudos":
-        return runner.generate_kudos(SUGGESTION_COUNT)
-    return runner.generate_critiques(SUGGESTION_COUNT)
+    return runner.generate_feedback(kind, SUGGESTION_COUNT)
 
 
 def change_principles(
@@ -123,9 +120,7 @@ def change_principles(
     conversation = runner.data.conversations[0]
 
     def decide(principles: Sequence[str]) -> ChangeDecision:
-        return runner.decide_change(
-            cast(FeedbackKind, kind), text, principles, conversation=conversation
-        )
+        return runner.decide_change(kind, text, principles, conversation=conversation)
 
     source = FeedbackSource(user, kind, text, ref.run.run_id, ref.candidate, ref.run.version)
     return change_from_feedback(services.redis, workspace, ref.run.prompt_name, source, decide)

@@ -1,4 +1,6 @@
-"""A reaction on a bot answer: offer reasons (kudos, critique) or ask for the rewrite.
+"""A reaction on a bot answer: offer reasons (kudos, critique) or ask for a reply (a rewrite).
+
+Which of the two a kind gets is its ``on_reaction`` in ``bot.feedback.kinds``.
 
 The reacted-to message decides everything: it points at the run, the candidate it shows and
 therefore the prompt version that produced it. Reactions on any other message are ignored.
@@ -13,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.feedback import views as feedback_views
+from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.feedback.learning import (
     FeedbackTargetGoneError,
     load_answer,
@@ -59,6 +62,7 @@ def reaction_added(
     kind = services.settings.reactions.kind_of(target.reaction)
     if kind is None:
         return
+    spec = FEEDBACK_KINDS.get(kind)
     pointer = RunStore(services.redis, workspace).answer_at(target.channel, target.item_ts)
     if pointer is None:
         return  # not one of the bot's answers
@@ -70,8 +74,8 @@ def reaction_added(
     offer = Offer(new_token(), target, kind, ref.run.run_id, ref.candidate, ref.run.thread_ts)
     if not book.begin(offer):
         return  # reasons for this very reaction are already on their way or shown
-    if kind == "rewrite":
-        message = feedback_views.rewrite_request(target.user, target.reaction)
+    if spec.asks_for_reply:
+        message = feedback_views.reply_request(target.user, target.reaction, kind)
     else:
         try:
             reasons = suggest_reasons(services, workspace, ref, kind)
@@ -80,7 +84,7 @@ def reaction_added(
             book.abandon(offer)
             problem = (
                 f"no reasons could be suggested ({failure_reason(error)}). "
-                f"Reply with `{kind}: ...` instead."
+                f"Reply with `{spec.prefix}: ...` instead."
             )
             post_in_thread(
                 client, ref.run, feedback_views.feedback_failed(target.user, kind, problem)
@@ -97,7 +101,7 @@ def reaction_added(
     if not book.posted(offer, ts):
         remove_message(client, target.channel, ts)  # the reaction was removed meanwhile
         return
-    if kind == "rewrite":
+    if spec.asks_for_reply:
         waiting = workspace.keys.awaiting_rewrite(target.channel, ref.run.thread_ts, target.user)
         services.redis.set(waiting, offer.token, ex=OFFER_TTL_SECONDS)
 

@@ -1,26 +1,18 @@
 """Which emoji reactions are feedback, and of which kind.
 
-The default mapping covers the reactions people already use to agree, object or ask for a
-rewrite. A workspace can replace it with ``ALIGN_REACTIONS``, written as
-``kudos=+1,heart;critique=-1,x;rewrite=pencil2``: every kind listed replaces that kind's
-defaults, kinds left out keep theirs. Skin-tone variants (``+1::skin-tone-3``) count as the
-base emoji.
+The default mapping is each kind's emoji in ``bot.feedback.kinds``: the reactions people already
+use to agree, object or ask for a rewrite. A workspace can replace it with ``ALIGN_REACTIONS``,
+written as ``kudos=+1,heart;critique=-1,x;rewrite=pencil2``: every kind listed replaces that
+kind's defaults, kinds left out keep theirs. Skin-tone variants (``+1::skin-tone-3``) count as
+the base emoji.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
 
-ReactionKind = Literal["kudos", "critique", "rewrite"]
-REACTION_KINDS: tuple[str, ...] = get_args(ReactionKind)
-
-DEFAULT_REACTIONS: Mapping[ReactionKind, tuple[str, ...]] = {
-    "kudos": ("+1", "thumbsup", "heart", "star", "tada", "100", "white_check_mark"),
-    "critique": ("-1", "thumbsdown", "x", "confused", "no_entry"),
-    "rewrite": ("pencil2", "memo"),
-}
+from bot.feedback.kinds import FEEDBACK_KINDS, SlackFeedbackKinds
 
 
 class ReactionMapError(ValueError):
@@ -32,19 +24,24 @@ def base_emoji(reaction: str) -> str:
     return reaction.strip().split("::", 1)[0].strip(":").strip()
 
 
+def default_reactions(kinds: SlackFeedbackKinds = FEEDBACK_KINDS) -> dict[str, tuple[str, ...]]:
+    """Each kind's default emoji, by kind name."""
+    return {kind.name: kind.emoji for kind in kinds}
+
+
 @dataclass(frozen=True)
 class ReactionMap:
-    kinds: Mapping[str, ReactionKind]
+    kinds: Mapping[str, str]  # emoji -> kind name
 
-    def kind_of(self, reaction: str) -> ReactionKind | None:
+    def kind_of(self, reaction: str) -> str | None:
         return self.kinds.get(base_emoji(reaction))
 
-    def emoji_for(self, kind: ReactionKind) -> list[str]:
+    def emoji_for(self, kind: str) -> list[str]:
         return [emoji for emoji, k in self.kinds.items() if k == kind]
 
     @classmethod
-    def from_lists(cls, lists: Mapping[ReactionKind, Iterable[str]]) -> ReactionMap:
-        kinds: dict[str, ReactionKind] = {}
+    def from_lists(cls, lists: Mapping[str, Iterable[str]]) -> ReactionMap:
+        kinds: dict[str, str] = {}
         for kind, emoji in lists.items():
             for name in emoji:
                 if name in kinds and kinds[name] != kind:
@@ -55,22 +52,21 @@ class ReactionMap:
         return cls(kinds)
 
 
-DEFAULT_REACTION_MAP = ReactionMap.from_lists(DEFAULT_REACTIONS)
+DEFAULT_REACTION_MAP = ReactionMap.from_lists(default_reactions())
 
 
-def parse_reaction_map(text: str | None) -> ReactionMap:
+def parse_reaction_map(text: str | None, kinds: SlackFeedbackKinds = FEEDBACK_KINDS) -> ReactionMap:
     """Read an ``ALIGN_REACTIONS`` value; empty or None gives the default mapping."""
+    lists = default_reactions(kinds)
     if not text or not text.strip():
-        return DEFAULT_REACTION_MAP
-    lists: dict[ReactionKind, tuple[str, ...]] = dict(DEFAULT_REACTIONS)
+        return ReactionMap.from_lists(lists)
     for group in filter(None, (g.strip() for g in text.split(";"))):
         kind, has_equals, emoji_text = group.partition("=")
         kind = kind.strip().lower()
-        if not has_equals or kind not in REACTION_KINDS:
+        if not has_equals or kind not in kinds:
             raise ReactionMapError(
                 f"{group!r} should be KIND=emoji,emoji with KIND one of "
-                f"{', '.join(REACTION_KINDS)}, e.g. kudos=+1,heart;critique=-1"
+                f"{', '.join(kinds.names)}, e.g. {kinds.reactions_example()}"
             )
-        emoji = tuple(base_emoji(e) for e in emoji_text.split(",") if base_emoji(e))
-        lists[cast(ReactionKind, kind)] = emoji
+        lists[kind] = tuple(base_emoji(e) for e in emoji_text.split(",") if base_emoji(e))
     return ReactionMap.from_lists(lists)

@@ -1,15 +1,15 @@
 """A person's reply in a run's thread: feedback by prefix, by request, or by the model's reading.
 
-In order: ``critique:``, ``kudos:`` or ``rewrite:`` at the start decides (the bot may be mentioned
-first); a reply from someone the bot asked for a rewrite is that rewrite, about the answer they
-reacted to; anything else is shown to the alignment model, and left alone unless it calls it
-feedback. Prefixed and classified replies are about the newest answer in the thread.
+In order: a kind's prefix at the start (``critique:``, ``kudos:``, ``rewrite:``; the bot may be
+mentioned first) decides; a reply from someone the bot asked to reply (after a rewrite reaction)
+is feedback of that reaction's kind, about the answer they reacted to; anything else is shown to
+the alignment model, and left alone unless it calls it feedback. Prefixed and classified replies
+are about the newest answer in the thread.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from alignment._single_run.feedback_classifier import classify_reply
 from bot.commands.prompts import resolve_text
 from bot.feedback import views as feedback_views
+from bot.feedback.kinds import FEEDBACK_KINDS, SlackFeedbackKinds
 from bot.feedback.learning import (
     AnswerRef,
     FeedbackTargetGoneError,
@@ -31,11 +32,6 @@ from bot.prompts.runs import RunStore
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-_PREFIXED = re.compile(
-    r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)?(critique|kudos|rewrite)\s*:\s*(.*)\Z",
-    re.IGNORECASE | re.DOTALL,
-)
 
 
 @dataclass(frozen=True)
@@ -56,18 +52,22 @@ def thread_reply(event: dict[str, object]) -> ThreadReply | None:
     return ThreadReply(str(channel), str(thread_ts), str(ts), str(user), text)
 
 
-def prefixed_feedback(raw: str) -> tuple[str, str] | None:
+def prefixed_feedback(
+    raw: str, kinds: SlackFeedbackKinds = FEEDBACK_KINDS
+) -> tuple[str, str] | None:
     """``(kind, text)`` for ``critique: ...``-style replies (raw Slack text), else None."""
-    match = _PREFIXED.match(raw)
-    if match is None:
+    match = kinds.prefix_pattern.match(raw)
+    kind = kinds.by_prefix(match.group(1)) if match is not None else None
+    if match is None or kind is None:
         return None
-    return match.group(1).lower(), resolve_text(match.group(2)).strip()
+    return kind.name, resolve_text(match.group(2)).strip()
 
 
-def _awaited_rewrite(
+def _awaited_reply(
     services: Services, workspace: Workspace, reply: ThreadReply
-) -> AnswerRef | None:
-    """The answer this person was asked to rewrite in this thread, claimed by this reply."""
+) -> tuple[AnswerRef, str] | None:
+    """The answer this person was asked to reply about in this thread, and the kind of their
+    reaction (a rewrite), claimed by this reply."""
     waiting = workspace.keys.awaiting_rewrite(reply.channel, reply.thread_ts, reply.user)
     token = services.redis.get(waiting)
     if token is None:
@@ -77,7 +77,7 @@ def _awaited_rewrite(
     if offer is None:
         return None  # withdrawn, or answered already
     try:
-        return load_answer(services, workspace, offer.run_id, offer.candidate)
+        return load_answer(services, workspace, offer.run_id, offer.candidate), offer.kind
     except FeedbackTargetGoneError:
         return None
 
@@ -93,15 +93,16 @@ def handle_reply(
     if explicit is not None:
         kind, text = explicit
         if not text:
-            hint = f"write what you mean after `{kind}:`."
+            hint = f"write what you mean after `{FEEDBACK_KINDS.get(kind).prefix}:`."
             post_in_thread(client, run, feedback_views.feedback_failed(reply.user, kind, hint))
             return
         learn_and_announce(services, workspace, client, newest, kind, text, reply.user)
         return
     text = resolve_text(reply.text).strip()
-    rewritten = _awaited_rewrite(services, workspace, reply)
-    if rewritten is not None:
-        learn_and_announce(services, workspace, client, rewritten, "rewrite", text, reply.user)
+    awaited = _awaited_reply(services, workspace, reply)
+    if awaited is not None:
+        answer, kind = awaited
+        learn_and_announce(services, workspace, client, answer, kind, text, reply.user)
         return
     reading = classify_reply(services.alignment_model, text, newest.answer)
     if not reading.is_feedback:

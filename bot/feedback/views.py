@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from alignment._single_run.principles import PrincipleChange
+from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.slack.blocks import (
     Block,
     Message,
@@ -29,11 +30,6 @@ OWN_REASON_INPUT = "value"
 # Leaves room in a 3000-character section for the words around a quoted text.
 QUOTE_LIMIT = 2500
 
-KIND_QUESTION = {
-    "kudos": "What was good about it?",
-    "critique": "What should change?",
-}
-KIND_NOUN = {"kudos": "kudos", "critique": "critique", "rewrite": "rewrite"}
 CHANGE_TITLE = {"add": "Principle added", "edit": "Principle edited", "delete": "Principle deleted"}
 
 
@@ -64,8 +60,9 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token: str) -> Message:
     """Suggested reasons for a kudos or critique reaction, each with a button, plus "my own"."""
+    question = FEEDBACK_KINDS.get(kind).question
     blocks: list[Block] = [
-        mrkdwn_section(f"<@{user}> reacted :{reaction}: to this answer. {KIND_QUESTION[kind]}")
+        mrkdwn_section(f"<@{user}> reacted :{reaction}: to this answer. {question}")
     ]
     for number, reason in enumerate(reasons):
         section = mrkdwn_section(escaped_preview(reason, QUOTE_LIMIT))
@@ -78,13 +75,13 @@ def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token:
         }
     )
     blocks.append(mrkdwn_context("Removing the reaction withdraws this."))
-    return Message(text=f"{KIND_QUESTION[kind]} Pick a reason or write your own.", blocks=blocks)
+    return Message(text=f"{question} Pick a reason or write your own.", blocks=blocks)
 
 
 def reason_chosen(user: str, reaction: str, kind: str, reason: str) -> Message:
     """The offer once a reason is picked: the buttons go, the choice stays on record."""
     return Message(
-        text=f"{KIND_NOUN[kind]} from {user}: {reason[:200]}",
+        text=f"{kind} from {user}: {reason[:200]}",
         blocks=[
             mrkdwn_section(
                 f"<@{user}> reacted :{reaction}: and gave this {kind}:\n{quoted(reason)}"
@@ -93,14 +90,13 @@ def reason_chosen(user: str, reaction: str, kind: str, reason: str) -> Message:
     )
 
 
-def rewrite_request(user: str, reaction: str) -> Message:
+def reply_request(user: str, reaction: str, kind: str) -> Message:
+    """Asks the person who reacted to reply with their own text (for a rewrite: the answer)."""
+    spec = FEEDBACK_KINDS.get(kind)
     return Message(
-        text="Reply with the answer you wanted",
+        text=spec.reply_request_summary,
         blocks=[
-            mrkdwn_section(
-                f"<@{user}> reacted :{reaction}:. Reply in this thread with the answer you "
-                "wanted, and I will turn the difference into a principle."
-            ),
+            mrkdwn_section(f"<@{user}> reacted :{reaction}:. {spec.reply_request}"),
             mrkdwn_context("Removing the reaction withdraws this."),
         ],
     )
@@ -146,7 +142,7 @@ def change_posted(
             f"*{title}* in `{prompt}` (now version {version}), from <@{user}>'s {kind}."
         ),
         mrkdwn_section("\n".join(change_lines(change))),
-        mrkdwn_context(f"{KIND_NOUN[kind].capitalize()}: {quoted(feedback, 600)[1:]}"),
+        mrkdwn_context(f"{kind.capitalize()}: {quoted(feedback, 600)[1:]}"),
     ]
     if reason:
         blocks.append(mrkdwn_context(f"Why: {escaped_preview(reason, 600)}"))
@@ -232,19 +228,19 @@ def not_your_reasons(owner: str) -> Message:
 
 def own_reason_modal(kind: str, private_metadata: str) -> dict[str, Any]:
     """The "write my own" form: one multi-line field."""
-    label = "What was good about the answer?" if kind == "kudos" else "What should change?"
+    spec = FEEDBACK_KINDS.get(kind)
     return {
         "type": "modal",
         "callback_id": OWN_REASON_CALLBACK,
         "private_metadata": private_metadata,
-        "title": plain_text("Your kudos" if kind == "kudos" else "Your critique"),
+        "title": plain_text(spec.form_title),
         "submit": plain_text("Send"),
         "close": plain_text("Cancel"),
         "blocks": [
             {
                 "type": "input",
                 "block_id": OWN_REASON_BLOCK,
-                "label": plain_text(label),
+                "label": plain_text(spec.form_label),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": OWN_REASON_INPUT,

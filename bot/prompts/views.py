@@ -14,6 +14,7 @@ from typing import Any
 from bot.commands.help import topic_help
 from bot.commands.labelers import training_help_lines
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
+from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.prompts.store import PromptSummary, PromptVersion
 from bot.slack.blocks import (
     MESSAGE_BLOCK_LIMIT,
@@ -253,8 +254,8 @@ def help_message(topic: str | None = None) -> Message:
         f"• `{USAGE['run']}`: run a prompt; the answer goes in a thread. `--n` asks for up "
         f"to {MAX_CANDIDATES} candidate answers. Missing variables open a form.",
         f"• `{USAGE['export']}`: the prompt as JSON for the `alignment` library.",
-        "React to an answer (:+1: kudos, :-1: critique, :pencil2: rewrite) or reply in its "
-        "thread (`critique: ...`, `kudos: ...`, `rewrite: ...`) to change the principles.",
+        f"React to an answer ({FEEDBACK_KINDS.reaction_help()}) or reply in its "
+        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles.",
         f"• `{USAGE['principles']}`: the principles gathered so far.",
         f"• `{USAGE['apply']}`: fold the principles into the template, as a new version.",
         f"• `{USAGE['revise']}`: change the template as the feedback asks.",
