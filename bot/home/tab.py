@@ -13,7 +13,7 @@ from bot.labelers.store import LabelerStore
 from bot.labelers.views import home_blocks
 from bot.prompts.store import PromptStore, PromptStoreError
 from bot.prompts.version_log import latest_note
-from bot.prompts.views import Block
+from bot.slack.blocks import Block
 from bot.slack.chunking import escape_mrkdwn
 
 # A Home tab holds at most 100 blocks; two per prompt plus the header.
