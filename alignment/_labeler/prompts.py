@@ -16,6 +16,7 @@ from alignment._labeler.examples import Example, truncate_words
 from alignment._labeler.mutations import MutationOption
 from alignment._labeler.scoring import LabelSet
 from alignment._labeler.types import LabelerAttribute, LabelerCheckpoint, LabelValue
+from alignment._prompting.quoting import neutralise_tags
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ def _label_choices(task: TaskSpec) -> str:
 
 
 def _example_block(task: TaskSpec, example: Example) -> str:
-    return "\n".join(
-        f"<{name}>{truncate_words(value, task.truncation_length)}</{name}>"
+    # A value may mention a column's tag; it must not close its own block or open another's.
+    quoted = {
+        name: neutralise_tags(truncate_words(value, task.truncation_length), task.input_names)
         for name, value in example.inputs
-    )
+    }
+    return "\n".join(f"<{name}>{quoted[name]}</{name}>" for name, _ in example.inputs)
 
 
 def _rulebook(task: TaskSpec, checkpoint: LabelerCheckpoint) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from alignment._prompting.quoting import fill_blocks
 from alignment._prompting.structured import AnswerFormatError, ask_json
-from alignment._prompting.template import TemplateError, render_template, template_variables
+from alignment._prompting.template import TemplateError, template_variables
 from alignment._providers.base import ModelHelper
 from alignment._single_run.errors import AlignmentAnswerError, PromptVariablesChangedError
 from alignment._single_run.prompts import (
@@ -70,13 +71,14 @@ def _spelled(names: Sequence[str]) -> str:
 def fold_principles(helper: ModelHelper, description: str, principles: Sequence[str]) -> str:
     """``description`` rewritten to follow ``principles``, with the same variables."""
     expected = template_variables(description)
-    prompt = render_template(
+    prompt = fill_blocks(
         APPLY_PRINCIPLES,
         {
             "description": description,
             "principles": numbered(principles, "(none)"),
             "variable_rule": variable_rule(expected),
         },
+        trusted={"variable_rule"},
     )
     return _checked_rewrite(helper, prompt, expected)
 
@@ -86,12 +88,13 @@ def edit_from_feedback(helper: ModelHelper, description: str, feedback: str) -> 
     if not feedback.strip():
         raise ValueError("the feedback is empty: say how the description should change")
     expected = template_variables(description)
-    prompt = render_template(
+    prompt = fill_blocks(
         EDIT_FROM_FEEDBACK,
         {
             "description": description,
             "feedback": feedback,
             "variable_rule": variable_rule(expected),
         },
+        trusted={"variable_rule"},
     )
     return _checked_rewrite(helper, prompt, expected)

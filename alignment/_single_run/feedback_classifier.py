@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignment._prompting.answer_retry import ask_json_until_usable
+from alignment._prompting.quoting import fill_blocks
 from alignment._prompting.structured import AnswerFormatError
-from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
 from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind, FeedbackKinds
 
@@ -76,7 +76,7 @@ def classify_prompt(reply: str, answer: str, kinds: FeedbackKinds = FEEDBACK_KIN
     meanings = [(kind.name, kind.meaning) for kind in kinds]
     meanings.append((NOT_FEEDBACK_KIND, NOT_FEEDBACK_MEANING))
     notes = [f"for a {kind.name}, {kind.restatement}" for kind in kinds if kind.restatement]
-    return render_template(
+    return fill_blocks(
         CLASSIFY_REPLY,
         {
             "answer": _excerpt(answer),
@@ -85,6 +85,7 @@ def classify_prompt(reply: str, answer: str, kinds: FeedbackKinds = FEEDBACK_KIN
             "kind_choices": " | ".join(f'"{name}"' for name in reply_kinds(kinds)),
             "restatements": f" ({'; '.join(notes)})" if notes else "",
         },
+        trusted={"kinds", "kind_choices", "restatements"},
     )
 
 

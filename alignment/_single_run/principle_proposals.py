@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignment._prompting.answer_retry import ask_json_until_usable
+from alignment._prompting.quoting import fill_blocks
 from alignment._prompting.structured import AnswerFormatError
-from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
 from alignment._single_run.errors import AlignmentAnswerError
 from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind
@@ -103,13 +103,14 @@ def decision_prompt(
     """The instructions that ask for one change; exposed so callers can inspect what is sent."""
     block = FEEDBACK_KINDS.get(kind).decision_block
     context = run_context(target.description, target.variables, target.sent_prompt, target.response)
-    return render_template(
+    return fill_blocks(
         CHANGE_DECISION,
         {
             "context": context,
-            "feedback_block": render_template(block, {"feedback": feedback}),
+            "feedback_block": fill_blocks(block, {"feedback": feedback}),
             "principles": numbered(principles, "(none yet)"),
         },
+        trusted={"context", "feedback_block"},
     )
 
 

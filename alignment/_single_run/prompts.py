@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alignment._prompting.quoting import fill_blocks, neutralise_tags, tag_names
 from alignment._prompting.template import render_template
 
 RUN_CONTEXT = """\
@@ -27,6 +28,8 @@ RUN_CONTEXT = """\
 <answer>
 {response}
 </answer>"""
+
+_SENT = "No variables. The prompt was sent as:\n<sent>\n{sent}\n</sent>"
 
 CHANGE_DECISION = """\
 You help a team improve a prompt template for an AI model. Besides its main instructions, the \
@@ -165,11 +168,16 @@ def run_context(
     elif sent_prompt.strip() != description.strip():
         # No variables, yet the prompt sent differs: an input was added to the template, or the
         # template has changed since this run. Either way the model should see what was sent.
-        filled = f"No variables. The prompt was sent as:\n<sent>\n{sent_prompt}\n</sent>"
+        sent = neutralise_tags(sent_prompt, tag_names(RUN_CONTEXT, _SENT))
+        filled = render_template(_SENT, {"sent": sent})
     else:
         filled = "Nothing: the template has no variables."
-    return render_template(
-        RUN_CONTEXT, {"description": description, "variables": filled, "response": response}
+    if variables:
+        filled = neutralise_tags(filled, tag_names(RUN_CONTEXT))
+    return fill_blocks(
+        RUN_CONTEXT,
+        {"description": description, "variables": filled, "response": response},
+        trusted={"variables"},
     )
 
 
