@@ -7,9 +7,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from bot.config import WHERE_TO_GET, SettingsError, load_settings
+# Only the standard library and bot.extra at module level. The Slack bot's dependencies (Slack,
+# Redis, RQ, dotenv, ...) are the optional `bot` extra: `pip install alignbot` without it must
+# still run `alignbot labeler` and `--version`, and the bot's commands must say what to install
+# rather than fail with an ImportError. So every bot module is imported inside the command that
+# needs it, after the check in _bot_command.
+from bot.extra import missing_bot_distributions, missing_extra_message
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -19,10 +25,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("alignbot")
 
 EXIT_SETTINGS = 2
+# Like a missing setting, a missing dependency is something to fix before starting again.
+EXIT_MISSING_EXTRA = 3
 
 
 def _start() -> tuple[Services, App] | int:
     """Settings, services and the Bolt app; or the exit code after saying what is wrong."""
+    from bot.config import WHERE_TO_GET, SettingsError, load_settings
     from bot.observability.logs import add_secrets, configure_logging, secrets_of
 
     configure_logging()
@@ -31,14 +40,20 @@ def _start() -> tuple[Services, App] | int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return EXIT_SETTINGS
+    configure_logging(settings.log_level, log_format=settings.log_format)
     add_secrets(secrets_of(settings))
     from slack_bolt.error import BoltError
 
     from bot.app import build_app
+    from bot.redis_server import EmbeddedRedisUnavailable
     from bot.services import Services
 
     log.info("starting with %r", settings)
-    services = Services.from_settings(settings)
+    try:
+        services = Services.from_settings(settings)
+    except EmbeddedRedisUnavailable as error:
+        print(f"alignbot cannot start: {error}", file=sys.stderr)
+        return EXIT_SETTINGS
     try:
         return services, build_app(services)
     except BoltError as error:
@@ -120,10 +135,18 @@ def _labeler(argv: Sequence[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+def package_version() -> str:
+    try:
+        return version("alignbot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alignbot", description="Shape LLM prompts together in Slack."
     )
+    parser.add_argument("--version", action="version", version=f"alignbot {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
@@ -153,6 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_in[:1] == ["labeler"]:
         return _labeler(args_in[1:])
     args = build_parser().parse_args(args_in)
+    return _bot_command(args)
+
+
+def _bot_command(args: argparse.Namespace) -> int:
+    missing = missing_bot_distributions()
+    if missing:
+        print(missing_extra_message(args.command, missing), file=sys.stderr)
+        return EXIT_MISSING_EXTRA
     if args.command == "serve":
         return _serve()
     if args.command == "events":

@@ -173,6 +173,7 @@ def main(burst: bool = False) -> int:
     from bot.cli import EXIT_SETTINGS
     from bot.config import SettingsError, load_settings
     from bot.observability.logs import add_secrets, configure_logging, secrets_of
+    from bot.redis_server import EmbeddedRedisUnavailable
 
     configure_logging()
     try:
@@ -181,8 +182,13 @@ def main(burst: bool = False) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return EXIT_SETTINGS
+    configure_logging(settings.log_level, log_format=settings.log_format)
     add_secrets(secrets_of(settings))
-    services = Services.from_settings(settings)
+    try:
+        services = Services.from_settings(settings)
+    except EmbeddedRedisUnavailable as error:
+        print(f"alignbot cannot start: {error}", file=sys.stderr)
+        return EXIT_SETTINGS
     try:
         run_worker(services, config, burst=burst)
     finally:
