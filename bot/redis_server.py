@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 START_TIMEOUT_SECONDS = 15.0
 REDIS_SERVER = "redis-server"
@@ -93,7 +95,10 @@ class LocalRedisServer:
         return cls(socket_path, process)
 
     def client(self) -> redis.Redis:
-        return redis.Redis(unix_socket_path=self.socket_file, decode_responses=True)
+        # No retries: SHUTDOWN ends in a closed connection, which is success, not a blip.
+        return redis.Redis(
+            unix_socket_path=self.socket_file, decode_responses=True, retry=Retry(NoBackoff(), 0)
+        )
 
     def stop_unless_shared(self, own_client_name: str) -> None:
         """Shut the server down (saving) unless another process is still connected to it."""
