@@ -73,6 +73,25 @@ class PrincipleChange:
             del updated[self.index]
         return updated
 
+    def replayed_on(self, principles: Sequence[str]) -> PrincipleChange | None:
+        """This same change for a list that moved on since it was decided, or None when it no
+        longer makes sense there (the principle it edits or deletes is gone or reworded, or the
+        principle it adds is already there).
+
+        Lets a change decided once land after someone else's change, without asking the model
+        again: an add goes to the end, an edit or a delete follows its principle's text.
+        """
+        if self.kind == "add":
+            if self.new_text in principles:
+                return None
+            return PrincipleChange("add", len(principles), None, self.new_text, self.reason)
+        if self.index < len(principles) and principles[self.index] == self.old_text:
+            return self
+        matches = [i for i, text in enumerate(principles) if text == self.old_text]
+        if len(matches) != 1:
+            return None
+        return PrincipleChange(self.kind, matches[0], self.old_text, self.new_text, self.reason)
+
     def inverse(self) -> PrincipleChange:
         """The change that undoes this one when applied to the list this one produced."""
         undo_kind: dict[str, ChangeKind] = {"add": "delete", "delete": "add", "edit": "edit"}

@@ -90,3 +90,16 @@ def test_round_trips_through_json(change: PrincipleChange) -> None:
 def test_from_dict_refuses_malformed_changes(payload: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         PrincipleChange.from_dict(payload)
+
+
+def test_a_change_replays_on_a_list_that_moved_when_it_still_makes_sense() -> None:
+    add = PrincipleChange("add", 1, None, "C")
+    assert add.replayed_on(["A", "B", "X"]) == PrincipleChange("add", 3, None, "C")
+    assert add.replayed_on(["A", "C"]) is None  # already there
+    edit = PrincipleChange("edit", 1, "B", "B2")
+    assert edit.replayed_on(["B"]) == PrincipleChange("edit", 0, "B", "B2")
+    assert edit.replayed_on(["A", "B reworded"]) is None  # its principle changed
+    assert edit.replayed_on(["B", "X", "B"]) is None  # moved, and twice over: which one?
+    delete = PrincipleChange("delete", 0, "A", None)
+    assert delete.replayed_on(["X", "A"]) == PrincipleChange("delete", 1, "A", None)
+    assert delete.replayed_on(["X"]) is None

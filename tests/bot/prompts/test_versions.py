@@ -23,7 +23,12 @@ from bot.prompts.deletion import (
     restorable,
     restore_prompt,
 )
-from bot.prompts.principle_updates import FeedbackSource, change_from_feedback
+from bot.prompts.principle_updates import (
+    MAX_DECISIONS,
+    FeedbackSource,
+    TooBusyError,
+    change_from_feedback,
+)
 from bot.prompts.store import PromptStore, UnknownPromptError
 from bot.prompts.versions import (
     NothingToApplyError,
@@ -60,7 +65,7 @@ def give(client: redis.Redis, text: str, user: str = "U0ANA") -> int:
     return outcome.version.version
 
 
-def test_a_change_decided_on_a_list_that_moved_is_decided_again(
+def test_a_change_decided_on_a_list_that_moved_is_replayed_without_a_new_decision(
     redis_client: redis.Redis, store: PromptStore
 ) -> None:
     give(redis_client, "A")
@@ -78,11 +83,54 @@ def test_a_change_decided_on_a_list_that_moved_is_decided_again(
 
     outcome = change_from_feedback(redis_client, WORKSPACE, "uses", source("no B"), decide)
 
-    assert lists_seen == [["A", "B"], ["B"]]
-    assert outcome.attempts == 2
+    # "B" moved from position 1 to 0; the decision follows it instead of asking again.
+    assert lists_seen == [["A", "B"]]
+    assert outcome.attempts == 1
     assert outcome.change == PrincipleChange("delete", 0, "B", None, "drop")
     assert store.current("uses").prompt.principles == []
     assert store.current("uses").version == 5
+
+
+def test_a_change_that_no_longer_applies_is_decided_again(
+    redis_client: redis.Redis, store: PromptStore
+) -> None:
+    give(redis_client, "A")
+    lists_seen: list[list[str]] = []
+
+    def decide(principles: Sequence[str]) -> ChangeDecision:
+        lists_seen.append(list(principles))
+        if len(lists_seen) == 1:
+            give_delete_first(redis_client)  # the principle this edit is about disappears
+        if not principles or principles[0] != "A":
+            return ChangeDecision(None, "nothing left to edit")
+        return ChangeDecision(PrincipleChange("edit", 0, "A", "A, briefly", "shorter"), "shorter")
+
+    outcome = change_from_feedback(redis_client, WORKSPACE, "uses", source("shorter A"), decide)
+
+    assert lists_seen == [["A"], []]
+    assert (outcome.version, outcome.reason) == (None, "nothing left to edit")
+
+
+def test_model_decisions_per_feedback_are_capped(
+    redis_client: redis.Redis, store: PromptStore
+) -> None:
+    give(redis_client, "A")
+    decisions: list[list[str]] = []
+
+    def decide(principles: Sequence[str]) -> ChangeDecision:
+        # Every time, someone rewords the principle just after this decision saw it.
+        decisions.append(list(principles))
+        seen = principles[0]
+        reword = PrincipleChange("edit", 0, seen, f"{seen}!", "louder")
+        change_from_feedback(
+            redis_client, WORKSPACE, "uses", source("louder", "U0BEN"),
+            lambda _: ChangeDecision(reword, "louder"),
+        )  # fmt: skip
+        return ChangeDecision(PrincipleChange("edit", 0, seen, "quiet", "quiet"), "quiet")
+
+    with pytest.raises(TooBusyError):
+        change_from_feedback(redis_client, WORKSPACE, "uses", source("quiet"), decide)
+    assert len(decisions) == MAX_DECISIONS
 
 
 def give_delete_first(client: redis.Redis) -> None:

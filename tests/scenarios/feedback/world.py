@@ -111,23 +111,6 @@ def model_answer(prompt: str) -> str:
     return RUN_ANSWER
 
 
-def replay(feedback: list[str], start: list[str] | None = None) -> list[list[str]]:
-    """The principles after each piece of ``feedback`` given one at a time, in this order."""
-    principles = list(start or [])
-    states = []
-    for text in feedback:
-        decision = decide(text, principles)
-        index = int(decision["index"]) - 1
-        if decision["action"] == "add":
-            principles.append(decision["principle"])
-        elif decision["action"] == "edit":
-            principles[index] = decision["principle"]
-        else:
-            del principles[index]
-        states.append(list(principles))
-    return states
-
-
 def _text_of(part: Any) -> str:
     if isinstance(part, str):
         return part
