@@ -36,7 +36,7 @@ def register_product(app: App, services: Services) -> None:
     feedback_listeners.register_interactions(app, services, work)
     prompt_listeners.register(app, services)
     home_listeners.register(app, services, work)
-    command_listeners.register(app, services)
+    command_listeners.register(app, services, work)
     # Before the thread-reply listener of feedback, which takes the replies left over.
     labeler_listeners.register(app, services)
     feedback_listeners.register_replies(app, services, work)

@@ -39,6 +39,18 @@ DEFAULT_PORT = 3000
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_EVENT_PROCESSES = 1
 MAX_EVENT_PROCESSES = 16
+# Model calls per hour: enough for a person to run and give feedback all day, not to flood.
+DEFAULT_USER_CALLS_PER_HOUR = 300
+DEFAULT_WORKSPACE_CALLS_PER_HOUR = 3000
+DEFAULT_TRAININGS_PER_WORKSPACE = 2
+DEFAULT_DATASET_MB_PER_WORKSPACE = 100
+# Whole-number settings with their defaults, smallest allowed value and meaning.
+_LIMITS = {
+    "ALIGN_USER_CALLS_PER_HOUR": (DEFAULT_USER_CALLS_PER_HOUR, 1),
+    "ALIGN_WORKSPACE_CALLS_PER_HOUR": (DEFAULT_WORKSPACE_CALLS_PER_HOUR, 1),
+    "ALIGN_TRAININGS_PER_WORKSPACE": (DEFAULT_TRAININGS_PER_WORKSPACE, 1),
+    "ALIGN_DATASET_MB_PER_WORKSPACE": (DEFAULT_DATASET_MB_PER_WORKSPACE, 1),
+}
 
 # Where a person finds each value; quoted in the start-up error.
 WHERE_TO_GET = {
@@ -74,6 +86,21 @@ WHERE_TO_GET = {
     "ALIGN_TRAIN_LEASE_SECONDS": (
         "seconds a training step's lease lasts before another worker takes the step over "
         "(default 30)"
+    ),
+    "ALIGN_USER_CALLS_PER_HOUR": (
+        "model calls one person may start per hour (runs, candidates, reactions, replies, "
+        f"labelling rows), counted across every process (default {DEFAULT_USER_CALLS_PER_HOUR})"
+    ),
+    "ALIGN_WORKSPACE_CALLS_PER_HOUR": (
+        "model calls a whole workspace may start per hour "
+        f"(default {DEFAULT_WORKSPACE_CALLS_PER_HOUR})"
+    ),
+    "ALIGN_TRAININGS_PER_WORKSPACE": (
+        f"labeler trainings a workspace may run at once (default {DEFAULT_TRAININGS_PER_WORKSPACE})"
+    ),
+    "ALIGN_DATASET_MB_PER_WORKSPACE": (
+        "megabytes of uploaded training data a workspace may keep stored at once "
+        f"(default {DEFAULT_DATASET_MB_PER_WORKSPACE})"
     ),
     "ALIGN_EVENT_PROCESSES": (
         f"how many processes `alignbot serve` starts to work on Slack events in HTTP mode "
@@ -144,6 +171,10 @@ class Settings:
     reactions: ReactionMap = DEFAULT_REACTION_MAP
     log_level: int = logging.INFO
     log_format: LogFormat = "auto"
+    user_calls_per_hour: int = DEFAULT_USER_CALLS_PER_HOUR
+    workspace_calls_per_hour: int = DEFAULT_WORKSPACE_CALLS_PER_HOUR
+    trainings_per_workspace: int = DEFAULT_TRAININGS_PER_WORKSPACE
+    dataset_mb_per_workspace: int = DEFAULT_DATASET_MB_PER_WORKSPACE
 
     @property
     def socket_mode(self) -> bool:
@@ -316,6 +347,16 @@ def load_settings(
     except ValueError as error:
         problems["ALIGN_LOG_FORMAT"] = str(error)
 
+    limits = {name: default for name, (default, _) in _LIMITS.items()}
+    for name, (_, minimum) in _LIMITS.items():
+        text = get(name)
+        if text is None:
+            continue
+        if text.isdigit() and int(text) >= minimum:
+            limits[name] = int(text)
+        else:
+            problems[name] = f"{text!r} is not a whole number of at least {minimum}"
+
     settings = Settings(
         slack_bot_token=bot_token or "",
         slack_signing_secret=signing_secret or "",
@@ -338,6 +379,10 @@ def load_settings(
         reactions=reactions,
         log_level=log_level,
         log_format=log_format,
+        user_calls_per_hour=limits["ALIGN_USER_CALLS_PER_HOUR"],
+        workspace_calls_per_hour=limits["ALIGN_WORKSPACE_CALLS_PER_HOUR"],
+        trainings_per_workspace=limits["ALIGN_TRAININGS_PER_WORKSPACE"],
+        dataset_mb_per_workspace=limits["ALIGN_DATASET_MB_PER_WORKSPACE"],
     )
     problems.update(_model_problems(settings, check_spec or _default_spec_checker))
     if problems:

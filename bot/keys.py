@@ -18,6 +18,8 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:offer:{channel}:{ts}:{user}:{emoji}  hash  suggested reasons offered for one reaction
     {ns}:awaiting-rewrite:{channel}:{thread}:{user}  str  JSON run asked to be rewritten by a reply
     {ns}:audit                                list  append-only JSON audit log (who, what, when)
+    {ns}:budget:user:{user}                   str   model calls this person started (window TTL)
+    {ns}:budget:workspace                     str   model calls the workspace started (window TTL)
     {ns}:run:{run_id}                         str   JSON run (prompt, version, variables, answer)
     {ns}:thread:{channel}:{thread_ts}         str   run id of the run posted in that thread
     {ns}:answer:{channel}:{ts}                str   JSON pointer from an answer message to its run
@@ -27,6 +29,7 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:labeler:{name}:training              str   id of the labeler's running training
     {ns}:labeler:{name}:cache:{scope}:{hash}  str   a model answer cached for training (TTL)
     {ns}:dataset:{dataset_id}                 str   JSON uploaded training data (TTL)
+    {ns}:dataset-sizes                        hash  dataset id -> bytes, for the workspace limit
     {ns}:training:{run_id}                    str   JSON state of one training run
     {ns}:training:{run_id}:lease              str   owner of the running step (TTL, heartbeat)
     {ns}:training:{run_id}:cancel             str   set when someone cancels the run
@@ -183,6 +186,9 @@ class WorkspaceKeys:
     def labeler_cache(self, name: str, scope: str, request_key: str) -> str:
         return f"{self.labeler(name)}:cache:{escape_part(scope)}:{escape_part(request_key)}"
 
+    def dataset_sizes(self) -> str:
+        return self.key("dataset-sizes")
+
     def dataset(self, dataset_id: str) -> str:
         return self.key("dataset", dataset_id)
 
@@ -236,6 +242,12 @@ class WorkspaceKeys:
 
     def awaiting_rewrite(self, channel: str, thread_ts: str, user: str) -> str:
         return self.key("awaiting-rewrite", channel, thread_ts, user)
+
+    def user_budget(self, user: str) -> str:
+        return self.key("budget", "user", user)
+
+    def workspace_budget(self) -> str:
+        return self.key("budget", "workspace")
 
     def audit(self) -> str:
         return self.key("audit")

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from alignment._providers.service import ServiceModelHelper
+from bot.budgets import BudgetLimits, Budgets
 from bot.keys import TRAINING_QUEUE, model_rate_limit_key
 from bot.models.build import build_model
 from bot.models.metered import MeteredModel, metered
@@ -85,6 +86,15 @@ class Services:
     def train_model(self) -> ModelHelper:
         """The model that trains labelers (ALIGN_TRAIN_MODEL, else the alignment model)."""
         return self._model(self.settings.effective_train_model_spec)
+
+    @cached_property
+    def budgets(self) -> Budgets:
+        """The model-call budgets of people and workspaces, shared by every process."""
+        limits = BudgetLimits(
+            per_user=self.settings.user_calls_per_hour,
+            per_workspace=self.settings.workspace_calls_per_hour,
+        )
+        return Budgets(self.redis, limits)
 
     @cached_property
     def metrics(self) -> BotMetrics:

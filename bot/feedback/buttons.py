@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.feedback import views as feedback_views
 from bot.feedback.choices import owner_check, split_choice, undo, use_reason
+from bot.feedback.learning import hand_over
 from bot.feedback.offers import OfferBook
 from bot.keys import Workspace
 from bot.services import Services
@@ -19,13 +20,22 @@ def _action_value(body: dict[str, Any]) -> str:
     return str(body["actions"][0].get("value") or "")
 
 
+def _person(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """Where to tell the clicker something privately: the channel of the click, if any."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return str(channel or body["user"]["id"]), str(body["user"]["id"]), None
+
+
 def register(app: App, services: Services, work: BackgroundWork) -> None:
     def choose(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
         token, number = split_choice(_action_value(body))
         workspace = Workspace.from_context(context)
         user = str(body["user"]["id"])
-        work.submit("reason", use_reason, services, workspace, client, token, user, None, number)
+        args = (services, workspace, client, token, user, None, number)
+        hand_over(work, client, _person(body), "reason", use_reason, *args)
 
     def write_own(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
@@ -52,7 +62,8 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         token = str(body["view"].get("private_metadata") or "")
         workspace = Workspace.from_context(context)
         user = str(body["user"]["id"])
-        work.submit("own reason", use_reason, services, workspace, client, token, user, reason)
+        args = (services, workspace, client, token, user, reason)
+        hand_over(work, client, _person(body), "own reason", use_reason, *args)
 
     def undo_click(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         ack()
@@ -61,7 +72,8 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         channel = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
         user = str(body["user"]["id"])
         value = _action_value(body)
-        work.submit("undo", undo, services, workspace, client, value, user, message, channel)
+        args = (services, workspace, client, value, user, message, channel)
+        hand_over(work, client, _person(body), "undo", undo, *args)
 
     app.action(feedback_views.CHOOSE_REASON_ACTION)(choose)
     app.action(feedback_views.OWN_REASON_ACTION)(write_own)

@@ -13,7 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.feedback import views as feedback_views
-from bot.feedback.learning import FeedbackTargetGoneError, learn_and_announce, load_answer
+from bot.feedback.learning import (
+    FeedbackTargetGoneError,
+    learn_and_announce,
+    load_answer,
+    tell_privately,
+)
 from bot.feedback.offers import Offer, OfferBook
 from bot.feedback.undo import undo_change
 from bot.keys import Workspace
@@ -27,17 +32,6 @@ def split_choice(value: str) -> tuple[str, int]:
     """A reason button's value: ``token:number``."""
     token, _, number = value.rpartition(":")
     return token, int(number)
-
-
-def tell_privately(
-    client: WebClient, channel: str, user: str, thread_ts: str | None, message: Message
-) -> None:
-    try:
-        client.chat_postEphemeral(
-            channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
-        )
-    except SlackApiError as error:
-        log.info("could not tell %s privately: %s", user, error.response.get("error"))
 
 
 def owner_check(client: WebClient, offer: Offer | None, clicker: str) -> bool:

@@ -13,8 +13,9 @@ Undo button for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -23,6 +24,7 @@ from alignment._prompting.structured import AnswerFormatError
 from alignment._single_run.principle_proposals import ChangeDecision
 from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 from alignment.single_run import AlignableSingleRun
+from bot.budgets import OverBudgetError
 from bot.feedback import views as feedback_views
 from bot.keys import Workspace
 from bot.observability.context import bind_log_fields
@@ -35,8 +37,10 @@ from bot.prompts.principle_updates import (
 from bot.prompts.runs import RunRecord, RunStore
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.blocks import Message
 from bot.slack.failure_text import failure_reason
+from bot.transport.background import BUSY_TEXT, BackgroundWork, PoolFullError
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,54 @@ def change_principles(
 
     source = FeedbackSource(user, kind, text, ref.run.run_id, ref.candidate, ref.run.version)
     return change_from_feedback(services.redis, workspace, ref.run.prompt_name, source, decide)
+
+
+def tell_privately(
+    client: WebClient, channel: str, user: str, thread_ts: str | None, message: Message
+) -> None:
+    try:
+        client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
+        )
+    except SlackApiError as error:
+        log.info("could not tell %s privately: %s", user, error.response.get("error"))
+
+
+def hand_over(
+    work: BackgroundWork,
+    client: WebClient,
+    person: tuple[str, str, str | None],
+    what: str,
+    task: Callable[..., None],
+    *args: Any,
+) -> None:
+    """Give ``task`` to the background pool; when it has no room, tell the person (``channel``,
+    ``user``, ``thread_ts``) that the bot is busy instead of dropping their feedback silently."""
+    try:
+        work.submit(what, task, *args)
+    except PoolFullError:
+        channel, user, thread_ts = person
+        log.warning("no room for %s from %s", what, user)
+        tell_privately(client, channel, user, thread_ts, block_kit.error(BUSY_TEXT))
+
+
+def within_budget(
+    services: Services,
+    workspace: Workspace,
+    client: WebClient,
+    run: RunRecord,
+    user: str,
+    calls: int,
+) -> bool:
+    """Spend ``calls`` of the person's model budget; when it is used up, say so to them alone."""
+    try:
+        services.budgets.spend(workspace, user, calls)
+    except OverBudgetError as refused:
+        log.info("feedback by %s refused: over budget", user)
+        refusal = block_kit.error(refused.explain())
+        tell_privately(client, run.channel, user, run.thread_ts, refusal)
+        return False
+    return True
 
 
 def post_failure(error: Exception) -> str:
@@ -221,6 +273,8 @@ def learn_and_announce(
     def tell(message: Message, version: int | None = None) -> None:
         announce_to_giver(client, workspace, ref.run, user, message, version)
 
+    if not within_budget(services, workspace, client, ref.run, user, calls=1):
+        return None
     try:
         outcome = change_principles(services, workspace, ref, kind, text, user)
     except FeedbackTargetGoneError as error:

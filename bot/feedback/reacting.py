@@ -21,6 +21,7 @@ from bot.feedback.learning import (
     load_answer,
     post_in_thread,
     suggest_reasons,
+    within_budget,
 )
 from bot.feedback.offers import (
     OFFER_TTL_SECONDS,
@@ -77,6 +78,9 @@ def reaction_added(
     if spec.asks_for_reply:
         message = feedback_views.reply_request(target.user, target.reaction, kind)
     else:
+        if not within_budget(services, workspace, client, ref.run, target.user, calls=1):
+            book.abandon(offer)
+            return
         try:
             reasons = suggest_reasons(services, workspace, ref, kind)
         except Exception as error:  # the model failed: say so, and how to give feedback anyway

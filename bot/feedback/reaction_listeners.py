@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.feedback.learning import hand_over
 from bot.feedback.reacting import reaction_added, reaction_removed, reaction_target
 from bot.keys import Workspace
 from bot.services import Services
@@ -22,7 +23,9 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         # Cheap checks here, so reactions that are not feedback never take a worker.
         if target is not None and reactions.kind_of(target.reaction) is not None:
             workspace = Workspace.from_context(context)
-            work.submit("reaction", reaction_added, services, workspace, client, target)
+            person = (target.channel, target.user, None)
+            args = (services, workspace, client, target)
+            hand_over(work, client, person, "reaction", reaction_added, *args)
 
     def on_removed(
         ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient
@@ -31,7 +34,9 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         target = reaction_target(event)
         if target is not None and reactions.kind_of(target.reaction) is not None:
             workspace = Workspace.from_context(context)
-            work.submit("reaction removed", reaction_removed, services, workspace, client, target)
+            person = (target.channel, target.user, None)
+            args = (services, workspace, client, target)
+            hand_over(work, client, person, "reaction removed", reaction_removed, *args)
 
     app.event("reaction_added")(on_added)
     app.event("reaction_removed")(on_removed)

@@ -25,6 +25,7 @@ from bot.feedback.learning import (
     load_answer,
     newest_answer,
     post_in_thread,
+    within_budget,
 )
 from bot.feedback.offers import OfferBook
 from bot.keys import Workspace
@@ -103,6 +104,8 @@ def handle_reply(
     if awaited is not None:
         answer, kind = awaited
         learn_and_announce(services, workspace, client, answer, kind, text, reply.user)
+        return
+    if not within_budget(services, workspace, client, run, reply.user, calls=1):
         return
     reading = classify_reply(services.alignment_model, text, newest.answer)
     if not reading.is_feedback:

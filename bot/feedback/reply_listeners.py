@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.feedback.learning import hand_over
 from bot.feedback.replies import handle_reply, thread_reply
 from bot.keys import Workspace
 from bot.services import Services
@@ -32,6 +33,8 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         reply = thread_reply(event)
         if reply is not None:
             workspace = Workspace.from_context(context)
-            work.submit("thread reply", handle_reply, services, workspace, client, reply)
+            person = (reply.channel, reply.user, reply.thread_ts)
+            args = (services, workspace, client, reply)
+            hand_over(work, client, person, "thread reply", handle_reply, *args)
 
     app.event("message", matchers=[is_thread_reply])(on_message)

@@ -53,12 +53,27 @@ class DatasetStore:
     """One workspace's uploaded datasets."""
 
     def __init__(
-        self, client: redis.Redis, workspace: Workspace, max_bytes: int, ttl_seconds: int
+        self,
+        client: redis.Redis,
+        workspace: Workspace,
+        max_bytes: int,
+        ttl_seconds: int,
+        workspace_max_bytes: int | None = None,
     ) -> None:
         self.redis = client
         self.keys = workspace.keys
         self.max_bytes = max_bytes
         self.ttl_seconds = ttl_seconds
+        # All of the workspace's stored datasets together; None: no limit beyond each one's.
+        self.workspace_max_bytes = workspace_max_bytes
+
+    def stored_bytes(self) -> int:
+        """Bytes of the workspace's datasets still stored (expired ones are forgotten here)."""
+        sizes = self.redis.hgetall(self.keys.dataset_sizes())
+        gone = [d for d in sizes if not self.redis.exists(self.keys.dataset(str(d)))]
+        if gone:
+            self.redis.hdel(self.keys.dataset_sizes(), *gone)
+        return sum(int(size) for dataset, size in sizes.items() if dataset not in gone)
 
     def save(
         self, frame: pd.DataFrame, label: str, inputs: Sequence[str], source_name: str = ""
@@ -84,8 +99,19 @@ class DatasetStore:
                 f"{_size(self.max_bytes)}. Upload fewer rows or shorter texts (a few "
                 "hundred rows per label is plenty to train on)."
             )
+        if self.workspace_max_bytes is not None:
+            stored = self.stored_bytes()
+            if stored + len(encoded) > self.workspace_max_bytes:
+                raise DatasetTooLargeError(
+                    f"This workspace already keeps {_size(stored)} of training data and may keep "
+                    f"{_size(self.workspace_max_bytes)}; this upload needs {_size(len(encoded))}. "
+                    "Wait for a training to finish or its data to expire, or upload fewer rows."
+                )
         dataset_id = uuid.uuid4().hex[:16]
-        self.redis.set(self.keys.dataset(dataset_id), encoded, ex=self.ttl_seconds)
+        pipe = self.redis.pipeline()
+        pipe.set(self.keys.dataset(dataset_id), encoded, ex=self.ttl_seconds)
+        pipe.hset(self.keys.dataset_sizes(), dataset_id, len(encoded))
+        pipe.execute()
         return dataset_id
 
     def load(self, dataset_id: str) -> StoredDataset:
@@ -109,7 +135,10 @@ class DatasetStore:
         return bool(self.redis.exists(self.keys.dataset(dataset_id)))
 
     def delete(self, dataset_id: str) -> None:
-        self.redis.delete(self.keys.dataset(dataset_id))
+        pipe = self.redis.pipeline()
+        pipe.delete(self.keys.dataset(dataset_id))
+        pipe.hdel(self.keys.dataset_sizes(), dataset_id)
+        pipe.execute()
 
 
 def _plain(value: Any) -> Any:

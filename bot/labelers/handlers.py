@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.budgets import OverBudgetError
 from bot.commands.labelers import (
     TRAINING_USAGE,
     CancelTraining,
@@ -152,6 +153,11 @@ def label_one(services: Services, origin: Origin, command: LabelWithLabeler) -> 
         values = example_values(loaded, command.values, command.text)
     except LabelingError as error:
         origin.reply_private(block_kit.error(str(error)))
+        return
+    try:
+        services.budgets.spend(origin.workspace, origin.user, 1)
+    except OverBudgetError as refused:
+        origin.reply_private(block_kit.error(refused.explain()))
         return
     try:
         answer = label_example(loaded, values)

@@ -32,6 +32,18 @@ class TrainingInProgressError(Exception):
         )
 
 
+class TrainingLimitError(TrainingInProgressError):
+    """The workspace already runs as many trainings at once as it may."""
+
+    def __init__(self, labeler: str, limit: int) -> None:
+        Exception.__init__(
+            self,
+            f"This workspace already runs {limit} training(s) at once, the most it may. "
+            f"Start `{labeler}` when one of them finishes, or cancel one with `/align cancel`.",
+        )
+        self.labeler, self.run_id, self.limit = labeler, "", limit
+
+
 class StaleRunError(Exception):
     """The run moved on (another worker, a cancel) since this change was planned."""
 
@@ -128,21 +140,32 @@ class RunStore:
         self.workspace = workspace
         self.keys = workspace.keys
 
-    def create(self, run: TrainingRun) -> None:
+    def create(self, run: TrainingRun, most_at_once: int | None = None) -> None:
         """Save a new run and make it its labeler's training; TrainingInProgressError if the
-        labeler already has one."""
+        labeler already has one, TrainingLimitError when the workspace already runs
+        ``most_at_once`` trainings (checked in the same transaction, so two starts at the same
+        moment cannot both take the last place)."""
         lock_key = self.keys.labeler_training(run.labeler)
 
         def attempt(pipe: redis.client.Pipeline) -> None:
             running = pipe.get(lock_key)
             if running is not None and running != run.run_id:
                 raise TrainingInProgressError(run.labeler, str(running))
+            if most_at_once is not None:
+                active = [parse_pointer(str(p))[0] for p in pipe.smembers(ACTIVE_TRAININGS_KEY)]
+                if sum(found == self.workspace for found in active) >= most_at_once:
+                    raise TrainingLimitError(run.labeler, most_at_once)
             pipe.multi()
             pipe.set(lock_key, run.run_id)
             pipe.set(self.keys.training(run.run_id), run.to_json())
             pipe.sadd(ACTIVE_TRAININGS_KEY, pointer_of(run))
 
-        self.redis.transaction(attempt, lock_key)
+        self.redis.transaction(attempt, lock_key, ACTIVE_TRAININGS_KEY)
+
+    def running_in_workspace(self) -> int:
+        """How many trainings of this workspace are running now."""
+        active = (parse_pointer(str(p))[0] for p in self.redis.smembers(ACTIVE_TRAININGS_KEY))
+        return sum(found == self.workspace for found in active)
 
     def load(self, run_id: str) -> TrainingRun | None:
         raw = self.redis.get(self.keys.training(run_id))

@@ -23,6 +23,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.budgets import OverBudgetError
 from bot.commands.labelers import (
     LabelWithLabeler,
     TrainLabeler,
@@ -170,6 +171,16 @@ def label_from(
     except (LabelingError, IntakeRefusal) as error:
         say_in_thread(
             client, upload, training_views.upload_problem(command.name, upload.user, str(error))
+        )
+        return
+    try:
+        # One model call per row, spent before the first one is made.
+        services.budgets.spend(workspace, upload.user, len(frame))
+    except OverBudgetError as refused:
+        say_in_thread(
+            client,
+            upload,
+            training_views.upload_problem(command.name, upload.user, refused.explain()),
         )
         return
     say_in_thread(client, upload, training_views.labelling_started(command.name, len(frame)))

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from alignment._single_run.types import ConstitutionalPrompt
 from alignment.single_run import AlignableSingleRun
+from bot.budgets import OverBudgetError
 from bot.commands.prompts import USAGE, RunPrompt
 from bot.observability.context import bind_log_fields
 from bot.prompts import views
@@ -95,6 +96,12 @@ def execute_run(
     candidates: int,
 ) -> RunRecord | None:
     """Post the run, get the answers, post them, then save the run. None when it failed."""
+    try:
+        # One call per candidate, taken before anything is posted.
+        services.budgets.spend(origin.workspace, origin.user, candidates)
+    except OverBudgetError as refused:
+        origin.reply_private(block_kit.error(refused.explain()))
+        return None
     client, channel = origin.client, origin.channel
     values = {name: variables[name] for name in record.variables}
     bind_log_fields(prompt=record.name)

@@ -36,6 +36,17 @@ BACKGROUND_WORKERS = 32
 # deliveries off the queue until it has room, so a backlog waits in Redis (persisted, and seen
 # by every event process) rather than in one process's memory.
 FULL_AT_TASKS = 2 * BACKGROUND_WORKERS
+# Past this many, nothing more is taken at all (commands and Socket Mode events arrive whether
+# or not there is room): the person is told the bot is busy instead of the queue growing.
+MAX_TASKS = 4 * FULL_AT_TASKS
+# Commands are refused a little before the hard limit, so one accepted at its ack still finds
+# room when Bolt hands it to the pool a moment later.
+_COMMAND_ROOM = 8
+BUSY_TEXT = "I am busy with a lot of work right now and did not take this. Try again in a minute."
+
+
+class PoolFullError(RuntimeError):
+    """The background pool holds ``MAX_TASKS`` unfinished tasks and takes no more."""
 
 
 class _CountingPool(ApplyOnceExecutor):
@@ -48,6 +59,8 @@ class _CountingPool(ApplyOnceExecutor):
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         with self._count_lock:
+            if self.unfinished >= MAX_TASKS:
+                raise PoolFullError(f"{self.unfinished} tasks are waiting or running")
             self.unfinished += 1
         try:
             future = super().submit(fn, *args, **kwargs)
@@ -69,7 +82,10 @@ class BackgroundWork:
         self.executor = _CountingPool(max_workers=workers, thread_name_prefix="alignbot-work")
 
     def submit(self, what: str, work: Callable[..., None], *args: Any) -> Future[None]:
-        """Run ``work(*args)`` soon; a failure is logged with ``what`` it was doing."""
+        """Run ``work(*args)`` soon; a failure is logged with ``what`` it was doing.
+
+        Raises ``PoolFullError`` when the pool takes no more: the caller tells the person.
+        """
 
         def guarded() -> None:
             try:
@@ -78,6 +94,10 @@ class BackgroundWork:
                 log.exception("background work failed: %s", what)
 
         return self.executor.submit(guarded)
+
+    def takes_commands(self) -> bool:
+        """False when a command accepted now might find no room: answer it with ``BUSY_TEXT``."""
+        return self.executor.unfinished < MAX_TASKS - _COMMAND_ROOM
 
     def is_full(self) -> bool:
         """True while ``FULL_AT_TASKS`` or more tasks wait or run."""

@@ -27,6 +27,7 @@ from bot.labelers.run_state import (
     FAILED,
     RunStore,
     TrainingInProgressError,
+    TrainingLimitError,
     TrainingRun,
 )
 from bot.labelers.store import LabelerStore, NotificationSettings
@@ -128,6 +129,9 @@ def start_training(
     running = runs.running_run_id(request.labeler)
     if running is not None:
         raise TrainingInProgressError(request.labeler, running)
+    most_at_once = services.settings.trainings_per_workspace
+    if runs.running_in_workspace() >= most_at_once:
+        raise TrainingLimitError(request.labeler, most_at_once)
     seed = request.seed if request.seed is not None else secrets.randbits(32)
     columns = [*request.inputs, request.label]
     frame = request.frame[columns]
@@ -148,7 +152,11 @@ def start_training(
         raise TrainingRequestError(f"The training settings cannot be used: {error}") from error
     settings = labeler.settings_dict()
     datasets = DatasetStore(
-        runtime.redis, workspace, config.max_dataset_bytes, config.dataset_ttl_seconds
+        runtime.redis,
+        workspace,
+        config.max_dataset_bytes,
+        config.dataset_ttl_seconds,
+        workspace_max_bytes=services.settings.dataset_mb_per_workspace * 1_000_000,
     )
     labelers = LabelerStore(runtime.redis, workspace)
     labelers.check_name_free(request.labeler)
@@ -175,7 +183,11 @@ def start_training(
         settings=settings,
     )
     run.updated_at = run.started_at
-    runs.create(run)
+    try:
+        runs.create(run, most_at_once=most_at_once)
+    except TrainingInProgressError:
+        datasets.delete(dataset_id)  # another start won the race: keep nothing of this one
+        raise
     try:
         ts = post_progress_message(
             services.web_client,

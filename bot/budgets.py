@@ -1,0 +1,115 @@
+"""Budgets: how many model calls one person, and one workspace, may start per window.
+
+Every action that makes the bot call a model (a run and its candidates, a reaction's suggested
+reasons, a reply read as feedback, a chosen reason, labelling rows) spends from two counters in
+Redis before any call is made: the person's and the workspace's. Every bot process and worker
+shares them, so no process, and no person, can spend more than their share by spreading
+requests around. A refusal says when the person can try again.
+
+The counters are fixed windows that start with the first spend, checked and spent in one Lua
+script so two processes can never both take the last call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import redis
+
+from bot.keys import Workspace
+
+# Returns {0, 0} when spent, or {1 (person) | 2 (workspace), milliseconds until the window ends}.
+_SPEND = """
+local cost = tonumber(ARGV[1])
+local limits = {tonumber(ARGV[2]), tonumber(ARGV[3])}
+local window = tonumber(ARGV[4])
+for i = 1, 2 do
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if used + cost > limits[i] then
+    local left = redis.call('PTTL', KEYS[i])
+    if left < 0 then left = window end
+    return {i, left}
+  end
+end
+for i = 1, 2 do
+  redis.call('INCRBY', KEYS[i], cost)
+  if redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIRE', KEYS[i], window) end
+end
+return {0, 0}
+"""
+
+
+@dataclass(frozen=True)
+class BudgetLimits:
+    """Model calls per window for each person and for the whole workspace."""
+
+    per_user: int
+    per_workspace: int
+    window_seconds: int = 3600
+
+
+class OverBudgetError(Exception):
+    """An action would spend more model calls than its person or workspace has left."""
+
+    def __init__(self, whose: str, limit: int, window_seconds: int, retry_after: float) -> None:
+        self.whose, self.limit = whose, limit
+        self.window_seconds, self.retry_after = window_seconds, retry_after
+        super().__init__(self.explain())
+
+    def explain(self) -> str:
+        window = _duration(self.window_seconds)
+        owner = "You have" if self.whose == "user" else "This workspace has"
+        return (
+            f"{owner} used the model-call budget ({self.limit} per {window}). "
+            f"Try again in {_duration(self.retry_after)}; nothing was done."
+        )
+
+
+class TooCostlyError(OverBudgetError):
+    """One action alone costs more than a whole window's budget."""
+
+    def __init__(self, cost: int, limit: int, window_seconds: int) -> None:
+        self.cost = cost
+        super().__init__("user", limit, window_seconds, 0)
+
+    def explain(self) -> str:
+        return (
+            f"That would take {self.cost} model calls, more than the {self.limit} one person may "
+            f"start per {_duration(self.window_seconds)}. Ask for less at once."
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        hours = math.ceil(seconds / 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if seconds >= 60:
+        minutes = math.ceil(seconds / 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{max(1, math.ceil(seconds))} seconds"
+
+
+class Budgets:
+    """Spends model calls from a person's and their workspace's budgets, or refuses."""
+
+    def __init__(self, client: redis.Redis, limits: BudgetLimits) -> None:
+        self.limits = limits
+        self._spend = client.register_script(_SPEND)
+
+    def spend(self, workspace: Workspace, user: str, calls: int) -> None:
+        """Take ``calls`` from both budgets, or raise ``OverBudgetError`` and take nothing."""
+        limits = self.limits
+        if calls > min(limits.per_user, limits.per_workspace):
+            raise TooCostlyError(
+                calls, min(limits.per_user, limits.per_workspace), limits.window_seconds
+            )
+        keys = workspace.keys
+        refused, left_ms = self._spend(
+            keys=[keys.user_budget(user), keys.workspace_budget()],
+            args=[calls, limits.per_user, limits.per_workspace, limits.window_seconds * 1000],
+        )
+        if refused:
+            whose = "user" if int(refused) == 1 else "workspace"
+            limit = limits.per_user if whose == "user" else limits.per_workspace
+            raise OverBudgetError(whose, limit, limits.window_seconds, int(left_ms) / 1000)
