@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from alignment._data.spreadsheet import write_spreadsheet_csv
-from alignment._labeler.file import LabelerFile, LabelerFileError
+from alignment._labeler.file import LabelerFile
 from alignment._labeler.scorecard_table import format_scorecard
 from alignment._labeler.text_progress import ProgressBar
 from alignment._providers.base import ModelHelper
@@ -33,7 +33,7 @@ from alignment.data import (
     load_dataset,
     split_dataset,
 )
-from alignment.errors import ModelError
+from alignment.errors import LabelerFileError, ModelError
 
 ModelFactory = Callable[[str], ModelHelper]
 

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from alignment.errors import DatasetError
+
 # Room for 100,000 rows of a few hundred characters (about 30 MB), which load in well under
 # 500 MB of memory (bench/data_memory.py measures it).
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -39,10 +41,6 @@ _BINARY_SIGNATURES = (
 )
 
 CsvSource = bytes | str | os.PathLike[str]
-
-
-class DatasetError(ValueError):
-    """A file that cannot be used as a dataset; ``str()`` tells the person how to fix it."""
 
 
 @dataclass

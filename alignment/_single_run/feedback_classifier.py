@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from alignment._prompting.answer_retry import ask_json_until_usable
-from alignment._prompting.structured import AnswerFormatError
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
+from alignment.errors import AnswerFormatError
 
 ReplyKind = Literal["kudos", "critique", "rewrite", "not_feedback"]
 REPLY_KINDS: tuple[str, ...] = get_args(ReplyKind)

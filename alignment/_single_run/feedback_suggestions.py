@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from alignment._prompting.structured import AnswerFormatError, ask_json
+from alignment._prompting.structured import ask_json
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
-from alignment._single_run.errors import AlignmentAnswerError
 from alignment._single_run.principle_proposals import FeedbackTarget
 from alignment._single_run.prompts import (
     SUGGESTION_AVOID,
@@ -23,6 +22,7 @@ from alignment._single_run.prompts import (
     run_context,
     with_retry_note,
 )
+from alignment.errors import AlignmentAnswerError, AnswerFormatError
 
 SuggestionKind = Literal["critique", "kudos"]
 

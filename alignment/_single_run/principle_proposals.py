@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from alignment._prompting.answer_retry import ask_json_until_usable
-from alignment._prompting.structured import AnswerFormatError
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
-from alignment._single_run.errors import AlignmentAnswerError
 from alignment._single_run.principles import PrincipleChange
 from alignment._single_run.prompts import (
     CHANGE_DECISION,
@@ -29,6 +27,7 @@ from alignment._single_run.prompts import (
     numbered,
     run_context,
 )
+from alignment.errors import AlignmentAnswerError, AnswerFormatError
 
 FeedbackKind = Literal["critique", "kudos", "rewrite"]
 FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)
