@@ -20,10 +20,14 @@ from typing import cast
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from alignment._prompting.structured import AnswerFormatError
-from alignment._single_run.principle_proposals import ChangeDecision, FeedbackKind
-from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
-from alignment.single_run import AlignableSingleRun
+from alignment.errors import AnswerFormatError
+from alignment.single_run import (
+    AlignableSingleRun,
+    ChangeDecision,
+    ConstitutionalPrompt,
+    ConversationTurn,
+    FeedbackKind,
+)
 from bot.feedback import views as feedback_views
 from bot.keys import Workspace
 from bot.observability.context import bind_log_fields

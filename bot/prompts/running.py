@@ -11,8 +11,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from alignment._single_run.types import ConstitutionalPrompt
-from alignment.single_run import AlignableSingleRun
+from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.commands.prompts import USAGE, RunPrompt
 from bot.observability.context import bind_log_fields
 from bot.prompts import views
