@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from alignment._data.spreadsheet import write_spreadsheet_csv
-from alignment._labeler.file import LabelerFile, LabelerFileError
+from alignment._labeler.file import LabelerFile
 from alignment._labeler.scorecard_table import format_scorecard
 from alignment._labeler.text_progress import ProgressBar
 from alignment._providers.base import ModelHelper
@@ -33,7 +33,9 @@ from alignment.data import (
     load_dataset,
     split_dataset,
 )
-from alignment.errors import ModelError
+from alignment.errors import LabelerFileError, ModelError
+from alignment.labeler import Labeler, LabelerCheckpoint
+from alignment.model_helper import model_from_spec
 
 ModelFactory = Callable[[str], ModelHelper]
 
@@ -149,8 +151,6 @@ def _fail(streams: Streams, progress: ProgressBar, message: str) -> int:
 
 
 def _default_model_factory(spec: str) -> ModelHelper:
-    from alignment._providers.registry import model_from_spec
-
     return model_from_spec(spec)
 
 
@@ -161,8 +161,6 @@ def _default_spec() -> str:
 def _train(
     args: argparse.Namespace, factory: ModelFactory, streams: Streams, progress: ProgressBar
 ) -> int:
-    from alignment.labeler import Labeler
-
     _check_output_folder(args.out)
     frame = load_dataset(args.data, args.inputs, args.label)
     train, test = split_dataset(frame, args.label, args.test_fraction, args.seed)
@@ -226,9 +224,6 @@ def _train(
 def _label(
     args: argparse.Namespace, factory: ModelFactory, streams: Streams, progress: ProgressBar
 ) -> int:
-    from alignment._labeler.types import LabelerCheckpoint
-    from alignment.labeler import Labeler
-
     saved = LabelerFile.load(args.checkpoint)
     if args.out:
         _check_output_folder(args.out)

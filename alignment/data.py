@@ -29,24 +29,27 @@ from alignment._data.csv_reading import (
     DEFAULT_MAX_BYTES,
     CsvSource,
     CsvTable,
-    DatasetError,
     count_of,
     format_rows,
     listed_names,
     read_header,
     read_table,
 )
+from alignment._data.spreadsheet import write_spreadsheet_csv
+from alignment.errors import DatasetError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DatasetError",
     "DatasetLimits",
+    "count_of",
     "describe_split",
     "label_values",
     "listed_names",
     "load_dataset",
     "read_columns",
     "split_dataset",
+    "write_spreadsheet_csv",
 ]
 
 Label = bool | int | str

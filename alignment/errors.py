@@ -1,14 +1,73 @@
-"""Errors a model helper raises, each with a message that tells the user what to do next.
+"""Every public exception of the library, in one tree under ``AlignmentError``.
 
-Every error is a ``ModelError``, so callers that only want "the model failed" catch one class.
-``ModelTransientError`` is what the retry loop retries; callers never see it, because after the
-last attempt it becomes a ``ModelUnavailableError``.
+Catch ``AlignmentError`` to handle anything the library raises on purpose; catch a branch to
+handle one kind of failure. Several classes also derive from a built-in (``ValueError``,
+``KeyError``, ``RuntimeError``) because code written before this tree existed catches those.
+Each message says what went wrong and what to do next, so it can be shown to a person as is.
+
+AlignmentError
+├── ModelError (RuntimeError)             a model call failed, or a helper could not be set up
+│   ├── ModelConfigError                  something is missing before any call (an API key)
+│   │   └── ModelSpecError (ValueError)   a spec such as "gemini:gemini-2.5-flash" is unreadable
+│   ├── ModelAuthError                    the service refused the API key
+│   ├── ModelNotFoundError                the service does not know the model name
+│   ├── ModelRequestError                 the service refused the request itself
+│   ├── ModelResponseError                the answer came back in an unusable form
+│   ├── ModelTransientError               worth retrying: rate limit, 5xx, timeout (never seen
+│   │                                     by callers: the retry loop turns it into the next one)
+│   ├── ModelUnavailableError             every attempt failed with a transient error
+│   └── LabelerModelError                 a model call made by the labeler failed
+├── TemplateError (ValueError)            a prompt template cannot be filled
+│   └── MissingVariableError (KeyError)   a ``{variable}`` was given no value
+├── AnswerFormatError (ValueError)        a model's answer is not the JSON the prompt asked for
+│   └── AlignmentAnswerError              the alignment model's answer is unusable after a retry
+│       └── PromptVariablesChangedError   a rewritten prompt lost or gained ``{variables}``
+├── NoResponseError (ValueError)          feedback on a conversation with no model answer
+├── UnknownFeedbackKindError (ValueError) a feedback kind that is not registered for that use
+├── PrincipleConflictError (ValueError)   the principles changed since a change was proposed
+├── DatasetError (ValueError)             a CSV or frame cannot be used as a dataset
+├── LabelerFileError (ValueError)         a saved labeler file cannot be read
+└── TrainingCancelled                     training was asked to stop; nothing was changed
+
+This module imports nothing from the rest of the library, so any module can import it.
 """
 
 from __future__ import annotations
 
+__all__ = [
+    "AlignmentAnswerError",
+    "AlignmentError",
+    "AnswerFormatError",
+    "DatasetError",
+    "LabelerFileError",
+    "LabelerModelError",
+    "MissingVariableError",
+    "ModelAuthError",
+    "ModelConfigError",
+    "ModelError",
+    "ModelNotFoundError",
+    "ModelRequestError",
+    "ModelResponseError",
+    "ModelSpecError",
+    "ModelTransientError",
+    "ModelUnavailableError",
+    "NoResponseError",
+    "PrincipleConflictError",
+    "PromptVariablesChangedError",
+    "TemplateError",
+    "TrainingCancelled",
+    "UnknownFeedbackKindError",
+]
 
-class ModelError(RuntimeError):
+
+class AlignmentError(Exception):
+    """The root of every exception the library raises on purpose."""
+
+
+# -- models -------------------------------------------------------------------------------------
+
+
+class ModelError(AlignmentError, RuntimeError):
     """A model call failed, or a helper could not be set up."""
 
 
@@ -54,3 +113,103 @@ class ModelUnavailableError(ModelError):
         super().__init__(message)
         self.attempts = attempts
         self.last_error = last_error
+
+
+class LabelerModelError(ModelError):
+    """A model call made by the labeler failed; the message says which call and why."""
+
+
+# -- prompts and answers --------------------------------------------------------------------------
+
+
+class TemplateError(AlignmentError, ValueError):
+    """A template cannot be filled: a refused field, or a variable that was not given."""
+
+
+class MissingVariableError(TemplateError, KeyError):
+    """A placeholder has no value. ``missing`` and ``given`` name the variables involved."""
+
+    def __init__(self, missing: list[str], given: list[str]) -> None:
+        self.missing = missing
+        self.given = given
+        given_text = ", ".join(given) if given else "none"
+        super().__init__(
+            f"missing value for template variable(s) {', '.join(missing)}; given: {given_text}"
+        )
+
+    def __str__(self) -> str:
+        # KeyError would otherwise wrap the message in quotes.
+        return str(self.args[0])
+
+
+class AnswerFormatError(AlignmentError, ValueError):
+    """The model's answer could not be read as the JSON the prompt asked for."""
+
+
+class AlignmentAnswerError(AnswerFormatError):
+    """The alignment model's answer could not be used, even after asking again.
+
+    A subclass of ``AnswerFormatError`` so callers that already handle unreadable JSON answers
+    handle this too. The message says what was wrong with the last answer.
+    """
+
+
+class PromptVariablesChangedError(AlignmentAnswerError):
+    """A rewritten description kept the wrong set of ``{variables}``; the rewrite was refused."""
+
+    def __init__(self, expected: list[str], missing: list[str], added: list[str]) -> None:
+        self.expected = expected
+        self.missing = missing
+        self.added = added
+        problems = []
+        if missing:
+            problems.append(f"dropped {', '.join(missing)}")
+        if added:
+            problems.append(f"added {', '.join(added)}")
+        super().__init__(
+            "the alignment model's rewrite of the prompt "
+            f"{' and '.join(problems) or 'was not a valid template'}; "
+            f"the prompt must keep exactly the variables {', '.join(expected) or '(none)'}, "
+            "so it was left unchanged. Try again, or edit the description by hand."
+        )
+
+
+# -- single-run prompts ---------------------------------------------------------------------------
+
+
+class NoResponseError(AlignmentError, ValueError):
+    """Feedback was given on a conversation that has no model answer to judge."""
+
+
+class UnknownFeedbackKindError(AlignmentError, ValueError):
+    """A feedback kind that is not registered (or cannot be used this way) was asked for.
+
+    Raised instead of treating the feedback as some other kind; ``known`` lists the valid names.
+    """
+
+    def __init__(self, kind: object, known: tuple[str, ...], use: str = "used") -> None:
+        self.kind = kind
+        self.known = known
+        super().__init__(
+            f"feedback kind {kind!r} cannot be {use}: the kinds that can are "
+            f"{', '.join(known) or '(none)'}"
+        )
+
+
+class PrincipleConflictError(AlignmentError, ValueError):
+    """The principles list does not look the way the change expects (it changed meanwhile)."""
+
+
+# -- data and labelers ----------------------------------------------------------------------------
+
+
+class DatasetError(AlignmentError, ValueError):
+    """A file that cannot be used as a dataset; ``str()`` tells the person how to fix it."""
+
+
+class LabelerFileError(AlignmentError, ValueError):
+    """A labeler file that cannot be read; ``str()`` says what to do about it."""
+
+
+class TrainingCancelled(AlignmentError):
+    """``should_stop`` asked the labeler to stop; the checkpoint given to it is unchanged."""

@@ -19,18 +19,20 @@ import numpy as np
 import pandas as pd
 
 from alignment._labeler.cache import InMemoryResponseCache, ResponseCache
+from alignment._labeler.checkpoint_tools import (
+    ExampleWithPrediction,
+    delete_attribute_from_checkpoint,
+    get_attribute_for_id,
+    get_attributes_for_label,
+    print_prediction,
+)
 from alignment._labeler.classifier import Classifier
 from alignment._labeler.examples import examples_at, require_columns
 from alignment._labeler.initial_rules import InitialRuleWriter
-from alignment._labeler.model_calls import (
-    CallSession,
-    LabelerModelError,
-    LabelerStats,
-    ModelCaller,
-    TrainingCancelled,
-)
+from alignment._labeler.model_calls import CallSession, LabelerStats, ModelCaller
 from alignment._labeler.progress import ProgressCallback, ProgressReporter
 from alignment._labeler.prompts import TaskSpec
+from alignment._labeler.scorecard_table import format_scorecard
 from alignment._labeler.scoring import LabelSet, build_scorecard, score_value
 from alignment._labeler.step import CURRENT_ORDER, PRIORITY_MINE, StepSettings, TrainingStep
 from alignment._labeler.types import (
@@ -46,6 +48,7 @@ from alignment._labeler.types import (
 )
 from alignment._providers.base import ModelHelper
 from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
+from alignment.errors import LabelerModelError, TrainingCancelled
 
 # ConstitutionalPrompt, ConversationTurn and ModelHelper are re-exported because the seed
 # library's labeler module offers them too, and code written for it imports them from here.
@@ -54,7 +57,9 @@ __all__ = [
     "EMPTY_PREDICTION",
     "ConstitutionalPrompt",
     "ConversationTurn",
+    "ExampleWithPrediction",
     "InMemoryResponseCache",
+    "LabelValue",
     "Labeler",
     "LabelerAttribute",
     "LabelerCheckpoint",
@@ -68,7 +73,12 @@ __all__ = [
     "StepRecord",
     "TrainingCancelled",
     "TrainingHyperparameters",
+    "delete_attribute_from_checkpoint",
+    "format_scorecard",
+    "get_attribute_for_id",
+    "get_attributes_for_label",
     "print_checkpoint",
+    "print_prediction",
 ]
 
 MAX_EVAL_OUTPUT_TOKENS = 16

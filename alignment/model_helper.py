@@ -1,16 +1,29 @@
 """Model helpers: the seed's public module, so ``from alignment.model_helper import ...`` works.
 
-``ModelHelper`` is the one contract (``predict``); ``GeminiModelHelper`` and
-``OpenAICompatibleModelHelper`` are ready-made helpers with timeouts, bounded retries, a cap on
-concurrent calls and usage counts; ``model_from_spec`` builds either from a string.
+``ModelHelper`` is the one contract (``predict``); ``GeminiModelHelper``,
+``OpenAICompatibleModelHelper`` and ``GemmaModelHelper`` (Gemma on a local server) are ready-made
+helpers with timeouts, bounded retries, a cap on concurrent calls and usage counts.
+``model_from_spec`` builds one from a string such as ``"gemini:gemini-2.5-flash"``; ``PROVIDERS``,
+``parse_spec`` and ``spec_problem`` let an application check specs and learn which settings
+(key and base-URL variables) each provider reads.
 """
 
 from __future__ import annotations
 
 from alignment._providers.base import ModelHelper, SupportsStructuredOutput, model_identity
+from alignment._providers.gate import RequestGate
 from alignment._providers.gemini import DEFAULT_GEMINI_MODEL, GeminiModelHelper
+from alignment._providers.gemma import OLLAMA_BASE_URL, GemmaModelHelper
 from alignment._providers.openai_compatible import OpenAICompatibleModelHelper
-from alignment._providers.registry import model_from_spec
+from alignment._providers.registry import (
+    PROVIDERS,
+    VALID_FORMS,
+    ModelSpec,
+    Provider,
+    model_from_spec,
+    parse_spec,
+    spec_problem,
+)
 from alignment._providers.retry import RetryPolicy
 from alignment._providers.service import ServiceModelHelper
 from alignment._providers.usage import ModelUsage, UsageSnapshot
@@ -28,7 +41,11 @@ from alignment.errors import (
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",
+    "OLLAMA_BASE_URL",
+    "PROVIDERS",
+    "VALID_FORMS",
     "GeminiModelHelper",
+    "GemmaModelHelper",
     "ModelAuthError",
     "ModelConfigError",
     "ModelError",
@@ -36,15 +53,20 @@ __all__ = [
     "ModelNotFoundError",
     "ModelRequestError",
     "ModelResponseError",
+    "ModelSpec",
     "ModelSpecError",
     "ModelTransientError",
     "ModelUnavailableError",
     "ModelUsage",
     "OpenAICompatibleModelHelper",
+    "Provider",
+    "RequestGate",
     "RetryPolicy",
     "ServiceModelHelper",
     "SupportsStructuredOutput",
     "UsageSnapshot",
     "model_from_spec",
     "model_identity",
+    "parse_spec",
+    "spec_problem",
 ]

@@ -27,21 +27,23 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, overload
 
-from alignment._prompting.template import TemplateError, render_template, template_variables
+from alignment._prompting.template import render_template, template_variables
 from alignment._providers.base import ModelHelper
 from alignment._single_run import principle_proposals
 from alignment._single_run.description_rewrite import edit_from_feedback, fold_principles
-from alignment._single_run.errors import (
-    AlignmentAnswerError,
-    NoResponseError,
-    PromptVariablesChangedError,
-    UnknownFeedbackKindError,
-)
+from alignment._single_run.feedback_classifier import ReplyClassification, classify_reply
 from alignment._single_run.feedback_kinds import FeedbackKind
 from alignment._single_run.feedback_suggestions import suggest_feedback
 from alignment._single_run.principle_proposals import ChangeDecision, FeedbackTarget
 from alignment._single_run.principles import PrincipleChange
 from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
+from alignment.errors import (
+    AlignmentAnswerError,
+    NoResponseError,
+    PromptVariablesChangedError,
+    TemplateError,
+    UnknownFeedbackKindError,
+)
 
 __all__ = [
     "AlignableSingleRun",
@@ -49,11 +51,15 @@ __all__ = [
     "ChangeDecision",
     "ConstitutionalPrompt",
     "ConversationTurn",
+    "FeedbackKind",
     "ModelHelper",
     "NoResponseError",
     "PrincipleChange",
     "PromptVariablesChangedError",
+    "ReplyClassification",
+    "TemplateError",
     "UnknownFeedbackKindError",
+    "classify_reply",
     "template_variables",
 ]
 

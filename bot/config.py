@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from alignment.model_helper import PROVIDERS, Provider, parse_spec, spec_problem
 from bot.admins import AdminListError, parse_admins
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.feedback.reactions import (
@@ -23,7 +24,6 @@ from bot.feedback.reactions import (
     ReactionMapError,
     parse_reaction_map,
 )
-from bot.models.build import provider_of
 from bot.observability.logs import (
     LOG_FORMATS,
     LOG_LEVELS,
@@ -122,8 +122,6 @@ WHERE_TO_GET = {
     ),
 }
 
-SpecChecker = Callable[[str], str | None]
-
 
 class SettingsError(Exception):
     """One or more settings are missing or malformed; the message lists them all."""
@@ -175,6 +173,9 @@ class Settings:
     workspace_calls_per_hour: int = DEFAULT_WORKSPACE_CALLS_PER_HOUR
     trainings_per_workspace: int = DEFAULT_TRAININGS_PER_WORKSPACE
     dataset_mb_per_workspace: int = DEFAULT_DATASET_MB_PER_WORKSPACE
+    # The key and base-URL variables of every provider in the library's registry, so a provider
+    # added there is configured like the others without a field of its own here.
+    provider_settings: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def socket_mode(self) -> bool:
@@ -190,7 +191,8 @@ class Settings:
 
     def model_environment(self) -> dict[str, str]:
         """The provider variables model clients read, for handing to a child process or client."""
-        values = {
+        values: dict[str, str | None] = {
+            **self.provider_settings,
             "GEMINI_API_KEY": self.gemini_api_key,
             "GOOGLE_GEMINI_BASE_URL": self.google_gemini_base_url,
             "OPENAI_API_KEY": self.openai_api_key,
@@ -203,10 +205,14 @@ class Settings:
         shown = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if not f.repr:
-                text = _secret(value)
-            else:
+            if f.repr:
                 text = repr(public_urls(value) if isinstance(value, str) else value)
+            elif isinstance(value, Mapping):
+                # Provider settings mix keys and URLs; every value is treated as a secret.
+                inner = ", ".join(f"{name!r}: {_secret(item)}" for name, item in value.items())
+                text = f"{{{inner}}}"
+            else:
+                text = _secret(value)
             shown.append(f"{f.name}={text}")
         return f"Settings({', '.join(shown)})"
 
@@ -234,16 +240,9 @@ def _positive_number(text: str) -> float | None:
     return value if value > 0 else None  # NaN fails the comparison too
 
 
-def _default_spec_checker(spec: str) -> str | None:
-    from bot.models.build import spec_problem
-
-    return spec_problem(spec)
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None,
     dotenv_path: str | os.PathLike[str] | None = ".env",
-    check_spec: SpecChecker | None = None,
 ) -> Settings:
     """Read and validate every setting; raises SettingsError naming all problems at once.
 
@@ -320,7 +319,8 @@ def load_settings(
                 f"{processes_text!r} is not a whole number from 0 to {MAX_EVENT_PROCESSES}"
             )
 
-    for name in ("GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL"):
+    # Every provider's base-URL variable, once each, in registry order.
+    for name in dict.fromkeys(provider.base_url_variable for provider in PROVIDERS.values()):
         value = get(name)
         if value is not None and (problem := _url_problem(value, ("http", "https"))):
             problems[name] = problem
@@ -383,29 +383,37 @@ def load_settings(
         workspace_calls_per_hour=limits["ALIGN_WORKSPACE_CALLS_PER_HOUR"],
         trainings_per_workspace=limits["ALIGN_TRAININGS_PER_WORKSPACE"],
         dataset_mb_per_workspace=limits["ALIGN_DATASET_MB_PER_WORKSPACE"],
+        provider_settings={
+            name: value
+            for provider in PROVIDERS.values()
+            for name in (provider.key_variable, provider.base_url_variable)
+            if (value := get(name))
+        },
     )
-    problems.update(_model_problems(settings, check_spec or _default_spec_checker))
+    problems.update(_model_problems(settings))
     if problems:
         raise SettingsError(problems)
     return settings
 
 
-def _model_problems(settings: Settings, check_spec: SpecChecker) -> dict[str, str]:
+def _model_problems(settings: Settings) -> dict[str, str]:
+    """Spec and key problems, as the library's provider registry defines them."""
     problems: dict[str, str] = {}
     specs = {"ALIGN_MODEL": settings.model_spec}
     if settings.alignment_model_spec:
         specs["ALIGN_ALIGNMENT_MODEL"] = settings.alignment_model_spec
     if settings.train_model_spec:
         specs["ALIGN_TRAIN_MODEL"] = settings.train_model_spec
-    providers = set()
+    # Which providers the specs name; each then says what it needs from the settings.
+    providers: dict[str, Provider] = {}
     for name, spec in specs.items():
-        if problem := check_spec(spec):
+        if problem := spec_problem(spec):
             problems[name] = problem
         else:
-            providers.add(provider_of(spec))
-    if "gemini" in providers and not settings.gemini_api_key:
-        problems["GEMINI_API_KEY"] = "missing (a Gemini model is configured)"
-    if "openai" in providers and not (settings.openai_api_key or settings.openai_base_url):
-        # Local OpenAI-compatible servers (Ollama, vLLM) need only a base URL.
-        problems["OPENAI_API_KEY"] = "missing (an OpenAI model is configured without a base URL)"
+            provider = parse_spec(spec).provider
+            providers[provider.name] = provider
+    environment = settings.model_environment()
+    for provider in providers.values():
+        if problem := provider.settings_problem(environment):
+            problems[provider.key_variable] = problem
     return problems

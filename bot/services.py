@@ -14,7 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from alignment._providers.service import ServiceModelHelper
+from alignment.model_helper import ServiceModelHelper
 from bot.budgets import BudgetLimits, Budgets
 from bot.keys import TRAINING_QUEUE, model_rate_limit_key
 from bot.models.build import build_model
@@ -24,7 +24,7 @@ from bot.observability.metrics import BotMetrics
 from bot.redis_conn import RedisConnection, connect
 
 if TYPE_CHECKING:
-    from alignment._providers.base import ModelHelper
+    from alignment.model_helper import ModelHelper
     from bot.config import Settings
 
 # Slack asks callers to wait Retry-After seconds on 429; a few waits cover a burst.

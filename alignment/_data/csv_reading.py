@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from alignment.errors import DatasetError
+
 # Room for 100,000 rows of a few hundred characters (about 30 MB), which load in well under
 # 500 MB of memory (bench/data_memory.py measures it).
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -45,10 +47,6 @@ _BINARY_SIGNATURES = (
 )
 
 CsvSource = bytes | str | os.PathLike[str]
-
-
-class DatasetError(ValueError):
-    """A file that cannot be used as a dataset; ``str()`` tells the person how to fix it."""
 
 
 @dataclass

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alignment.errors import LabelerFileError
+
 FILE_KIND = "alignbot-labeler"
 FILE_FORMAT = 1
-
-
-class LabelerFileError(ValueError):
-    """A labeler file that cannot be read; ``str()`` says what to do about it."""
 
 
 @dataclass

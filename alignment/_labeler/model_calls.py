@@ -18,18 +18,10 @@ from typing import TypeVar
 from alignment._labeler.cache import ResponseCache, request_cache_key
 from alignment._labeler.concurrency import RateLimiter, WorkerPool
 from alignment._providers.base import ModelHelper, model_identity
-from alignment.errors import ModelError
+from alignment.errors import LabelerModelError, TrainingCancelled
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-
-
-class TrainingCancelled(Exception):
-    """``should_stop`` asked the labeler to stop; the checkpoint given to it is unchanged."""
-
-
-class LabelerModelError(ModelError):
-    """A model call made by the labeler failed; the message says which call and why."""
 
 
 class _OperationAborted(Exception):

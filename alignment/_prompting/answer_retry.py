@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from alignment._prompting.structured import AnswerFormatError, ask_json
+from alignment._prompting.structured import ask_json
 from alignment._providers.base import ModelHelper
 from alignment._single_run.prompts import with_retry_note
+from alignment.errors import AnswerFormatError
 
 T = TypeVar("T")
 

@@ -7,12 +7,9 @@ import re
 from typing import Any
 
 from alignment._providers.base import ModelHelper, SupportsStructuredOutput
+from alignment.errors import AnswerFormatError
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-
-
-class AnswerFormatError(ValueError):
-    """The model's answer could not be read as the JSON the prompt asked for."""
 
 
 def parse_json_answer(text: str) -> Any:

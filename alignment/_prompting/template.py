@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from alignment.errors import MissingVariableError, TemplateError
+
 # Alternatives are tried left to right at each position: a doubled brace is consumed first so
 # that it can never start or end a placeholder.
 _TOKEN = re.compile(
@@ -25,26 +27,6 @@ _TOKEN = re.compile(
     r"|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}"
     r"|\{(?P<field>[A-Za-z_][A-Za-z0-9_]*[.\[!:][^{}\s]*)\}"
 )
-
-
-class TemplateError(ValueError):
-    """A template cannot be filled: a refused field, or a variable that was not given."""
-
-
-class MissingVariableError(TemplateError, KeyError):
-    """A placeholder has no value. ``missing`` and ``given`` name the variables involved."""
-
-    def __init__(self, missing: list[str], given: list[str]) -> None:
-        self.missing = missing
-        self.given = given
-        given_text = ", ".join(given) if given else "none"
-        super().__init__(
-            f"missing value for template variable(s) {', '.join(missing)}; given: {given_text}"
-        )
-
-    def __str__(self) -> str:
-        # KeyError would otherwise wrap the message in quotes.
-        return str(self.args[0])
 
 
 def _refused(field: str) -> TemplateError:

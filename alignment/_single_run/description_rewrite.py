@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alignment._prompting.quoting import fill_blocks
-from alignment._prompting.structured import AnswerFormatError, ask_json
-from alignment._prompting.template import TemplateError, template_variables
+from alignment._prompting.structured import ask_json
+from alignment._prompting.template import template_variables
 from alignment._providers.base import ModelHelper
-from alignment._single_run.errors import AlignmentAnswerError, PromptVariablesChangedError
 from alignment._single_run.prompts import (
     APPLY_PRINCIPLES,
     DESCRIPTION_SCHEMA,
@@ -22,6 +21,12 @@ from alignment._single_run.prompts import (
     numbered,
     variable_rule,
     with_retry_note,
+)
+from alignment.errors import (
+    AlignmentAnswerError,
+    AnswerFormatError,
+    PromptVariablesChangedError,
+    TemplateError,
 )
 
 # A little freedom helps the wording read naturally; more invites drift from the original.

@@ -15,9 +15,9 @@ from typing import Any
 
 from alignment._prompting.answer_retry import ask_json_until_usable
 from alignment._prompting.quoting import fill_blocks
-from alignment._prompting.structured import AnswerFormatError
 from alignment._providers.base import ModelHelper
 from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind, FeedbackKinds
+from alignment.errors import AnswerFormatError
 
 # What the classifier answers for a reply that is no feedback at all; never a feedback kind.
 NOT_FEEDBACK_KIND = "not_feedback"

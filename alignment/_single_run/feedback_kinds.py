@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from alignment._single_run.errors import UnknownFeedbackKindError
+from alignment.errors import UnknownFeedbackKindError
 
 # A kind's name, as callers pass it ("critique") and as the classifier answers it. Plain text,
 # not a Literal, so that the registry below stays the one list of kinds.

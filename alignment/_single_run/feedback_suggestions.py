@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alignment._prompting.structured import AnswerFormatError, ask_json
+from alignment._prompting.structured import ask_json
 from alignment._prompting.template import render_template
 from alignment._providers.base import ModelHelper
-from alignment._single_run.errors import AlignmentAnswerError
 from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind
 from alignment._single_run.principle_proposals import FeedbackTarget
 from alignment._single_run.prompts import (
@@ -26,6 +25,7 @@ from alignment._single_run.prompts import (
     run_context,
     with_retry_note,
 )
+from alignment.errors import AlignmentAnswerError, AnswerFormatError
 
 # Some sampling spread, so that asking again can yield something new.
 SUGGESTION_TEMPERATURE = 0.7

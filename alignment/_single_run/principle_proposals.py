@@ -18,12 +18,11 @@ from typing import Any
 
 from alignment._prompting.answer_retry import ask_json_until_usable
 from alignment._prompting.quoting import fill_blocks
-from alignment._prompting.structured import AnswerFormatError
 from alignment._providers.base import ModelHelper
-from alignment._single_run.errors import AlignmentAnswerError
 from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind
 from alignment._single_run.principles import PrincipleChange
 from alignment._single_run.prompts import CHANGE_DECISION, CHANGE_SCHEMA, numbered, run_context
+from alignment.errors import AlignmentAnswerError, AnswerFormatError
 
 # A deterministic choice is wanted; variety comes from the feedback, not from sampling.
 DECISION_TEMPERATURE = 0.0

@@ -11,12 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
+from alignment.errors import PrincipleConflictError
+
 ChangeKind = Literal["add", "edit", "delete"]
 CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
-
-
-class PrincipleConflictError(ValueError):
-    """The principles list does not look the way the change expects (it changed meanwhile)."""
 
 
 @dataclass(frozen=True)

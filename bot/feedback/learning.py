@@ -20,10 +20,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from alignment._prompting.structured import AnswerFormatError
-from alignment._single_run.principle_proposals import ChangeDecision
-from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
-from alignment.single_run import AlignableSingleRun
+from alignment.errors import AnswerFormatError
+from alignment.single_run import (
+    AlignableSingleRun,
+    ChangeDecision,
+    ConstitutionalPrompt,
+    ConversationTurn,
+)
 from bot.budgets import OverBudgetError
 from bot.feedback import views as feedback_views
 from bot.keys import Workspace

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from alignment._single_run.feedback_classifier import classify_reply
+from alignment.single_run import classify_reply
 from bot.commands.prompts import resolve_text
 from bot.feedback import views as feedback_views
 from bot.feedback.kinds import FEEDBACK_KINDS, SlackFeedbackKinds

@@ -15,8 +15,7 @@ from typing import Literal
 import redis
 from redis.client import Pipeline
 
-from alignment._single_run.principles import PrincipleChange
-from alignment._single_run.types import ConstitutionalPrompt
+from alignment.single_run import ConstitutionalPrompt, PrincipleChange
 from bot.keys import Workspace
 from bot.prompts.principle_updates import describe_change
 from bot.prompts.store import PromptStore, PromptVersion

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alignment._single_run.principles import PrincipleChange
+from alignment.single_run import PrincipleChange
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.slack.blocks import (
     Block,

@@ -14,10 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from alignment._data.spreadsheet import write_spreadsheet_csv
-from alignment._labeler.types import EMPTY_PREDICTION
-from alignment.data import DatasetError, DatasetLimits, load_dataset
-from alignment.labeler import Labeler
+from alignment.data import DatasetError, DatasetLimits, load_dataset, write_spreadsheet_csv
+from alignment.labeler import EMPTY_PREDICTION, Labeler
 from bot.keys import Workspace
 from bot.labelers.store import CheckpointVersion, LabelerStore
 from bot.prompts.store import NAME_KIND as PROMPT_KIND

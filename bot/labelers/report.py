@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alignment._data.csv_reading import count_of
-from alignment._labeler.scorecard_table import format_scorecard
-from alignment._labeler.types import LabelerCheckpoint, LabelValue, Scorecard
+from alignment.data import count_of
+from alignment.labeler import LabelerCheckpoint, LabelValue, Scorecard, format_scorecard
 from bot.labelers.progress import format_duration
 from bot.labelers.run_state import StepResult
 from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, code_sections, mrkdwn_section

@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from redis.typing import EncodableT, FieldT
 
-from alignment._labeler.types import LabelerCheckpoint, Scorecard
+from alignment.labeler import LabelerCheckpoint, Scorecard
 from bot.keys import Workspace
 
 NAME_KIND = "labeler"

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from alignment._labeler.scorecard_table import format_scorecard
-from alignment._labeler.types import EMPTY_PREDICTION, LabelerCheckpoint, Scorecard
+from alignment.labeler import EMPTY_PREDICTION, LabelerCheckpoint, Scorecard, format_scorecard
 from bot.commands.labelers import TRAINING_USAGE
 from bot.labelers.report import confusion_table, principles_text
 from bot.labelers.store import CheckpointVersion, LabelerSummary, NotificationSettings

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from alignment._providers.base import ModelHelper, SupportsStructuredOutput
+from alignment.model_helper import ModelHelper, SupportsStructuredOutput
 from bot.observability.metrics import MODEL_OK
 
 # (model, outcome, seconds), e.g. BotMetrics.observe_model_call

@@ -11,7 +11,7 @@ the last permit.
 Time comes from the Redis server (``TIME``), so processes on machines whose clocks disagree
 still share one window. Tests inject a clock instead.
 
-The limiter fits ``alignment._providers.gate.RequestGate``: model helpers call ``acquire()`` before
+The limiter fits ``alignment.model_helper.RequestGate``: model helpers call ``acquire()`` before
 each request. If Redis cannot be reached the request goes ahead unpaced (and a warning is logged
 once per outage): the model service's own 429 answers, which helpers retry with backoff, are the
 safety net, and a rate limiter must not be what stops the bot from answering.

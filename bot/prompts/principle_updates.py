@@ -19,9 +19,7 @@ from dataclasses import dataclass
 
 import redis
 
-from alignment._single_run.principle_proposals import ChangeDecision
-from alignment._single_run.principles import PrincipleChange
-from alignment._single_run.types import ConstitutionalPrompt
+from alignment.single_run import ChangeDecision, ConstitutionalPrompt, PrincipleChange
 from bot.keys import Workspace
 from bot.prompts.store import PromptVersion
 from bot.prompts.version_log import (

@@ -14,8 +14,7 @@ import logging
 import redis
 from slack_sdk.errors import SlackApiError
 
-from alignment._single_run.types import ConstitutionalPrompt
-from alignment.single_run import AlignableSingleRun
+from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.budgets import OverBudgetError
 from bot.commands.prompts import USAGE, RunPrompt
 from bot.observability.context import bind_log_fields

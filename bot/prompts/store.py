@@ -17,8 +17,8 @@ from typing import Any
 import redis
 from redis.typing import EncodableT, FieldT
 
-from alignment._prompting.template import TemplateError, template_variables
-from alignment._single_run.types import ConstitutionalPrompt
+from alignment.errors import TemplateError
+from alignment.single_run import ConstitutionalPrompt, template_variables
 from bot.keys import Workspace
 from bot.prompts.audit import audit_entry
 

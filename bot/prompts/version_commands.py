@@ -12,10 +12,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from alignment._prompting.structured import AnswerFormatError
-from alignment._prompting.template import TemplateError
-from alignment._single_run.types import ConstitutionalPrompt
-from alignment.single_run import AlignableSingleRun
+from alignment.errors import AnswerFormatError, TemplateError
+from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.admins import AdminPolicy
 from bot.commands.prompts import (
     ApplyPrinciples,

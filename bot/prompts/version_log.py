@@ -21,8 +21,7 @@ from typing import Any
 import redis
 from redis.client import Pipeline
 
-from alignment._single_run.principles import PrincipleChange
-from alignment._single_run.types import ConstitutionalPrompt
+from alignment.single_run import ConstitutionalPrompt, PrincipleChange
 from bot.keys import Workspace
 from bot.prompts.audit import audit_entry
 from bot.prompts.runs import now_iso

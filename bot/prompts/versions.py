@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import redis
 
-from alignment._single_run.types import ConstitutionalPrompt
+from alignment.single_run import ConstitutionalPrompt
 from bot.keys import Workspace
 from bot.prompts.principle_updates import MAX_ATTEMPTS, TooBusyError
 from bot.prompts.store import PromptStore, PromptVersion

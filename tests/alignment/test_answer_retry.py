@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from alignment._prompting.answer_retry import ask_json_until_usable
-from alignment._prompting.structured import AnswerFormatError
+from alignment.errors import AnswerFormatError
 from tests.fakes.models import ScriptedModel
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}}

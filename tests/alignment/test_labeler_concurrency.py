@@ -10,14 +10,8 @@ import pytest
 
 from alignment._labeler.cache import InMemoryResponseCache, ResponseCache, request_cache_key
 from alignment._labeler.concurrency import RateLimiter, WorkerPool, parallel_map
-from alignment._labeler.model_calls import (
-    CallSession,
-    LabelerModelError,
-    ModelCaller,
-    ModelRequest,
-    TrainingCancelled,
-)
-from alignment.errors import ModelError
+from alignment._labeler.model_calls import CallSession, ModelCaller, ModelRequest
+from alignment.errors import LabelerModelError, ModelError, TrainingCancelled
 from tests.fakes.models import Request, ScriptedModel
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from alignment._labeler.file import LabelerFile, LabelerFileError
+from alignment._labeler.file import LabelerFile
+from alignment.errors import LabelerFileError
 
 
 def sample() -> LabelerFile:

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from alignment._single_run.principles import PrincipleChange, PrincipleConflictError
+from alignment._single_run.principles import PrincipleChange
+from alignment.errors import PrincipleConflictError
 
 START = ["Be brief.", "Use plain words.", "Cite sources."]
 

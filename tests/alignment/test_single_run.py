@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from alignment._prompting.template import MissingVariableError, TemplateError
+from alignment.errors import MissingVariableError, TemplateError
 from alignment.single_run import AlignableSingleRun, ConversationTurn, NoResponseError
 from tests.fakes.models import Request, ScriptedModel
 

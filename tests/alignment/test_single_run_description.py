@@ -2,7 +2,7 @@
 
 import pytest
 
-from alignment._single_run.errors import AlignmentAnswerError
+from alignment.errors import AlignmentAnswerError
 from alignment.single_run import AlignableSingleRun, PromptVariablesChangedError
 from tests.alignment.single_run_answers import rewritten
 from tests.fakes.models import ScriptedModel

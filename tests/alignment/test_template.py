@@ -1,11 +1,7 @@
 import pytest
 
-from alignment._prompting.template import (
-    MissingVariableError,
-    TemplateError,
-    render_template,
-    template_variables,
-)
+from alignment._prompting.template import render_template, template_variables
+from alignment.errors import MissingVariableError, TemplateError
 
 
 def test_fills_each_placeholder_everywhere_it_appears() -> None:

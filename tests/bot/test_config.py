@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from alignment.model_helper import PROVIDERS, Provider, spec_problem
 from bot.config import DEFAULT_SLACK_API_URL, SettingsError, load_settings
 from tests.fakes.bot_harness import REPO_ROOT
 
@@ -132,3 +133,42 @@ def test_repr_never_shows_a_secret() -> None:
     for secret in (*VALID.values(), "xapp-1-A1-secretpart", "sk-verysecret"):
         assert secret not in shown
     assert "model_spec='gemini:gemini-2.5-flash'" in shown
+
+
+def test_a_gemini_model_needs_the_gemini_key_even_with_an_openai_key() -> None:
+    env = {k: v for k, v in VALID.items() if k != "GEMINI_API_KEY"}
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**env, "OPENAI_API_KEY": "sk-1"}, dotenv_path=None)
+    assert raised.value.problems == {"GEMINI_API_KEY": "missing (a Gemini model is configured)"}
+
+
+def test_a_bad_spec_is_reported_in_the_registry_words() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**VALID, "ALIGN_TRAIN_MODEL": "claude:opus"}, dotenv_path=None)
+    assert raised.value.problems == {"ALIGN_TRAIN_MODEL": spec_problem("claude:opus")}
+
+
+def test_the_config_check_learns_providers_and_settings_from_the_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local = Provider(
+        name="local",
+        a_model="a local model",
+        key_variable="LOCAL_API_KEY",
+        base_url_variable="LOCAL_BASE_URL",
+        forms=("'local:<model>'",),
+        build=PROVIDERS["openai"].build,
+    )
+    monkeypatch.setitem(PROVIDERS, "local", local)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**VALID, "ALIGN_MODEL": "local:tiny"}, dotenv_path=None)
+    assert raised.value.problems == {"LOCAL_API_KEY": "missing (a local model is configured)"}
+    settings = load_settings(
+        {**VALID, "ALIGN_MODEL": "local:tiny", "LOCAL_API_KEY": "k1"}, dotenv_path=None
+    )
+    assert settings.model_environment()["LOCAL_API_KEY"] == "k1"
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**VALID, "LOCAL_BASE_URL": "ftp://x"}, dotenv_path=None)
+    assert set(raised.value.problems) == {"LOCAL_BASE_URL"}

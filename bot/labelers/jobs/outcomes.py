@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from slack_sdk.errors import SlackClientError
 
-from alignment._labeler.model_calls import LabelerModelError
+from alignment.errors import LabelerModelError
 from bot.labelers.datasets import DatasetStoreError
 from bot.labelers.jobs.delivery import RunDeliveries, find_marked, message_metadata
 from bot.labelers.jobs.lease import Lease, LeaseLostError

@@ -1,8 +1,8 @@
 """The labeler's cache of model answers, in Redis, so a step resumed elsewhere pays no call twice.
 
-Keys are scoped to one training run (see ``alignment._labeler.cache``: sampled answers should not be
-replayed into a later run) and expire, because they are only worth keeping while a run might
-still resume.
+Keys are scoped to one training run (see ``alignment.labeler.ResponseCache``: sampled answers
+should not be replayed into a later run) and expire, because they are only worth keeping while a
+run might still resume.
 """
 
 from __future__ import annotations

@@ -15,10 +15,9 @@ from collections.abc import Callable
 import pandas as pd
 import redis
 
-from alignment._labeler.model_calls import TrainingCancelled
-from alignment._labeler.types import LabelerCheckpoint, ProgressEvent, Scorecard
 from alignment.data import split_dataset
-from alignment.labeler import Labeler
+from alignment.errors import TrainingCancelled
+from alignment.labeler import Labeler, LabelerCheckpoint, ProgressEvent, Scorecard
 from bot.keys import Workspace
 from bot.labelers import notify
 from bot.labelers.datasets import DatasetStore

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alignment._providers.base import ModelHelper
 from alignment.labeler import Labeler
+from alignment.model_helper import ModelHelper
 from bot.labelers.run_state import TrainingRun
 
 
