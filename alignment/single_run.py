@@ -32,7 +32,7 @@ from alignment._providers.base import ModelHelper
 from alignment._single_run import principle_proposals
 from alignment._single_run.description_rewrite import edit_from_feedback, fold_principles
 from alignment._single_run.feedback_classifier import ReplyClassification, classify_reply
-from alignment._single_run.feedback_kinds import FeedbackKind
+from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind, FeedbackKinds
 from alignment._single_run.feedback_suggestions import suggest_feedback
 from alignment._single_run.principle_proposals import ChangeDecision, FeedbackTarget
 from alignment._single_run.principles import PrincipleChange
@@ -46,12 +46,14 @@ from alignment.errors import (
 )
 
 __all__ = [
+    "FEEDBACK_KINDS",
     "AlignableSingleRun",
     "AlignmentAnswerError",
     "ChangeDecision",
     "ConstitutionalPrompt",
     "ConversationTurn",
     "FeedbackKind",
+    "FeedbackKinds",
     "ModelHelper",
     "NoResponseError",
     "PrincipleChange",

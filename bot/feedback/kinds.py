@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from alignment._single_run.feedback_kinds import FEEDBACK_KINDS as LIBRARY_KINDS
-from alignment._single_run.feedback_kinds import FeedbackKinds
+from alignment.single_run import FEEDBACK_KINDS as LIBRARY_KINDS
+from alignment.single_run import FeedbackKinds
 
 # What a reaction of a kind does: a reaction carries no why, so the bot either offers reasons
 # drafted by the alignment model, or asks the person to reply with their own text.
