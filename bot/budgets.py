@@ -81,13 +81,14 @@ class TooCostlyError(OverBudgetError):
 
 
 def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        hours = math.ceil(seconds / 3600)
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    if seconds >= 60:
-        minutes = math.ceil(seconds / 60)
+    """Rounded up to what a person would say: '40 seconds', '12 minutes', '1 hour'."""
+    if seconds <= 60:
+        return f"{max(1, math.ceil(seconds))} seconds"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{max(1, math.ceil(seconds))} seconds"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 class Budgets:

@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from alignment.errors import AnswerFormatError
+from alignment.errors import AlignmentError, AnswerFormatError
 from alignment.single_run import (
     AlignableSingleRun,
     ChangeDecision,
@@ -144,6 +145,9 @@ def tell_privately(
         log.info("could not tell %s privately: %s", user, error.response.get("error"))
 
 
+FAILED_TEXT = "Something went wrong on my side and your feedback changed nothing. Try again."
+
+
 def hand_over(
     work: BackgroundWork,
     client: WebClient,
@@ -153,11 +157,23 @@ def hand_over(
     *args: Any,
 ) -> None:
     """Give ``task`` to the background pool; when it has no room, tell the person (``channel``,
-    ``user``, ``thread_ts``) that the bot is busy instead of dropping their feedback silently."""
+    ``user``, ``thread_ts``) that the bot is busy instead of dropping their feedback silently.
+
+    This is the outermost edge of the feedback listeners' work: whatever ``task`` did not expect
+    is logged here, and the person is told that nothing came of their feedback.
+    """
+    channel, user, thread_ts = person
+
+    def at_the_edge() -> None:
+        try:
+            task(*args)
+        except Exception:
+            log.exception("%s from %s failed", what, user)
+            tell_privately(client, channel, user, thread_ts, block_kit.error(FAILED_TEXT))
+
     try:
-        work.submit(what, task, *args)
+        work.submit(what, at_the_edge)
     except PoolFullError:
-        channel, user, thread_ts = person
         log.warning("no room for %s from %s", what, user)
         tell_privately(client, channel, user, thread_ts, block_kit.error(BUSY_TEXT))
 
@@ -286,7 +302,7 @@ def learn_and_announce(
     except (AnswerFormatError, TooBusyError) as error:
         tell(feedback_views.feedback_failed(user, kind, str(error)))
         return None
-    except Exception as error:  # a model or Redis failure must still reach the person
+    except (AlignmentError, redis.RedisError) as error:  # a model or Redis failure: say so
         log.warning("feedback on run %s failed: %s", ref.run.run_id, error, exc_info=True)
         problem = f"{failure_reason(error)}. Try again in a moment."
         tell(feedback_views.feedback_failed(user, kind, problem))

@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import redis
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from alignment.errors import AlignmentError
 from bot.feedback import views as feedback_views
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.feedback.learning import (
@@ -83,7 +85,7 @@ def reaction_added(
             return
         try:
             reasons = suggest_reasons(services, workspace, ref, kind)
-        except Exception as error:  # the model failed: say so, and how to give feedback anyway
+        except (AlignmentError, redis.RedisError) as error:  # say so, and how to go on anyway
             log.warning("suggesting reasons failed: %s", error, exc_info=True)
             book.abandon(offer)
             problem = (

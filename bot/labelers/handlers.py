@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from alignment.errors import AlignmentError
 from bot.budgets import OverBudgetError
 from bot.commands.labelers import (
     TRAINING_USAGE,
@@ -161,7 +162,7 @@ def label_one(services: Services, origin: Origin, command: LabelWithLabeler) -> 
         return
     try:
         answer = label_example(loaded, values)
-    except Exception as error:  # any model failure must reach the person, whatever raised it
+    except AlignmentError as error:  # the model failed: say why
         log.warning("labelling with %s failed: %s", command.name, error, exc_info=True)
         origin.reply_private(
             block_kit.error(

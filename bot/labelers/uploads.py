@@ -23,6 +23,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from alignment.errors import AlignmentError
 from bot.budgets import OverBudgetError
 from bot.commands.labelers import (
     LabelWithLabeler,
@@ -186,7 +187,7 @@ def label_from(
     say_in_thread(client, upload, training_views.labelling_started(command.name, len(frame)))
     try:
         labelled = label_rows(loaded, frame)
-    except Exception as error:  # any model failure must reach the person, whatever raised it
+    except AlignmentError as error:  # the model failed: say why, in the upload's thread
         log.warning("labelling a file with %s failed: %s", command.name, error, exc_info=True)
         problem = f"The model failed while labelling: {failure_reason(error)}. Try again later."
         say_in_thread(client, upload, block_kit.error(problem))

@@ -14,6 +14,7 @@ import logging
 import redis
 from slack_sdk.errors import SlackApiError
 
+from alignment.errors import AlignmentError
 from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.budgets import OverBudgetError
 from bot.commands.prompts import USAGE, RunPrompt
@@ -131,12 +132,16 @@ def execute_run(
         turns = runner.send_input(
             values, generate_multiple_candidates=candidates > 1, candidate_count=candidates
         )
-    except Exception as error:  # any failure must reach the person, whatever the helper raised
+    except AlignmentError as error:  # the model (or building it) failed: say why, save nothing
         log.warning("model failed on %s: %s", record.name, error, exc_info=True)
         _report_model_failure(
             origin, record, values, str(root["ts"]), str(placeholder["ts"]), error
         )
         return None
+    except BaseException:
+        # Unexpected: the command's edge tells the person; the thread must not keep "Thinking".
+        _mark_failed(origin, str(placeholder["ts"]), "something went wrong on my side")
+        raise
     answers = [turn.text for turn in (turns if isinstance(turns, list) else [turns])]
 
     run_id = new_run_id()

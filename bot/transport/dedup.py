@@ -171,7 +171,7 @@ class ApplyOnceExecutor(ContextCopyingExecutor):
 def _won_or_logged(claim: PendingClaim) -> bool:
     try:
         return claim.won()
-    except Exception:
+    except redis.RedisError:
         # Nothing would otherwise see it: the task's future is never read. Without Redis the
         # delivery cannot be applied once, and most of its work needs Redis anyway.
         log.exception("could not claim a delivery; it is not applied")

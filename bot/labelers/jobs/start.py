@@ -195,7 +195,7 @@ def start_training(
             request.thread_ts,
             view_for_run(run, runtime.clock.now()),
         )
-    except Exception:
+    except BaseException:
         # Nothing was shown or queued: free the labeler so the training can be started again.
         def abandon(saved: TrainingRun, pipe: object) -> None:
             saved.status, saved.error = FAILED, "The progress message could not be posted."

@@ -17,6 +17,8 @@ from bot.labelers.datasets import (
 )
 from bot.labelers.jobs.runtime import TrainingRuntime
 from bot.labelers.jobs.start import start_training
+from bot.labelers.run_state import TrainingLimitError
+from bot.services import Services
 from tests.bot.labelers.jobs.support import WORKSPACE, World, training_request
 from tests.fakes.slack_emulator import SlackEmulator
 
@@ -82,3 +84,32 @@ def test_a_training_with_too_much_data_starts_nothing(
     assert slack.calls_to("chat.postMessage") == []
     assert runtime.queue().count == 0
     assert runtime.redis.keys("*training*") == []
+
+
+def test_a_workspace_keeps_no_more_training_data_than_its_limit(redis_client: redis.Redis) -> None:
+    limited = DatasetStore(redis_client, WORKSPACE, 100_000, TTL, workspace_max_bytes=400)
+    first = limited.save(frame(), "flag", ["text", "n"])
+    assert 0 < limited.stored_bytes() <= 400
+    limited.save(frame(), "flag", ["text", "n"])
+    with pytest.raises(DatasetTooLargeError, match="already keeps"):
+        limited.save(frame(), "flag", ["text", "n"])
+    # Data that is gone (deleted or expired) no longer counts.
+    limited.delete(first)
+    limited.save(frame(), "flag", ["text", "n"])
+    another = DatasetStore(redis_client, Workspace("T0ELSE"), 100_000, TTL, 400)
+    another.save(frame(), "flag", ["text", "n"])
+
+
+def test_a_workspace_runs_no_more_trainings_at_once_than_its_limit(
+    make_services: Callable[..., Services],
+    make_runtime: Callable[..., TrainingRuntime],
+    world: World,
+    slack: SlackEmulator,
+) -> None:
+    runtime = make_runtime(make_services(ALIGN_TRAININGS_PER_WORKSPACE="2"))
+    for name in ("first", "second"):
+        start_training(runtime.services, WORKSPACE, training_request(world.frame, labeler=name))
+    with pytest.raises(TrainingLimitError, match="already runs 2 training"):
+        start_training(runtime.services, WORKSPACE, training_request(world.frame, labeler="third"))
+    assert runtime.queue().count == 2
+    assert len(runtime.redis.keys("*:dataset:*")) == 2
