@@ -96,9 +96,13 @@ def test_a_full_pool_answers_busy_at_the_ack(
     bot = in_process_bot(register_product, with_services=services)
     person = Person(bot, responses)
     release = threading.Event()
+
+    def held() -> None:
+        release.wait(10)
+
     work = background.background_work_of(bot.app)
     for _ in range(2):
-        work.submit("held", release.wait, 10)
+        work.submit("held", held)
     try:
         body = person.signer.command_body("list", user_id=person.user, channel_id=CHANNEL)
         body["response_url"] = f"{responses.url}/commands/0"
@@ -108,7 +112,7 @@ def test_a_full_pool_answers_busy_at_the_ack(
         assert "busy" in answer.body
         with pytest.raises(background.PoolFullError):
             for _ in range(2):
-                work.submit("more", release.wait, 10)
+                work.submit("more", held)
     finally:
         release.set()
     assert "alignbot commands" not in str(responses.replies)
