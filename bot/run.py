@@ -30,9 +30,9 @@ log = logging.getLogger("alignbot")
 EXIT_SETTINGS = 2
 
 
-def start() -> tuple[Services, App] | int:
-    """Settings, services and the Bolt app; or the exit code after saying what is wrong."""
-
+def services_from_settings() -> Services | int:
+    """Logging, settings and services as every command needs them; or the exit code after
+    saying what is wrong (every bad setting at once, or no Redis to start)."""
     configure_logging()
     try:
         settings = load_settings()
@@ -41,13 +41,19 @@ def start() -> tuple[Services, App] | int:
         return EXIT_SETTINGS
     configure_logging(settings.log_level, log_format=settings.log_format)
     add_secrets(secrets_of(settings))
-
     log.info("starting with %r", settings)
     try:
-        services = Services.from_settings(settings)
+        return Services.from_settings(settings)
     except EmbeddedRedisUnavailable as error:
         print(f"alignbot cannot start: {error}", file=sys.stderr)
         return EXIT_SETTINGS
+
+
+def start() -> tuple[Services, App] | int:
+    """Settings, services and the Bolt app; or the exit code after saying what is wrong."""
+    services = services_from_settings()
+    if isinstance(services, int):
+        return services
     try:
         return services, build_app(services)
     except BoltError as error:
@@ -108,23 +114,11 @@ def events() -> int:
 
 def worker(burst: bool) -> int:
     """``alignbot worker``: run training steps until stopped (or, with ``burst``, until idle)."""
-
-    configure_logging()
+    services = services_from_settings()
+    if isinstance(services, int):
+        return services
     try:
-        settings = load_settings()
-        config = TrainingConfig.from_settings(settings)
-    except SettingsError as error:
-        print(error, file=sys.stderr)
-        return EXIT_SETTINGS
-    configure_logging(settings.log_level, log_format=settings.log_format)
-    add_secrets(secrets_of(settings))
-    try:
-        services = Services.from_settings(settings)
-    except EmbeddedRedisUnavailable as error:
-        print(f"alignbot cannot start: {error}", file=sys.stderr)
-        return EXIT_SETTINGS
-    try:
-        run_worker(services, config, burst=burst)
+        run_worker(services, TrainingConfig.from_settings(services.settings), burst=burst)
     finally:
         services.close()
     return 0
