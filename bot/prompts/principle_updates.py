@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # Lost races replayed without a model call; past this many the person is asked to retry.
 MAX_ATTEMPTS = 40
 # Model decisions per piece of feedback: a fresh one only when a replay no longer applies.
-MAX_DECISIONS = 3
+MAX_DECISIONS = 10
 # Losers of a race wait a little (randomised) so they do not collide again in lockstep.
 BACKOFF_BASE_SECONDS = 0.005
 BACKOFF_CAP_SECONDS = 0.5
@@ -102,8 +102,8 @@ def _builder(
             replayed = change.replayed_on(prompt.principles)
             if replayed is None:
                 raise StaleVersionError
-            return _next(replayed, latest, source, attempt, landed)
-        return _next(change, latest, source, attempt, landed)
+            return _next(replayed, latest, source, attempt, landed, replayed=True)
+        return _next(change, latest, source, attempt, landed, replayed=False)
 
     return build
 
@@ -114,6 +114,7 @@ def _next(
     source: FeedbackSource,
     attempt: int,
     landed: list[PrincipleChange],
+    replayed: bool,
 ) -> NextVersion:
     landed[:] = [change]
     prompt = latest.prompt
@@ -134,8 +135,9 @@ def _next(
         run_id=source.run_id,
         candidate=source.candidate,
         run_version=source.run_version,
-        # How many writes it took: more than one means the list moved under it.
-        extra={"attempts": attempt},
+        # How many model decisions it took, and whether it landed on a list that had moved
+        # since the last one (replayed there instead of asking the model again).
+        extra={"attempts": attempt, "replayed": replayed},
     )
     return NextVersion(updated, note)
 

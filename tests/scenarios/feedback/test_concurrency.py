@@ -129,12 +129,14 @@ def test_fifty_concurrent_pieces_land_in_some_serial_order(
     kinds = {str(by_version[v].change["kind"]) for v in range(2, PIECES + 2)}  # type: ignore[index]
     assert kinds == {"add", "edit", "delete"}
 
-    # Conflicts happened, and most losers landed by replay instead of a new model decision.
-    attempts = [int(by_version[v].extra["attempts"]) for v in range(2, PIECES + 2)]
-    assert max(attempts) > 1
+    # Conflicts happened: some losers landed by replay on the moved list, with no new model
+    # decision; others (their principle had changed) were decided again, within the cap.
+    extras = [by_version[v].extra for v in range(2, PIECES + 2)]
+    assert any(extra["replayed"] for extra in extras)
+    attempts = [int(extra["attempts"]) for extra in extras]
+    assert max(attempts) <= MAX_DECISIONS
     decisions = [r for r in model.requests if "exactly one change" in r.prompt]
-    assert PIECES <= len(decisions) < sum(attempts)
-    assert len(decisions) <= PIECES * MAX_DECISIONS
+    assert len(decisions) == sum(attempts)
 
     # Every posted change message is the stored change of its version, as the bot renders it.
     for version in range(2, PIECES + 2):
