@@ -75,8 +75,9 @@ TRAINING_QUEUE = "alignbot-training"
 
 def is_bookkeeping(key: str) -> bool:
     """True for keys about how the deployment runs (metric counts, which event processes are
-    alive), which change without anyone storing anything."""
-    return key.startswith(f"{PREFIX}:metrics:") or key == EVENT_CONSUMERS_KEY
+    alive, model calls spent against budgets), which change without anyone storing anything."""
+    # Budget counters too: they count what was spent, and expire with their window.
+    return key.startswith(f"{PREFIX}:metrics:") or key == EVENT_CONSUMERS_KEY or ":budget:" in key
 
 
 def model_rate_limit_key(model_spec: str) -> str:
