@@ -74,6 +74,10 @@ WHERE_TO_GET = {
         "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
         "and restore prompts; leave unset to let everyone"
     ),
+    "ALIGN_METRICS_TOKEN": (
+        "a long random string (e.g. `openssl rand -hex 32`) that scrapers send as "
+        "`Authorization: Bearer <token>` to read /metrics; leave unset to serve /metrics openly"
+    ),
     "ALIGN_REACTIONS": (
         "which reactions are feedback, e.g. kudos=+1,heart;critique=-1,x;rewrite=pencil2; "
         "kinds left out keep their default emoji"
@@ -127,6 +131,7 @@ class Settings:
     event_processes: int = DEFAULT_EVENT_PROCESSES
     admins: frozenset[str] = frozenset()
     reactions: ReactionMap = DEFAULT_REACTION_MAP
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def socket_mode(self) -> bool:
@@ -304,6 +309,7 @@ def load_settings(
         event_processes=event_processes,
         admins=admins,
         reactions=reactions,
+        metrics_token=get("ALIGN_METRICS_TOKEN"),
     )
     problems.update(_model_problems(settings, check_spec or _default_spec_checker))
     if problems:

@@ -8,7 +8,7 @@ import re
 from tests.fakes.bot_harness import REPO_ROOT
 
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
-SETTINGS_SOURCE = REPO_ROOT / "bot" / "settings.py"
+SETTINGS_SOURCE = REPO_ROOT / "bot" / "config.py"
 
 SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 # `NAME=value` or, for optional settings, `# NAME=value`.
