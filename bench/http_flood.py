@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,26 @@ def _garbage(port: int, stop: threading.Event, statuses: Counter[int], seed: int
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 
 
+@contextlib.contextmanager
+def _connected(port: int) -> Iterator[socket.socket | None]:
+    """A connection to the bot, or None when it refuses one (it is gone, or its backlog full)."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    except OSError:
+        yield None
+        return
+    with sock:
+        yield sock
+
+
 def _slow(port: int, stop: threading.Event, cut_off: Counter[str]) -> None:
     head = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1_000_000
     while not stop.is_set():
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        with _connected(port) as sock:
+            if sock is None:
+                cut_off["slow client refused"] += 1
+                stop.wait(0.2)
+                continue
             for position in range(len(head)):
                 try:
                     sock.send(head[position : position + 1])
@@ -131,11 +148,12 @@ def _oversized(port: int, stop: threading.Event, statuses: Counter[int]) -> None
         f"Content-Length: {OVERSIZED_BYTES}\r\n\r\n"
     ).encode()
     while not stop.is_set():
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        with _connected(port) as sock:
             try:
+                assert sock is not None, "refused"
                 sock.sendall(head + b"x" * 4096)
                 statuses[int(sock.recv(64).split()[1])] += 1
-            except (OSError, IndexError, ValueError):
+            except (OSError, IndexError, ValueError, AssertionError):
                 statuses[0] += 1
         stop.wait(0.05)
 
