@@ -116,6 +116,10 @@ WHERE_TO_GET = {
         f"one of {', '.join(LOG_FORMATS)} (default auto: readable text lines when stderr is a "
         "terminal, JSON lines otherwise)"
     ),
+    "ALIGN_METRICS_TOKEN": (
+        "a long random string (e.g. `openssl rand -hex 32`) that scrapers send as "
+        "`Authorization: Bearer <token>` to read /metrics; leave unset to serve /metrics openly"
+    ),
     "ALIGN_REACTIONS": (
         f"which reactions are feedback, e.g. {FEEDBACK_KINDS.reactions_example()}; "
         "kinds left out keep their default emoji"
@@ -176,6 +180,7 @@ class Settings:
     # The key and base-URL variables of every provider in the library's registry, so a provider
     # added there is configured like the others without a field of its own here.
     provider_settings: Mapping[str, str] = field(default_factory=dict, repr=False)
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def socket_mode(self) -> bool:
@@ -389,6 +394,7 @@ def load_settings(
             for name in (provider.key_variable, provider.base_url_variable)
             if (value := get(name))
         },
+        metrics_token=get("ALIGN_METRICS_TOKEN"),
     )
     problems.update(_model_problems(settings))
     if problems:

@@ -37,6 +37,7 @@ _LOCK_FILE = ".redis-start.lock"
 _JOIN_ATTEMPTS = 10
 _JOIN_RETRY_SECONDS = 0.3
 _CLOSE_WAIT_SECONDS = 2.0
+_PROBE_TIMEOUT_SECONDS = 1.0
 # Snapshots still happen, but the append-only file is what makes every write survive a restart.
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
 
@@ -54,6 +55,7 @@ class RedisConnection:
         self.url = url
         self._embedded = embedded
         self._clients: list[redis.Redis] = []
+        self._probe: redis.Redis | None = None
         self._lock = threading.Lock()
         # Our connections carry this name, so close() can tell when the server has let them go.
         self.client_name = f"alignbot-{os.getpid()}-{id(self):x}"
@@ -71,20 +73,31 @@ class RedisConnection:
         return made
 
     def ping(self) -> bool:
-        """True when the server answers; used by the readiness probe."""
-        probe = redis.Redis.from_url(
-            self.url, socket_timeout=1, socket_connect_timeout=1, client_name=self.client_name
-        )
+        """True when the server answers; used by the readiness probe.
+
+        The probe's client is kept, so its pooled connection serves every probe rather than a
+        new connection each time; its short timeouts answer "not ready" quickly when Redis is
+        unreachable, where the stores' clients would wait.
+        """
+        with self._lock:
+            if self._probe is None:
+                self._probe = redis.Redis.from_url(
+                    self.url,
+                    socket_timeout=_PROBE_TIMEOUT_SECONDS,
+                    socket_connect_timeout=_PROBE_TIMEOUT_SECONDS,
+                    client_name=self.client_name,
+                )
+                self._clients.append(self._probe)
+            probe = self._probe
         try:
             return bool(probe.ping())
         except (redis.RedisError, OSError):
             return False
-        finally:
-            probe.close()
 
     def close(self) -> None:
         with self._lock:
             clients, self._clients = self._clients, []
+            self._probe = None
         for made in clients:
             made.close()
         if isinstance(self._embedded, LocalRedisServer):

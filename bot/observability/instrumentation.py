@@ -17,7 +17,6 @@ waited from its ack to being applied or dropped (``alignbot_event_wait_seconds``
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,26 +34,25 @@ _ADMITTED = "alignbot_admitted"
 # Set on a delivery that a bot process acked and queued (see ``bot.transport.pump``): when, in
 # seconds since the epoch.
 QUEUED_AT = "alignbot_queued_at"
-# Types come from request bodies; anything unexpected is folded so label values stay few.
-_SAFE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 UNVERIFIED = "unverified"
-
-
-def request_type(body: Mapping[str, Any]) -> str:
-    """``app_mention``, ``reaction_added``, ``slash_command``, ``block_actions``, ..."""
-    if "command" in body:
-        return "slash_command"
-    kind = body.get("type")
-    if kind == "event_callback":
-        kind = (body.get("event") or {}).get("type")
-    return kind if isinstance(kind, str) and _SAFE_TYPE.match(kind) else "other"
-
-
-def request_kind(type_: str) -> str:
-    """The coarse kind the ack histogram is labelled with: event, command or interaction."""
-    if type_ == "slash_command":
-        return "command"
-    if type_ in {
+OTHER = "other"
+# Label values come from request bodies, so only these are kept and the rest count as "other":
+# a label value per made-up type would make a new series, and one that is never forgotten.
+EVENT_TYPES = frozenset(
+    {
+        # What the app subscribes to (manifest.yml), and what Slack sends every app.
+        "app_home_opened",
+        "app_mention",
+        "file_shared",
+        "message",
+        "reaction_added",
+        "reaction_removed",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
+)
+INTERACTION_TYPES = frozenset(
+    {
         "block_actions",
         "view_submission",
         "view_closed",
@@ -63,9 +61,34 @@ def request_kind(type_: str) -> str:
         "block_suggestion",
         "interactive_message",
         "dialog_submission",
-    }:
+    }
+)
+# Requests Slack makes about the app itself rather than for a person.
+ENVELOPE_TYPES = frozenset({"url_verification", "ssl_check", "app_rate_limited"})
+KNOWN_TYPES = EVENT_TYPES | INTERACTION_TYPES | ENVELOPE_TYPES | {"slash_command", UNVERIFIED}
+
+
+def request_type(body: Mapping[str, Any]) -> str:
+    """``app_mention``, ``reaction_added``, ``slash_command``, ``block_actions``, ... or
+    ``other`` for anything not in :data:`KNOWN_TYPES`."""
+    if "command" in body:
+        return "slash_command"
+    if "ssl_check" in body:
+        return "ssl_check"
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) and kind in KNOWN_TYPES else OTHER
+
+
+def request_kind(type_: str) -> str:
+    """The coarse kind the ack histogram is labelled with: event, command or interaction."""
+    if type_ == "slash_command":
+        return "command"
+    if type_ in INTERACTION_TYPES:
         return "interaction"
-    return "other" if type_ in {"other", UNVERIFIED} else "event"
+    return "other" if type_ in {OTHER, UNVERIFIED} else "event"
 
 
 def outcome_of(status: int, admitted: bool) -> str:

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
+from alignment.model_helper import PROVIDERS
 from bot.observability.context import current_log_fields
 from bot.observability.redaction import RedactionFilter, Redactor, install_record_redaction
 
@@ -141,6 +142,9 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack_app_token,
         settings.gemini_api_key,
         settings.openai_api_key,
+        settings.metrics_token,
+        # The key of every provider in the library's registry, however it was named.
+        *(settings.provider_settings.get(p.key_variable) for p in PROVIDERS.values()),
     ]
     if settings.redis_url:
         values.append(urlparse(settings.redis_url).password)

@@ -1,17 +1,23 @@
-"""Ack Slack's Events API deliveries on their signature alone, and queue them for event processes.
+"""Guard the events path, ack Events API deliveries on their signature alone, and queue them.
+
+Everything that arrives at ``POST /slack/events`` passes the same gate, in this order, before
+anything else looks at it: its size (413, judged before the body is read, see
+``bot.transport.body``), its shape (400 for a body that is not the JSON or form it claims to be,
+where Bolt would answer 500 with a traceback), and Slack's signature with its age (401). Nothing
+that fails the gate creates state: it is counted under fixed label values only and never reaches
+Bolt or Redis. That includes ``ssl_check``, which Bolt would answer before checking a signature.
 
 An event's ack carries nothing but "received": Bolt answers every event with an empty 200
-before any listener runs. So the serving process does only what that answer depends on (read
-the body, check Slack's signature and its age), appends the delivery to the event queue and
-answers. Everything else, Bolt's middleware and listeners included, runs in an event process
-(see ``bot.transport.pump``). Other requests (slash commands, buttons, forms, URL verification)
-answer with content that listeners decide, so they go through Bolt here, as before.
+before any listener runs. So the serving process does only what that answer depends on, appends
+the delivery to the event queue and answers. Everything else, Bolt's middleware and listeners
+included, runs in an event process (see ``bot.transport.pump``). Other requests (slash commands,
+buttons, forms, URL verification) answer with content that listeners decide, so they go through
+Bolt here, with the body already read handed on.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -20,8 +26,15 @@ from typing import TYPE_CHECKING, Any
 import redis
 from slack_sdk.signature import SignatureVerifier
 
-from bot.observability.instrumentation import request_type
+from bot.observability.instrumentation import UNVERIFIED, request_type
 from bot.observability.metrics import BotMetrics
+from bot.transport.body import (
+    BodyIncomplete,
+    BodyTooLarge,
+    MalformedBody,
+    parse_slack_body,
+    read_body,
+)
 from bot.transport.event_queue import KEPT_HEADERS, EventQueue, QueuedDelivery
 from bot.transport.wsgi_text import text_response
 
@@ -31,19 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUED = "queued"  # the outcome label of an event acked here and left to an event process
-# Far above any event Slack sends; a bigger body is left to Bolt, which reads it whole anyway.
-MAX_QUEUED_BODY_BYTES = 1_000_000
-
-
-def _event_body(raw: bytes) -> dict[str, Any] | None:
-    """The parsed body when ``raw`` is an Events API delivery (``event_callback``)."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None  # form-encoded commands and interactions, or garbage
-    if isinstance(body, dict) and body.get("type") == "event_callback":
-        return body
-    return None
+REJECTED = "rejected"  # the outcome label of a request refused at the gate
 
 
 class EventHandoff:
@@ -66,20 +67,32 @@ class EventHandoff:
     ) -> Iterable[bytes]:
         started = self._clock()
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if not 0 < length <= MAX_QUEUED_BODY_BYTES:
-            return bolt(environ, start_response)
-        raw = environ["wsgi.input"].read(length)
-        body = _event_body(raw)
-        text = raw.decode("utf-8", errors="replace")
+            raw = read_body(environ)
+            text = raw.decode("utf-8", errors="replace")
+            body = parse_slack_body(text, environ.get("CONTENT_TYPE") or "")
+        except BodyTooLarge as error:
+            return self._refuse(start_response, started, "413 Content Too Large", error)
+        except (BodyIncomplete, MalformedBody) as error:
+            return self._refuse(start_response, started, "400 Bad Request", error)
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
-        if body is None or not self._signed(text, timestamp, signature):
-            # Bolt answers these (and counts the unsigned ones as rejected): hand it the body.
+        if not self._signed(text, timestamp, signature):
+            return self._refuse(start_response, started, "401 Unauthorized", "invalid signature")
+        if body.get("type") != "event_callback":
+            # Bolt answers these: hand it the body already read.
             environ["wsgi.input"] = io.BytesIO(raw)
+            environ["CONTENT_LENGTH"] = str(len(raw))
             return bolt(environ, start_response)
+        return self._queue_event(environ, start_response, started, text, body)
+
+    def _queue_event(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        started: float,
+        text: str,
+        body: dict[str, Any],
+    ) -> Iterable[bytes]:
         headers = {
             name: value
             for name in KEPT_HEADERS
@@ -94,6 +107,15 @@ class EventHandoff:
         self._metrics.ack_seconds.labels("event").observe(self._clock() - started)
         self._metrics.events.labels(request_type(body), QUEUED).inc()
         return text_response(start_response, "200 OK", "")
+
+    def _refuse(
+        self, start_response: StartResponse, started: float, status: str, why: object
+    ) -> Iterable[bytes]:
+        # Fixed label values only: whatever an unchecked body says must not name a series.
+        log.debug("refused a request to the events path (%s): %s", status, why)
+        self._metrics.ack_seconds.labels("other").observe(self._clock() - started)
+        self._metrics.events.labels(UNVERIFIED, REJECTED).inc()
+        return text_response(start_response, status, status.split(" ", 1)[1].lower())
 
     def _signed(self, body: str, timestamp: str, signature: str) -> bool:
         # The verifier raises on a timestamp that is no number; that is just "not signed".

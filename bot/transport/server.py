@@ -19,12 +19,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import redis
-from cheroot import wsgi
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.services import Services
 from bot.transport.background import shutdown_listeners
+from bot.transport.bearer import bearer_matches
+from bot.transport.body import MAX_BODY_BYTES
+from bot.transport.deadlines import HEADER_SECONDS, Server
 from bot.transport.event_queue import EventQueue
 from bot.transport.handoff import EventHandoff
 from bot.transport.pump import EventPump
@@ -36,7 +38,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HTTP_THREADS = 16
+# A thread is taken only while a request is read and answered (idle keep-alive connections wait
+# in a selector), and each read has a deadline (bot.transport.deadlines); enough threads that a
+# few dozen slow or hostile sockets still leave most of them for Slack and the probes.
+HTTP_THREADS = 64
+# cheroot's limit on each socket read, and on how long an idle keep-alive connection is kept.
+SOCKET_TIMEOUT_SECONDS = HEADER_SECONDS
 # Slack sends bursts; cheroot's default backlog of 5 makes the sixth waiting connect stall a
 # second (a dropped SYN is retried after 1 s), which alone would blow the 3-second ack budget.
 LISTEN_BACKLOG = 128
@@ -59,12 +66,15 @@ def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes
     metrics_endpoint = services.metrics.wsgi_app()
     queue = EventQueue(services.redis)
     handoff = EventHandoff(services.settings.slack_signing_secret, queue, services.metrics)
+    metrics_token = services.settings.metrics_token
 
     def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if method == "GET" and path == "/healthz":
             return text_response(start_response, "200 OK", "ok")
         if method == "GET" and path == "/metrics":
+            if metrics_token and not bearer_matches(environ, metrics_token):
+                return _unauthorized(start_response)
             # Each bot process serves its own; bot.observability.metrics says what to sum.
             return metrics_endpoint(environ, start_response)
         if method == "GET" and path == "/readyz":
@@ -79,6 +89,19 @@ def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes
         return slack_handler(environ, start_response)
 
     return wsgi_app
+
+
+def _unauthorized(start_response: StartResponse) -> Iterable[bytes]:
+    body = b"a bearer token is required (ALIGN_METRICS_TOKEN)"
+    start_response(
+        "401 Unauthorized",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("WWW-Authenticate", 'Bearer realm="alignbot metrics"'),
+        ],
+    )
+    return [body]
 
 
 def _event_processes_alive(queue: EventQueue) -> bool:
@@ -127,13 +150,16 @@ def serve_http(
     """
     stop = stop or StopSignal()
     pump = EventPump(app, EventQueue(services.redis)).start() if events_here else None
-    server = wsgi.Server(
+    server = Server(
         (host, services.settings.port),
         build_wsgi_app(app, services),
         numthreads=HTTP_THREADS,
         request_queue_size=LISTEN_BACKLOG,
+        timeout=SOCKET_TIMEOUT_SECONDS,
         shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
     )
+    # cheroot refuses a declared length over this unread, and caps chunked bodies at it.
+    server.max_request_body_size = MAX_BODY_BYTES
     server.prepare()
     log.info("alignbot listening on http://%s:%s%s", host, server.bind_addr[1], EVENTS_PATH)
     serving = threading.Thread(target=server.serve, name="alignbot-http", daemon=True)

@@ -182,7 +182,7 @@ def test_an_event_that_cannot_be_queued_is_not_acked_so_slack_sends_it_again(
     assert metrics.sample("alignbot_events_total", type="app_mention", outcome="queued") is None
 
 
-def test_commands_and_unsigned_events_go_to_bolt_with_their_body_intact(
+def test_commands_go_to_bolt_with_their_body_intact_and_unsigned_events_go_nowhere(
     redis_client: redis.Redis, signer: SlackSigner
 ) -> None:
     queue = EventQueue(redis_client)
@@ -190,10 +190,13 @@ def test_commands_and_unsigned_events_go_to_bolt_with_their_body_intact(
     command = signer.command("help")
     forged = signer.event(mention("x"), secret="wrong")
 
-    for request in (command, forged):
-        status, answer, reached_bolt = _call(handoff, request)
-        assert (status, answer) == ("200 OK", b"from bolt")
-        assert reached_bolt == [{"body": request.body.encode()}]
+    status, answer, reached_bolt = _call(handoff, command)
+    assert (status, answer) == ("200 OK", b"from bolt")
+    assert reached_bolt == [{"body": command.body.encode()}]
+
+    status, _, reached_bolt = _call(handoff, forged)
+    assert status == "401 Unauthorized"
+    assert reached_bolt == []
     assert queue.depth() == 0
 
 
