@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=_positive_int, default=16, help="model calls at once (16)"
     )
     train.add_argument(
+        "--racing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="race candidate rules instead of scoring each on every validation row; "
+        "--no-racing scores them all, as the seed library does (racing)",
+    )
+    train.add_argument(
         "--out", default="checkpoint.json", help="labeler file to write (checkpoint.json)"
     )
 
@@ -177,6 +184,7 @@ def _train(
         task_description=args.task,
         train_model_helper=train_model,
         eval_model_helper=eval_model,
+        hparams={"racing": args.racing},
         max_concurrency=args.concurrency,
         seed=args.seed,
         progress=progress,

@@ -122,6 +122,7 @@ def test_train_prints_a_scorecard_per_step_on_the_test_split_and_saves(
     assert saved.models == {"train": "fake:big", "eval": "fake:small"}
     assert saved.settings["label_values"] == [False, True]
     assert saved.settings["input_names"] == ["comment"]
+    assert saved.settings["hparams"]["racing"] is True  # the CLI races unless told not to
     assert [entry["step"] for entry in saved.scorecards] == [1, 2]
     assert saved.scorecards[-1]["scorecard"]["accuracy"] == pytest.approx(accuracy)
     assert len(saved.checkpoint["history"]) == 2
@@ -134,6 +135,15 @@ def test_train_prints_a_scorecard_per_step_on_the_test_split_and_saves(
 
     assert "step 2/2" in err and "labelling rows" in err
     assert "Traceback" not in err
+
+
+def test_no_racing_is_kept_in_the_saved_settings(comments_csv: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "labeler.json"
+    code, _, err = run(
+        train_args(comments_csv, out_file, "--model", "fake:small", "--no-racing"), Models()
+    )
+    assert code == 0, err
+    assert LabelerFile.load(out_file).settings["hparams"]["racing"] is False
 
 
 def test_label_writes_inputs_and_predictions_with_formulas_escaped(
