@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=_positive_int, default=16, help="model calls at once (16)"
     )
     train.add_argument(
+        "--threshold",
+        type=float,
+        help="the label column holds scores: True where score >= THRESHOLD, else False",
+    )
+    train.add_argument(
         "--racing",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -169,9 +174,9 @@ def _train(
     args: argparse.Namespace, factory: ModelFactory, streams: Streams, progress: ProgressBar
 ) -> int:
     _check_output_folder(args.out)
-    frame = load_dataset(args.data, args.inputs, args.label)
+    frame = load_dataset(args.data, args.inputs, args.label, threshold=args.threshold)
     train, test = split_dataset(frame, args.label, args.test_fraction, args.seed)
-    streams.out.write(describe_split(train, test, args.label) + "\n\n")
+    streams.out.write(describe_split(train, test, args.label, args.threshold) + "\n\n")
     eval_spec = args.model or _default_spec()
     train_spec = args.train_model or eval_spec
     eval_model = factory(eval_spec)
@@ -200,6 +205,8 @@ def _train(
             "test_rows": len(test),
             "test_fraction": args.test_fraction,
             "seed": args.seed,
+            # How the labels were made from scores, so labelled rows are read the same way.
+            "threshold": args.threshold,
         },
     )
     progress.prefix = "start"

@@ -318,3 +318,19 @@ def test_default_models_talk_to_gemini_over_http(
     models = {model_of(request) for request in gemini.requests}
     assert models == {"gemini-test-flash", "gemini-test-pro"}
     assert LabelerFile.load(labeler_file).models["eval"] == "gemini:gemini-test-flash"
+
+
+def test_threshold_turns_scores_into_labels_and_is_saved(tmp_path: Path) -> None:
+    rows = [f"friendly note {i},0.{i % 4}" for i in range(20)]
+    rows += [f"nasty insult {i},0.{6 + i % 4}" for i in range(20)]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("comment,isHate\n" + "\n".join(rows) + "\n")
+    out_file = tmp_path / "labeler.json"
+    code, out, err = run(
+        train_args(scores, out_file, "--model", "fake:small", "--threshold", "0.5"), Models()
+    )
+    assert code == 0, err
+    assert "True where isHate >= 0.5, False otherwise" in out
+    saved = LabelerFile.load(out_file)
+    assert saved.data["threshold"] == 0.5
+    assert saved.settings["label_values"] == [False, True]
