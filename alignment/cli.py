@@ -86,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=_positive_int, default=16, help="model calls at once (16)"
     )
     train.add_argument(
+        "--threshold",
+        type=float,
+        help="the label column holds scores: True where score >= THRESHOLD, else False",
+    )
+    train.add_argument(
+        "--racing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="race candidate rules instead of scoring each on every validation row; "
+        "--no-racing scores them all, as the seed library does (racing)",
+    )
+    train.add_argument(
         "--out", default="checkpoint.json", help="labeler file to write (checkpoint.json)"
     )
 
@@ -162,9 +174,9 @@ def _train(
     args: argparse.Namespace, factory: ModelFactory, streams: Streams, progress: ProgressBar
 ) -> int:
     _check_output_folder(args.out)
-    frame = load_dataset(args.data, args.inputs, args.label)
+    frame = load_dataset(args.data, args.inputs, args.label, threshold=args.threshold)
     train, test = split_dataset(frame, args.label, args.test_fraction, args.seed)
-    streams.out.write(describe_split(train, test, args.label) + "\n\n")
+    streams.out.write(describe_split(train, test, args.label, args.threshold) + "\n\n")
     eval_spec = args.model or _default_spec()
     train_spec = args.train_model or eval_spec
     eval_model = factory(eval_spec)
@@ -177,6 +189,7 @@ def _train(
         task_description=args.task,
         train_model_helper=train_model,
         eval_model_helper=eval_model,
+        hparams={"racing": args.racing},
         max_concurrency=args.concurrency,
         seed=args.seed,
         progress=progress,
@@ -192,6 +205,8 @@ def _train(
             "test_rows": len(test),
             "test_fraction": args.test_fraction,
             "seed": args.seed,
+            # How the labels were made from scores, so labelled rows are read the same way.
+            "threshold": args.threshold,
         },
     )
     progress.prefix = "start"

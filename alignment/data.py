@@ -79,8 +79,12 @@ def load_dataset(
     inputs: Sequence[str],
     label: str | None = None,
     limits: DatasetLimits = DatasetLimits(),
+    threshold: float | None = None,
 ) -> pd.DataFrame:
     """Load the ``inputs`` columns (text) and, when given, the ``label`` column (typed).
+
+    With ``threshold`` the label column holds scores (numbers), and each becomes a label:
+    True where the score is at least ``threshold``, False otherwise.
 
     ``source`` is the file's bytes or a path. Without ``label`` the file is data to be
     labelled, and only the inputs are checked. Rows that are entirely blank are skipped; the
@@ -104,6 +108,8 @@ def load_dataset(
         _check_inputs_filled(table, name)
     frame = pd.DataFrame({name: table.columns.pop(name) for name in inputs})
     if label is not None:
+        if threshold is not None:
+            table.columns[label] = _thresholded(table, label, threshold)
         frame[label] = pd.Series(_typed_labels(table, label, limits), dtype=object)
     return frame
 
@@ -150,6 +156,28 @@ def _typed_labels(table: CsvTable, name: str, limits: DatasetLimits) -> list[Lab
     labels = [typed[cell] for cell in cells]
     _refuse_rare_labels(name, labels, limits.min_examples_per_label)
     return labels
+
+
+def _thresholded(table: CsvTable, name: str, threshold: float) -> list[str]:
+    """The label column's scores as "True" (at least ``threshold``) or "False" cells."""
+    cells = [cell.strip() for cell in table.columns[name]]
+    bad = [
+        row
+        for row, cell in zip(table.sheet_rows, cells, strict=True)
+        if not _DECIMAL.fullmatch(cell)
+    ]
+    if bad:
+        raise DatasetError(
+            f"A threshold turns scores into labels, but the label column '{name}' is not a "
+            f"number in {len(bad):,} of {count_of(len(cells), 'row')} ({format_rows(bad)}). "
+            "Fix those cells, or leave the threshold out if the column already holds labels."
+        )
+    return [str(float(cell.replace(",", ".")) >= threshold) for cell in cells]
+
+
+def describe_threshold(label: str, threshold: float) -> str:
+    """How scores became labels, for the split summary."""
+    return f"Labels from scores: True where {label} >= {threshold:g}, False otherwise."
 
 
 def _refuse_scores(name: str, distinct: set[str]) -> None:
@@ -240,8 +268,12 @@ def _test_quotas(sizes: dict[Hashable, int], fraction: float) -> dict[Hashable, 
     return quotas
 
 
-def describe_split(train: pd.DataFrame, test: pd.DataFrame, label: str) -> str:
-    """A short plain-text table of how many rows of each label went to train and to test."""
+def describe_split(
+    train: pd.DataFrame, test: pd.DataFrame, label: str, threshold: float | None = None
+) -> str:
+    """A short plain-text table of how many rows of each label went to train and to test.
+
+    With ``threshold`` (the labels were made from scores) a line says how."""
     train_counts = Counter(train[label].tolist())
     test_counts = Counter(test[label].tolist())
     values = _sorted_labels(set(train_counts) | set(test_counts))
@@ -258,4 +290,6 @@ def describe_split(train: pd.DataFrame, test: pd.DataFrame, label: str) -> str:
     missing = [name for value, name in zip(values, names, strict=True) if not test_counts[value]]
     if missing:
         lines.append(f"Not in the test part (too few rows to split): {', '.join(missing)}.")
+    if threshold is not None:
+        lines.append(describe_threshold(label, threshold))
     return "\n".join(lines)

@@ -98,6 +98,9 @@ DEFAULT_HPARAMS: TrainingHyperparameters = {
     "n_validation_examples": 100,
     "truncation_length": 100,
 }
+# Hyperparameters beyond the seed's, with the value that behaves as the seed library does.
+# DEFAULT_HPARAMS keeps the seed's keys alone, so it reproduces the seed's full evaluation.
+OPTIONAL_HPARAMS: dict[str, Any] = {"racing": False}
 _POSITIVE_INTEGERS = (
     "n_incorrect_predictions_to_sample",
     "n_mutations_to_try",
@@ -289,7 +292,7 @@ class Labeler:
         before = self._caller.stats
         session = CallSession(self._caller, self.max_concurrency)
         runner = TrainingStep(
-            self._step_settings(n_mutations),
+            self._step_settings(n_mutations, keep),
             session,
             self._caller,
             ProgressReporter(self.progress, self._caller, step),
@@ -325,7 +328,7 @@ class Labeler:
             for entry in ranked[:keep]
         ]
 
-    def _step_settings(self, n_mutations: int) -> StepSettings:
+    def _step_settings(self, n_mutations: int, keep: int = 1) -> StepSettings:
         return StepSettings(
             task=self.task,
             classifier=self.classifier,
@@ -338,6 +341,8 @@ class Labeler:
             seed=self.seed,
             lookahead=self.max_concurrency,
             debug=self.debug_mode,
+            racing=bool(self.hparams.get("racing")) and self.hparams["score_fn"] == "accuracy",
+            keep=keep,
         )
 
     def _initial_checkpoints(
@@ -420,12 +425,13 @@ def _resolve_hparams(
     given: TrainingHyperparameters | Mapping[str, Any], labels: LabelSet
 ) -> TrainingHyperparameters:
     """The defaults overlaid with ``given``, checked, so a typo fails now and not mid-run."""
-    unknown = set(given) - set(DEFAULT_HPARAMS)
+    known = set(DEFAULT_HPARAMS) | set(OPTIONAL_HPARAMS)
+    unknown = set(given) - known
     if unknown:
-        raise ValueError(
-            f"unknown hyperparameter(s) {sorted(unknown)}; known: {sorted(DEFAULT_HPARAMS)}"
-        )
-    merged: dict[str, Any] = {**DEFAULT_HPARAMS, **given}
+        raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; known: {sorted(known)}")
+    merged: dict[str, Any] = {**DEFAULT_HPARAMS, **OPTIONAL_HPARAMS, **given}
+    if not isinstance(merged["racing"], bool):
+        raise ValueError(f"hyperparameter racing must be True or False, got {merged['racing']!r}")
     for name in _POSITIVE_INTEGERS:
         value = merged[name]
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:

@@ -35,10 +35,11 @@ class ScoredCheckpoint:
 
 @dataclass
 class CandidateClaims:
-    """Candidates already produced in a step, by fingerprint, with every order that produced it.
+    """Candidates already produced in a step, by rules, with every order that produced it.
 
-    Two mistakes can lead to the same change; it is scored once, and ranks by the earliest of
-    the orders that produced it, whichever happened to get there first.
+    Two mistakes can lead to the same rules for every label (the same change, or an edit that
+    rewrites a rule into one it already had); they are scored once, and rank by the earliest of
+    the orders that produced them, whichever happened to get there first.
     """
 
     orders: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
@@ -48,8 +49,8 @@ class CandidateClaims:
         self, candidate: LabelerCheckpoint, current: LabelerCheckpoint, order: tuple[int, ...]
     ) -> bool:
         """True when ``candidate`` is new this step (and not the current checkpoint itself)."""
-        fingerprint = candidate.fingerprint()
-        if fingerprint == current.fingerprint():
+        fingerprint = candidate.rules_key()
+        if fingerprint == current.rules_key():
             return False
         with self.lock:
             seen = self.orders.get(fingerprint)
@@ -62,10 +63,16 @@ class CandidateClaims:
     def rank(self, entries: list[ScoredCheckpoint]) -> list[ScoredCheckpoint]:
         """Best score first; among equal scores, the current checkpoint, then the earliest order."""
         for entry in entries:
-            orders = self.orders.get(entry.checkpoint.fingerprint())
-            if orders and entry.order != CURRENT_ORDER:
-                entry.order = min(orders)
+            entry.order = self.earliest(entry.checkpoint, entry.order)
         return sorted(entries, key=lambda entry: (-entry.score, entry.order))
+
+    def earliest(self, checkpoint: LabelerCheckpoint, order: tuple[int, ...]) -> tuple[int, ...]:
+        """The earliest order that produced ``checkpoint``'s rules (the current's stays first)."""
+        if order == CURRENT_ORDER:
+            return order
+        with self.lock:
+            orders = self.orders.get(checkpoint.rules_key())
+            return min(orders) if orders else order
 
 
 class CandidateScorer:
@@ -85,6 +92,17 @@ class CandidateScorer:
         row_progress: PhaseProgress | None = None,
     ) -> ScoredCheckpoint:
         """Classify every validation row with ``candidate``, a bounded window at a time."""
+        predictions = self.classify_all(candidate, validation, change, row_progress)
+        return self.scored(candidate, validation, predictions, change, order)
+
+    def classify_all(
+        self,
+        candidate: LabelerCheckpoint,
+        validation: list[Example],
+        change: str | None,
+        row_progress: PhaseProgress | None = None,
+    ) -> list[PredictionResult]:
+        """The predictions of ``candidate`` for every validation row, in row order."""
         window = self.settings.lookahead * _SCORING_WINDOW_PER_SLOT
         what = "the current rules" if change is None else "a candidate"
         pending: deque[Future[PredictionResult]] = deque()
@@ -104,7 +122,7 @@ class CandidateScorer:
             if len(pending) >= window:
                 predictions.append(pending.popleft().result())
         predictions.extend(future.result() for future in pending)
-        return self.scored(candidate, validation, predictions, change, order)
+        return predictions
 
     def scored(
         self,

@@ -29,6 +29,7 @@ from alignment._labeler.prompts import (
     edit_rule_prompt,
     feedback_prompt,
 )
+from alignment._labeler.racing import Race
 from alignment._labeler.step_settings import (
     CHOICE_MAX_OUTPUT_TOKENS,
     PRIORITY_CHAIN,
@@ -58,6 +59,7 @@ class ImprovementChains:
         improve_progress: PhaseProgress,
         score_progress: PhaseProgress,
         debug: Callable[[str], None],
+        race: Race | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
@@ -69,6 +71,9 @@ class ImprovementChains:
         self.improve_progress = improve_progress
         self.score_progress = score_progress
         self.debug = debug
+        # With a race, a candidate only enters it here; the step runs the race once every
+        # chain has ended, whether it produced candidates or gave up.
+        self.race = race
 
     def start(
         self,
@@ -165,9 +170,13 @@ class ImprovementChains:
             self.debug(f"skipped a change already tried: {change}")
             return None
         self.score_progress.add_to_total(1)
+        self.caller.count(candidates_scored=1)
+        if self.race is not None:
+            self.race.enter(candidate, change, order)
+            self.score_progress.advance()
+            return None
         scored = self.scorer.score(candidate, validation, change, order)
         self.score_progress.advance()
-        self.caller.count(candidates_scored=1)
         self.debug(f"candidate scores {scored.score:.3f}: {change}")
         return scored
 

@@ -7,7 +7,9 @@ no longer than they must:
 - as soon as the first wrong predictions are known (``mistake_mining``), an improvement chain
   starts for each (``improvement_chain``): feedback, mutation choices, rule texts;
 - each candidate checkpoint is scored on the validation rows as soon as it exists
-  (``candidate_scoring``), and the current checkpoint competes with them.
+  (``candidate_scoring``), and the current checkpoint competes with them; or, when racing
+  (``racing``), each starts on a first slice of the rows as soon as it exists, and the race
+  goes on once every chain has ended.
 
 Chains wait on their own calls, so they run on threads of their own (``step_threads``); every
 model call runs in the session's worker pool, which bounds calls in flight. Chain calls have the
@@ -34,6 +36,7 @@ from alignment._labeler.mistake_mining import MistakeSearch
 from alignment._labeler.model_calls import CallSession, ModelCaller
 from alignment._labeler.progress import ProgressReporter
 from alignment._labeler.prompts import WrongPrediction
+from alignment._labeler.racing import Race
 from alignment._labeler.step_settings import PRIORITY_MINE, STEP_STREAM, StepSettings
 from alignment._labeler.step_threads import ChainThreads
 from alignment._labeler.types import LabelerCheckpoint, StepRecord
@@ -70,6 +73,7 @@ class TrainingStep:
         self._threads = ChainThreads(session, settings.n_incorrect * (1 + settings.n_mutations) + 1)
         self._scorer = CandidateScorer(settings, session, step)
         self._score_progress = progress.phase("score", 0)
+        self._race: Race | None = None
         # Set when the validation rows come from the training frame, to be kept in the result.
         self.validation_rows: list[int] | None = None
         self.validation_source_size: int | None = None
@@ -80,6 +84,10 @@ class TrainingStep:
     ) -> list[ScoredCheckpoint]:
         """The current checkpoint and its scored mutations, best first (current wins ties)."""
         validation = self._validation(checkpoint, train_df, test_df)
+        if self.settings.racing:
+            self._race = Race(
+                self.settings, self.session, self._scorer, self._claims, validation, self.step
+            )
         validate = self.progress.phase("validate", len(validation))
         validate.start()
         search = MistakeSearch(
@@ -92,16 +100,14 @@ class TrainingStep:
                 )
                 chains = self._start_chains(checkpoint, validation, mistakes)
                 predictions = [future.result() for future in current_futures]
-                current = self._scorer.scored(
-                    checkpoint, validation, predictions, None, CURRENT_ORDER
-                )
             else:
                 scoring = self._threads.spawn(
-                    self._scorer.score, checkpoint, validation, None, CURRENT_ORDER, validate
+                    self._scorer.classify_all, checkpoint, validation, None, validate
                 )
                 mistakes = search.in_training_rows(checkpoint, train_df)
                 chains = self._start_chains(checkpoint, validation, mistakes)
-                current = scoring.result()
+                predictions = scoring.result()
+            current = self._scorer.scored(checkpoint, validation, predictions, None, CURRENT_ORDER)
             self._debug(
                 f"current checkpoint scores {current.score:.3f}; {search.tally.read} rows read "
                 f"for {len(chains)} mistakes ({search.tally.empty} empty answers skipped)"
@@ -112,6 +118,9 @@ class TrainingStep:
                 for future in chain.result()
                 if (result := future.result()) is not None
             ]
+            if self._race is not None:
+                self._race.enter_scored(current, predictions)
+                return self._race.finish()
         return self._claims.rank([current, *candidates])
 
     def rank_fresh(
@@ -189,6 +198,7 @@ class TrainingStep:
             improve_progress,
             self._score_progress,
             self._debug,
+            self._race,
         )
         started = [
             chains.start(checkpoint, wrong, index, validation)

@@ -22,6 +22,7 @@ PRIORITY_SCORE = 2  # scoring candidates: plenty of these, none urgent
 VALIDATION_STREAM = 1
 STEP_STREAM = 2
 INIT_STREAM = 3
+RACE_STREAM = 4
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,7 @@ class StepSettings:
     seed: int
     lookahead: int
     debug: bool = False
+    # Race candidates (``racing``) instead of scoring each on every row; a race stops once
+    # ``keep`` candidates are left, the number of best checkpoints the caller asked for.
+    racing: bool = False
+    keep: int = 1

@@ -122,6 +122,7 @@ def test_train_prints_a_scorecard_per_step_on_the_test_split_and_saves(
     assert saved.models == {"train": "fake:big", "eval": "fake:small"}
     assert saved.settings["label_values"] == [False, True]
     assert saved.settings["input_names"] == ["comment"]
+    assert saved.settings["hparams"]["racing"] is True  # the CLI races unless told not to
     assert [entry["step"] for entry in saved.scorecards] == [1, 2]
     assert saved.scorecards[-1]["scorecard"]["accuracy"] == pytest.approx(accuracy)
     assert len(saved.checkpoint["history"]) == 2
@@ -134,6 +135,15 @@ def test_train_prints_a_scorecard_per_step_on_the_test_split_and_saves(
 
     assert "step 2/2" in err and "labelling rows" in err
     assert "Traceback" not in err
+
+
+def test_no_racing_is_kept_in_the_saved_settings(comments_csv: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "labeler.json"
+    code, _, err = run(
+        train_args(comments_csv, out_file, "--model", "fake:small", "--no-racing"), Models()
+    )
+    assert code == 0, err
+    assert LabelerFile.load(out_file).settings["hparams"]["racing"] is False
 
 
 def test_label_writes_inputs_and_predictions_with_formulas_escaped(
@@ -308,3 +318,19 @@ def test_default_models_talk_to_gemini_over_http(
     models = {model_of(request) for request in gemini.requests}
     assert models == {"gemini-test-flash", "gemini-test-pro"}
     assert LabelerFile.load(labeler_file).models["eval"] == "gemini:gemini-test-flash"
+
+
+def test_threshold_turns_scores_into_labels_and_is_saved(tmp_path: Path) -> None:
+    rows = [f"friendly note {i},0.{i % 4}" for i in range(20)]
+    rows += [f"nasty insult {i},0.{6 + i % 4}" for i in range(20)]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("comment,isHate\n" + "\n".join(rows) + "\n")
+    out_file = tmp_path / "labeler.json"
+    code, out, err = run(
+        train_args(scores, out_file, "--model", "fake:small", "--threshold", "0.5"), Models()
+    )
+    assert code == 0, err
+    assert "True where isHate >= 0.5, False otherwise" in out
+    saved = LabelerFile.load(out_file)
+    assert saved.data["threshold"] == 0.5
+    assert saved.settings["label_values"] == [False, True]

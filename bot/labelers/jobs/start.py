@@ -144,7 +144,10 @@ def start_training(
             request.task_description,
             services.train_model,
             services.prompt_model,
-            hparams=dict(request.hparams),
+            # Racing by default: a team pays for every call, and racing keeps the same rules
+            # for far fewer of them (bench/labeler_racing.py); each step still records the
+            # kept rules' score on every validation row. ``racing=False`` in hparams opts out.
+            hparams={"racing": True, **request.hparams},
             max_concurrency=request.max_concurrency,
             seed=seed,
         )
