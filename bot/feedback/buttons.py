@@ -12,6 +12,7 @@ from bot.feedback.choices import owner_check, split_choice, undo, use_reason
 from bot.feedback.offers import OfferBook
 from bot.keys import Workspace
 from bot.services import Services
+from bot.slack.external import interaction_is_external
 from bot.transport.background import BackgroundWork
 
 
@@ -61,7 +62,10 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         channel = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
         user = str(body["user"]["id"])
         value = _action_value(body)
-        work.submit("undo", undo, services, workspace, client, value, user, message, channel)
+        external = interaction_is_external(body, context)
+        work.submit(
+            "undo", undo, services, workspace, client, value, user, message, channel, external
+        )
 
     app.action(feedback_views.CHOOSE_REASON_ACTION)(choose)
     app.action(feedback_views.OWN_REASON_ACTION)(write_own)

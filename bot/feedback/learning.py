@@ -50,6 +50,13 @@ class FeedbackTargetGoneError(Exception):
     """The run or its prompt no longer exists; the message says so in people's words."""
 
 
+def deleted_prompt_text(name: str) -> str:
+    return (
+        f"this run belongs to a deleted prompt `{name}`; nothing was changed. Run the prompt "
+        f"named `{name}` now (if any) for a new thread"
+    )
+
+
 @dataclass(frozen=True)
 class AnswerRef:
     """One candidate answer of one run: what every piece of feedback is about."""
@@ -79,7 +86,18 @@ def newest_answer(run: RunRecord) -> int:
     return last.candidate
 
 
+def prompt_gone(services: Services, workspace: Workspace, run: RunRecord) -> str | None:
+    """Why feedback on ``run`` cannot reach its prompt (deleted, perhaps replaced under the same
+    name), in people's words; None while the prompt that ran is still there."""
+    if PromptStore(services.redis, workspace).is_same_prompt(run.prompt_name, run.prompt_id):
+        return None
+    text = deleted_prompt_text(run.prompt_name)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _run_version(services: Services, workspace: Workspace, run: RunRecord) -> PromptVersion:
+    if not PromptStore(services.redis, workspace).is_same_prompt(run.prompt_name, run.prompt_id):
+        raise FeedbackTargetGoneError(deleted_prompt_text(run.prompt_name))
     try:
         return PromptStore(services.redis, workspace).version(run.prompt_name, run.version)
     except PromptStoreError as error:
@@ -204,6 +222,7 @@ def outcome_message(
         kind,
         text,
         outcome.reason,
+        ref.run.prompt_id,
     )
 
 

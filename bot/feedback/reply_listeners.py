@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot.feedback.replies import handle_reply, thread_reply
 from bot.keys import Workspace
 from bot.services import Services
+from bot.slack.external import event_is_external
 from bot.transport.background import BackgroundWork
 
 REPLY_SUBTYPES = frozenset({None, "thread_broadcast"})
@@ -26,12 +27,17 @@ def is_thread_reply(event: dict[str, Any]) -> bool:
 
 def register(app: App, services: Services, work: BackgroundWork) -> None:
     def on_message(
-        ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient
+        ack: Ack,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
     ) -> None:
         ack()
         reply = thread_reply(event)
         if reply is not None:
             workspace = Workspace.from_context(context)
-            work.submit("thread reply", handle_reply, services, workspace, client, reply)
+            external = event_is_external(body, event, context)
+            work.submit("thread reply", handle_reply, services, workspace, client, reply, external)
 
     app.event("message", matchers=[is_thread_reply])(on_message)
