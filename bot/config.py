@@ -108,8 +108,12 @@ WHERE_TO_GET = {
         "serving process itself"
     ),
     "ALIGN_ADMINS": (
-        "Slack user ids (U012AB3CD), comma-separated, who alone may apply, roll back, delete "
-        "and restore prompts; leave unset to let everyone"
+        "Slack user ids (U012AB3CD), comma-separated, who alone may change what prompts say, "
+        "undo other people's changes and administer labelers; leave unset to let everyone"
+    ),
+    "ALIGN_ALLOW_EXTERNAL_USERS": (
+        "true to apply feedback and prompt changes from people of other organizations in "
+        "Slack Connect channels; leave unset (false) to refuse them"
     ),
     "ALIGN_LOG_LEVEL": f"one of {', '.join(LOG_LEVELS)} (default INFO)",
     "ALIGN_LOG_FORMAT": (
@@ -125,6 +129,9 @@ WHERE_TO_GET = {
         "kinds left out keep their default emoji"
     ),
 }
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 class SettingsError(Exception):
@@ -170,6 +177,7 @@ class Settings:
     train_lease_seconds: float | None = None
     event_processes: int = DEFAULT_EVENT_PROCESSES
     admins: frozenset[str] = frozenset()
+    allow_external_users: bool = False
     reactions: ReactionMap = DEFAULT_REACTION_MAP
     log_level: int = logging.INFO
     log_format: LogFormat = "auto"
@@ -335,6 +343,10 @@ def load_settings(
         admins = parse_admins(get("ALIGN_ADMINS"))
     except AdminListError as error:
         problems["ALIGN_ADMINS"] = str(error)
+    external_text = (get("ALIGN_ALLOW_EXTERNAL_USERS") or "false").lower()
+    allow_external_users = external_text in _TRUE
+    if external_text not in _TRUE | _FALSE:
+        problems["ALIGN_ALLOW_EXTERNAL_USERS"] = f"{external_text!r} is not true or false"
     reactions = DEFAULT_REACTION_MAP
     try:
         reactions = parse_reaction_map(get("ALIGN_REACTIONS"))
@@ -381,6 +393,7 @@ def load_settings(
         train_lease_seconds=train_lease_seconds,
         event_processes=event_processes,
         admins=admins,
+        allow_external_users=allow_external_users,
         reactions=reactions,
         log_level=log_level,
         log_format=log_format,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 
 from bot.commands.prompts import (
+    ApplyPrinciples,
     Command,
     CommandSyntaxError,
+    DeletePrompt,
     EditPrompt,
     ExportPrompt,
     Help,
     ListPrompts,
     NewPrompt,
+    RestorePrompt,
+    RevisePrompt,
     RollbackPrompt,
     RunPrompt,
     ShowPrompt,
@@ -21,6 +25,7 @@ from bot.labelers import browse as labelers
 from bot.labelers.handlers import handle_training_text
 from bot.prompts import handlers as prompts
 from bot.prompts import views
+from bot.prompts.permissions import external_allowed
 from bot.prompts.running import start_run
 from bot.prompts.version_commands import perform_version_command
 from bot.services import Services
@@ -28,6 +33,17 @@ from bot.slack import blocks as block_kit
 from bot.slack.origin import Origin
 
 log = logging.getLogger(__name__)
+
+# Commands that change what a prompt says or holds; Slack Connect guests may not by default.
+PROMPT_CHANGES = (
+    NewPrompt,
+    EditPrompt,
+    ApplyPrinciples,
+    RevisePrompt,
+    RollbackPrompt,
+    DeletePrompt,
+    RestorePrompt,
+)
 
 
 def perform(services: Services, origin: Origin, command: Command) -> None:
@@ -64,6 +80,8 @@ def handle_text(services: Services, origin: Origin, text: str) -> None:
         command = parse_command(text)
     except CommandSyntaxError as error:
         origin.reply_private(block_kit.error(error.explain()))
+        return
+    if isinstance(command, PROMPT_CHANGES) and not external_allowed(services, origin):
         return
     perform_safely(services, origin, command)
 

@@ -13,6 +13,7 @@ from bot.feedback.learning import hand_over
 from bot.feedback.offers import OfferBook
 from bot.keys import Workspace
 from bot.services import Services
+from bot.slack.external import interaction_is_external
 from bot.transport.background import BackgroundWork
 
 
@@ -72,7 +73,8 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         channel = str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
         user = str(body["user"]["id"])
         value = _action_value(body)
-        args = (services, workspace, client, value, user, message, channel)
+        external = interaction_is_external(body, context)
+        args = (services, workspace, client, value, user, message, channel, external)
         hand_over(work, client, _person(body), "undo", undo, *args)
 
     app.action(feedback_views.CHOOSE_REASON_ACTION)(choose)

@@ -12,18 +12,24 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.admins import AdminPolicy
 from bot.feedback import views as feedback_views
 from bot.feedback.learning import (
     FeedbackTargetGoneError,
     learn_and_announce,
     load_answer,
-    tell_privately,
 )
 from bot.feedback.offers import Offer, OfferBook
+from bot.feedback.private import tell_privately
 from bot.feedback.undo import undo_change
 from bot.keys import Workspace
+from bot.prompts.audit import AuditLog
+from bot.prompts.store import PromptStore
+from bot.prompts.version_log import note_of
 from bot.services import Services
+from bot.slack import blocks as block_kit
 from bot.slack.blocks import Message
+from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,34 @@ def use_reason(
     learn_and_announce(services, workspace, client, ref, offer.kind, text, offer.target.user)
 
 
+def undo_refusal(
+    services: Services, workspace: Workspace, value: str, clicker: str, external: bool = False
+) -> str | None:
+    """Why ``clicker`` may not press this Undo button, or None when they may.
+
+    A button made for a prompt since deleted must not act on a new prompt of the same name;
+    and with ``ALIGN_ADMINS`` set, only the person who gave the feedback, or an admin, may
+    take it back.
+    """
+    if external and not services.settings.allow_external_users:
+        return EXTERNAL_REFUSAL
+    prompt, version = feedback_views.read_undo_value(value)
+    store = PromptStore(services.redis, workspace)
+    if store.exists(prompt) and not store.is_same_prompt(
+        prompt, feedback_views.read_undo_identity(value)
+    ):
+        return (
+            f"This change belongs to a deleted prompt `{prompt}`; the prompt named so now is "
+            "another one, so nothing was undone."
+        )
+    note = note_of(services.redis, workspace, prompt, version)
+    policy = AdminPolicy(services.settings.admins)
+    if note is not None and not policy.allows(clicker, "undo", owner=note.user):
+        AuditLog(services.redis, workspace).record(clicker, "undo-refused", prompt, "not an admin")
+        return f"{policy.refusal('undo')} <@{note.user}>, who gave the feedback, may undo it too."
+    return None
+
+
 def undo(
     services: Services,
     workspace: Workspace,
@@ -90,11 +124,16 @@ def undo(
     clicker: str,
     message: dict[str, object],
     channel: str,
+    external: bool = False,
 ) -> None:
     """Undo the change a change message shows; mark that message, and say what happened."""
     prompt, version = feedback_views.read_undo_value(value)
-    outcome = undo_change(services.redis, workspace, prompt, version, clicker)
     thread_ts = str(message.get("thread_ts") or message.get("ts") or "") or None
+    refusal = undo_refusal(services, workspace, value, clicker, external)
+    if refusal is not None:
+        tell_privately(client, channel, clicker, thread_ts, block_kit.error(refusal))
+        return
+    outcome = undo_change(services.redis, workspace, prompt, version, clicker)
     if outcome.status == "undone" and outcome.version is not None:
         blocks = message.get("blocks")
         shown = Message(

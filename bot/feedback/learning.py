@@ -30,6 +30,7 @@ from alignment.single_run import (
 )
 from bot.budgets import OverBudgetError
 from bot.feedback import views as feedback_views
+from bot.feedback.private import tell_privately
 from bot.keys import Workspace
 from bot.observability.context import bind_log_fields
 from bot.prompts.principle_updates import (
@@ -56,6 +57,13 @@ POST_ERRORS = (SlackClientError, OSError)
 
 class FeedbackTargetGoneError(Exception):
     """The run or its prompt no longer exists; the message says so in people's words."""
+
+
+def deleted_prompt_text(name: str) -> str:
+    return (
+        f"this run belongs to a deleted prompt `{name}`; nothing was changed. Run the prompt "
+        f"named `{name}` now (if any) for a new thread"
+    )
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,18 @@ def newest_answer(run: RunRecord) -> int:
     return last.candidate
 
 
+def prompt_gone(services: Services, workspace: Workspace, run: RunRecord) -> str | None:
+    """Why feedback on ``run`` cannot reach its prompt (deleted, perhaps replaced under the same
+    name), in people's words; None while the prompt that ran is still there."""
+    if PromptStore(services.redis, workspace).is_same_prompt(run.prompt_name, run.prompt_id):
+        return None
+    text = deleted_prompt_text(run.prompt_name)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _run_version(services: Services, workspace: Workspace, run: RunRecord) -> PromptVersion:
+    if not PromptStore(services.redis, workspace).is_same_prompt(run.prompt_name, run.prompt_id):
+        raise FeedbackTargetGoneError(deleted_prompt_text(run.prompt_name))
     try:
         return PromptStore(services.redis, workspace).version(run.prompt_name, run.version)
     except PromptStoreError as error:
@@ -132,17 +151,6 @@ def change_principles(
 
     source = FeedbackSource(user, kind, text, ref.run.run_id, ref.candidate, ref.run.version)
     return change_from_feedback(services.redis, workspace, ref.run.prompt_name, source, decide)
-
-
-def tell_privately(
-    client: WebClient, channel: str, user: str, thread_ts: str | None, message: Message
-) -> None:
-    try:
-        client.chat_postEphemeral(
-            channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
-        )
-    except SlackApiError as error:
-        log.info("could not tell %s privately: %s", user, error.response.get("error"))
 
 
 FAILED_TEXT = "Something went wrong on my side and your feedback changed nothing. Try again."
@@ -275,6 +283,7 @@ def outcome_message(
         kind,
         text,
         outcome.reason,
+        ref.run.prompt_id,
     )
 
 

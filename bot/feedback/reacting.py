@@ -22,6 +22,7 @@ from bot.feedback.learning import (
     FeedbackTargetGoneError,
     load_answer,
     post_in_thread,
+    prompt_gone,
     suggest_reasons,
     within_budget,
 )
@@ -32,9 +33,12 @@ from bot.feedback.offers import (
     ReactionTarget,
     new_token,
 )
+from bot.feedback.private import tell_privately
 from bot.keys import Workspace
 from bot.prompts.runs import RunStore
 from bot.services import Services
+from bot.slack import blocks as block_kit
+from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
 from bot.slack.failure_text import failure_reason
 
 log = logging.getLogger(__name__)
@@ -60,7 +64,11 @@ def remove_message(client: WebClient, channel: str, ts: str) -> None:
 
 
 def reaction_added(
-    services: Services, workspace: Workspace, client: WebClient, target: ReactionTarget
+    services: Services,
+    workspace: Workspace,
+    client: WebClient,
+    target: ReactionTarget,
+    external: bool = False,
 ) -> None:
     kind = services.settings.reactions.kind_of(target.reaction)
     if kind is None:
@@ -72,6 +80,14 @@ def reaction_added(
     try:
         ref = load_answer(services, workspace, pointer.run_id, pointer.candidate)
     except FeedbackTargetGoneError:
+        return
+    # Said only about reactions on the bot's answers, so other reactions never draw a notice.
+    gone = prompt_gone(services, workspace, ref.run)
+    if external and not services.settings.allow_external_users:
+        gone = EXTERNAL_REFUSAL
+    if gone is not None:
+        notice = block_kit.error(gone)
+        tell_privately(client, target.channel, target.user, ref.run.thread_ts, notice)
         return
     book = OfferBook(services.redis, workspace)
     offer = Offer(new_token(), target, kind, ref.run.run_id, ref.candidate, ref.run.thread_ts)

@@ -11,20 +11,28 @@ from bot.feedback.learning import hand_over
 from bot.feedback.reacting import reaction_added, reaction_removed, reaction_target
 from bot.keys import Workspace
 from bot.services import Services
+from bot.slack.external import event_is_external
 from bot.transport.background import BackgroundWork
 
 
 def register(app: App, services: Services, work: BackgroundWork) -> None:
     reactions = services.settings.reactions
 
-    def on_added(ack: Ack, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def on_added(
+        ack: Ack,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+    ) -> None:
         ack()
         target = reaction_target(event)
         # Cheap checks here, so reactions that are not feedback never take a worker.
         if target is not None and reactions.kind_of(target.reaction) is not None:
             workspace = Workspace.from_context(context)
+            external = event_is_external(body, event, context)
             person = (target.channel, target.user, None)
-            args = (services, workspace, client, target)
+            args = (services, workspace, client, target, external)
             hand_over(work, client, person, "reaction", reaction_added, *args)
 
     def on_removed(

@@ -25,12 +25,16 @@ from bot.feedback.learning import (
     load_answer,
     newest_answer,
     post_in_thread,
+    prompt_gone,
     within_budget,
 )
 from bot.feedback.offers import OfferBook
+from bot.feedback.private import tell_privately
 from bot.keys import Workspace
 from bot.prompts.runs import RunStore
 from bot.services import Services
+from bot.slack import blocks as block_kit
+from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +88,26 @@ def _awaited_reply(
 
 
 def handle_reply(
-    services: Services, workspace: Workspace, client: WebClient, reply: ThreadReply
+    services: Services,
+    workspace: Workspace,
+    client: WebClient,
+    reply: ThreadReply,
+    external: bool = False,
 ) -> None:
     run = RunStore(services.redis, workspace).run_in_thread(reply.channel, reply.thread_ts)
     if run is None:
         return  # not a run's thread: people talking
     newest = AnswerRef(run, newest_answer(run))
     explicit = prefixed_feedback(reply.text)
+    gone = prompt_gone(services, workspace, run)
+    if external and not services.settings.allow_external_users:
+        gone = EXTERNAL_REFUSAL
+    if gone is not None:
+        # Only a reply that is plainly feedback hears why; anything else may be chatter.
+        if explicit is not None:
+            notice = block_kit.error(gone)
+            tell_privately(client, reply.channel, reply.user, reply.thread_ts, notice)
+        return
     if explicit is not None:
         kind, text = explicit
         if not text:

@@ -102,13 +102,23 @@ def reply_request(user: str, reaction: str, kind: str) -> Message:
     )
 
 
-def undo_value(prompt: str, version: int) -> str:
-    return json.dumps({"prompt": prompt, "version": version})
+def undo_value(prompt: str, version: int, prompt_id: str | None = None) -> str:
+    payload: dict[str, object] = {"prompt": prompt, "version": version}
+    if prompt_id is not None:
+        payload["id"] = prompt_id
+    return json.dumps(payload)
 
 
 def read_undo_value(value: str) -> tuple[str, int]:
     payload = json.loads(value)
     return str(payload["prompt"]), int(payload["version"])
+
+
+def read_undo_identity(value: str) -> str | None:
+    """The identity of the prompt an Undo button was made for; None on buttons made before
+    prompts had one."""
+    found = json.loads(value).get("id")
+    return str(found) if found is not None else None
 
 
 def change_lines(change: PrincipleChange) -> list[str]:
@@ -134,6 +144,7 @@ def change_posted(
     kind: str,
     feedback: str,
     reason: str,
+    prompt_id: str | None = None,
 ) -> Message:
     """A principle change from feedback, with who gave it and an Undo button."""
     title = CHANGE_TITLE[change.kind]
@@ -149,7 +160,7 @@ def change_posted(
     blocks.append(
         {
             "type": "actions",
-            "elements": [_button("Undo", UNDO_ACTION, undo_value(prompt, version))],
+            "elements": [_button("Undo", UNDO_ACTION, undo_value(prompt, version, prompt_id))],
         }
     )
     return Message(text=f"{title} in {prompt} (version {version})", blocks=blocks)

@@ -16,8 +16,8 @@ from bot.labelers.plot import accuracy_plot_png
 from bot.labelers.run_state import RunStore
 from bot.labelers.store import CheckpointVersion, LabelerStore, LabelerStoreError
 from bot.prompts import views
+from bot.prompts.permissions import announce, permitted
 from bot.prompts.store import PromptStore
-from bot.prompts.version_commands import announce, permitted
 from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, fit_blocks

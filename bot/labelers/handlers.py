@@ -30,7 +30,10 @@ from bot.labelers import views as training_views
 from bot.labelers.intake import IntakeRefusal, refuse_if_unavailable
 from bot.labelers.jobs import request_cancel
 from bot.labelers.labelling import LabelingError, example_values, label_example, load_labeler
+from bot.labelers.permissions import notify_channel_refusal, retrain_refusal
+from bot.labelers.run_state import RunStore
 from bot.labelers.store import LabelerStore, LabelerStoreError, NotificationSettings
+from bot.prompts.permissions import external_allowed, permitted
 from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.failure_text import failure_reason
@@ -78,6 +81,14 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
     except IntakeRefusal as refusal:
         origin.reply_private(block_kit.error(str(refusal)))
         return
+    # Said now, before anyone fills the form in; checked again when the training starts.
+    refused = retrain_refusal(services, origin.workspace, command.name, origin.user)
+    refused = refused or notify_channel_refusal(
+        services, origin.user, command.notify_channel, origin.channel
+    )
+    if refused is not None:
+        origin.reply_private(block_kit.error(refused))
+        return
     # Settings the form does not ask for ride along to step two, where the training starts.
     state: dict[str, Any] = {
         "name": command.name,
@@ -110,6 +121,11 @@ def cancel_training(services: Services, origin: Origin, name: str) -> None:
             block_kit.error(f"There is no labeler named `{name}`. See `/align list`.")
         )
         return
+    runs = RunStore(services.redis, origin.workspace)
+    running = runs.running_run_id(name)
+    run = runs.load(running) if running is not None else None
+    if run is not None and not permitted(services, origin, "cancel", name, owner=run.user):
+        return
     if request_cancel(services.redis, origin.workspace, name, origin.user) is None:
         origin.reply_private(block_kit.error(training_views.nothing_to_cancel(name)))
         return
@@ -126,6 +142,12 @@ def set_notifications(services: Services, origin: Origin, command: SetNotificati
     current = store.notification_settings(command.name)
     if command.changes_nothing:
         origin.reply_private(training_views.notifications_shown(command.name, current))
+        return
+    if not permitted(services, origin, "notify", command.name):
+        return
+    refusal = notify_channel_refusal(services, origin.user, command.channel, origin.channel)
+    if refusal is not None:
+        origin.reply_private(block_kit.error(refusal))
         return
     wanted = NotificationSettings(
         channel=command.channel or current.channel,
@@ -185,6 +207,11 @@ def label_one(services: Services, origin: Origin, command: LabelWithLabeler) -> 
 
 def perform_training(services: Services, origin: Origin, command: TrainingCommand) -> None:
     """Carry out a labeler command; anything unexpected still ends in a private answer."""
+    administers = isinstance(command, TrainLabeler | CancelTraining) or (
+        isinstance(command, SetNotifications) and not command.changes_nothing
+    )
+    if administers and not external_allowed(services, origin):
+        return
     try:
         match command:
             case TrainLabeler():

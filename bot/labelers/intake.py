@@ -19,6 +19,7 @@ from bot.keys import Workspace
 from bot.labelers.datasets import DatasetStoreError
 from bot.labelers.jobs import TrainingHandle, TrainingRequest, start_training
 from bot.labelers.jobs.start import TrainingRequestError
+from bot.labelers.permissions import notify_channel_refusal, retrain_refusal
 from bot.labelers.run_state import RunStore, TrainingInProgressError
 from bot.labelers.store import LabelerStore, LabelerStoreError, NotificationSettings
 from bot.prompts.store import NAME_KIND as PROMPT_KIND
@@ -125,6 +126,13 @@ def start_from_data(
     data: bytes,
 ) -> TrainingHandle:
     """Check the data with the library's loader, then store it and queue the first step."""
+    # Every way of starting a training (form, upload, mention) ends here: check once, last.
+    refusal = retrain_refusal(services, place.workspace, command.name, place.user)
+    refusal = refusal or notify_channel_refusal(
+        services, place.user, command.notify_channel, place.channel
+    )
+    if refusal is not None:
+        raise IntakeRefusal(refusal)
     header = header_of(data)
     label, inputs = choose_columns(header, command.label, command.inputs)
     try:

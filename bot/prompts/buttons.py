@@ -10,9 +10,11 @@ from slack_sdk import WebClient
 from bot.keys import Workspace
 from bot.prompts import history_views as version_views
 from bot.prompts.deletion import delete_prompt
+from bot.prompts.permissions import announce, permitted
 from bot.prompts.store import UnknownPromptError
-from bot.prompts.version_commands import announce, permitted, restore
+from bot.prompts.version_commands import restore
 from bot.services import Services
+from bot.slack.external import interaction_is_external
 from bot.slack.origin import Origin
 
 
@@ -27,6 +29,7 @@ def origin_of(body: dict[str, Any], context: BoltContext, client: WebClient) -> 
         channel=str(channel or user),
         client=client,
         response_url=body.get("response_url"),
+        external=interaction_is_external(body, context),
     )
 
 

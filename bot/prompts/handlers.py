@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commands.prompts import EditPrompt, NewPrompt
 from bot.prompts import views
+from bot.prompts.permissions import announce, permitted
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
 from bot.services import Services
 from bot.slack import blocks as block_kit
@@ -68,6 +69,8 @@ def create_prompt(services: Services, origin: Origin, command: NewPrompt) -> Non
 
 
 def edit_prompt(services: Services, origin: Origin, command: EditPrompt) -> None:
+    if not permitted(services, origin, "edit", command.name):
+        return
     store = store_for(services, origin)
     try:
         current = store.current(command.name)
@@ -111,6 +114,7 @@ def save_edit(
         origin.reply_private(block_kit.error(str(error)))
         return
     origin.reply_private(views.prompt_saved(record, created=False))
+    announce(origin, views.prompt_edited(record, origin.user))
 
 
 def list_prompts(services: Services, origin: Origin) -> None:

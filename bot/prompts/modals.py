@@ -17,6 +17,8 @@ from bot.commands.prompts import CommandSyntaxError, RunPrompt, check_prompt_nam
 from bot.commands.router import perform_safely
 from bot.keys import Workspace
 from bot.prompts import views
+from bot.prompts.audit import AuditLog
+from bot.prompts.permissions import admin_policy, announce
 from bot.prompts.store import (
     InvalidTemplateError,
     NameTakenError,
@@ -25,6 +27,8 @@ from bot.prompts.store import (
     PromptVersion,
 )
 from bot.services import Services
+from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
+from bot.slack.external import interaction_is_external
 from bot.slack.origin import Origin
 
 
@@ -43,6 +47,7 @@ def origin_of(body: dict[str, Any], context: BoltContext, client: WebClient) -> 
         client=client,
         thread_ts=state.get("thread_ts"),
         response_url=state.get("response_url"),
+        external=interaction_is_external(body, context),
     )
 
 
@@ -91,12 +96,28 @@ def register(app: App, services: Services) -> None:
         state = json.loads(body["view"].get("private_metadata") or "{}")
         store = PromptStore(services.redis, origin.workspace)
         values = views.submitted_values(body["view"])
+        editing = state.get("mode") != "new"
+        if origin.external and not services.settings.allow_external_users:
+            refused = _plain(EXTERNAL_REFUSAL)
+            ack(response_action="errors", errors={views.TEMPLATE_BLOCK: refused})
+            return
+        policy = admin_policy(services)
+        if editing and not policy.allows(origin.user, "edit"):
+            # The form may have been opened before ALIGN_ADMINS was set, or forged: check again.
+            AuditLog(services.redis, origin.workspace).record(
+                origin.user, "edit-refused", str(state.get("name")), "not an admin"
+            )
+            refusal = _plain(policy.refusal("edit")).replace("<@", "@").replace(">", "")
+            ack(response_action="errors", errors={views.TEMPLATE_BLOCK: refusal})
+            return
         record, errors = save_template_form(store, origin.user, state, values)
         if errors or record is None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        origin.reply_private(views.prompt_saved(record, created=state.get("mode") == "new"))
+        origin.reply_private(views.prompt_saved(record, created=not editing))
+        if editing:
+            announce(origin, views.prompt_edited(record, origin.user))
 
     app.view(views.PROMPT_TEMPLATE_CALLBACK)(submit_template)
 

@@ -105,6 +105,9 @@ def execute_run(
     client, channel = origin.client, origin.channel
     values = {name: variables[name] for name in record.variables}
     bind_log_fields(prompt=record.name)
+    # Read now, beside the version: feedback on this run must reach this prompt, not a later
+    # one given the same name after a delete.
+    prompt_id = PromptStore(services.redis, origin.workspace).identity(record.name)
     root_view = views.run_root(record.name, record.version, values, origin.user, candidates)
     try:
         root = client.chat_postMessage(
@@ -167,6 +170,7 @@ def execute_run(
         thread_ts=thread_ts,
         root_ts=str(root["ts"]),
         messages=messages,
+        prompt_id=prompt_id,
     )
     try:
         RunStore(services.redis, origin.workspace).save(run)

@@ -54,6 +54,9 @@ class RunRecord:
     thread_ts: str
     root_ts: str
     messages: list[AnswerMessage] = field(default_factory=list)
+    # The identity of the prompt that ran (``PromptStore.identity``); None for runs saved
+    # before prompts had one.
+    prompt_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,14 @@ NAME_KIND = "prompt"
 MAX_TEMPLATE_CHARS = 20_000
 # Enough for a person to pick from; prompts further off are not what they meant.
 MAX_SUGGESTIONS = 3
+# The meta hash field holding a prompt's identity: made at `/align new`, kept by every version
+# and moved aside and back with the prompt by delete and restore, so that runs and buttons can
+# tell "the prompt I was made for" from a new prompt that took a deleted one's name.
+IDENTITY_FIELD = "id"
+
+
+def new_identity() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 class PromptStoreError(Exception):
@@ -149,6 +158,7 @@ class PromptStore:
     def create(self, name: str, template: str, author: str) -> PromptVersion:
         """Save version 1 of a new prompt; NameTakenError if the name is in use."""
         record = PromptVersion(name, 1, new_prompt(template), author, _now())
+        identity = new_identity()
 
         def attempt(pipe: redis.client.Pipeline) -> None:
             taken_by = pipe.hget(self.keys.names(), name)
@@ -157,7 +167,9 @@ class PromptStore:
             pipe.multi()
             pipe.hset(self.keys.names(), name, NAME_KIND)
             pipe.rpush(self.keys.prompt_versions(name), json.dumps(record.to_dict()))
-            pipe.hset(self.keys.prompt(name), mapping=self._meta(record))
+            pipe.hset(
+                self.keys.prompt(name), mapping={**self._meta(record), IDENTITY_FIELD: identity}
+            )
             pipe.rpush(self.keys.audit(), audit_entry(author, "create", name, "version 1"))
 
         self.redis.transaction(attempt, self.keys.names(), self.keys.prompt_versions(name))
@@ -208,6 +220,32 @@ class PromptStore:
         if not raw_versions:
             raise self._unknown(name)
         return [PromptVersion.from_dict(json.loads(str(raw))) for raw in raw_versions]
+
+    def identity(self, name: str) -> str | None:
+        """The identity of the prompt named ``name`` now; None when there is no such prompt.
+
+        Prompts saved before identities existed get one on first read (HSETNX, so concurrent
+        readers agree). Runs and buttons made before then carry none and match any identity:
+        they can only be about the prompt that held the name when they were made, which is the
+        one being given an identity here unless it was deleted in between, and that case
+        predates this check.
+        """
+        meta_key = self.keys.prompt(name)
+        found = self.redis.hget(meta_key, IDENTITY_FIELD)
+        if found is not None:
+            return str(found)
+        if not self.exists(name):
+            return None
+        self.redis.hsetnx(meta_key, IDENTITY_FIELD, new_identity())
+        found = self.redis.hget(meta_key, IDENTITY_FIELD)
+        return str(found) if found is not None else None
+
+    def is_same_prompt(self, name: str, identity: str | None) -> bool:
+        """Is ``identity`` (from a run or a button) the prompt named ``name`` now?"""
+        current = self.identity(name)
+        if current is None:
+            return False
+        return identity is None or identity == current
 
     def exists(self, name: str) -> bool:
         return self.redis.hget(self.keys.names(), name) == NAME_KIND

@@ -2,19 +2,16 @@
 
 Read-only answers (principles, history) go privately to the person who asked. Changes to a prompt
 are announced in the channel, since they change what everyone's next run does; if the bot cannot
-post there, the person still hears privately. Apply, rollback, delete and restore may be limited
-to admins (``ALIGN_ADMINS``); a refused attempt is recorded in the audit log too.
+post there, the person still hears privately. Apply, revise, rollback, delete and restore may be
+limited to admins (``ALIGN_ADMINS``); a refused attempt is recorded in the audit log too.
 """
 
 from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
-
 from alignment.errors import AnswerFormatError, TemplateError
 from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
-from bot.admins import AdminPolicy
 from bot.commands.prompts import (
     ApplyPrinciples,
     DeletePrompt,
@@ -26,8 +23,8 @@ from bot.commands.prompts import (
     VersionCommand,
 )
 from bot.prompts import history_views as version_views
-from bot.prompts.audit import AuditLog
 from bot.prompts.deletion import RestoreError, deletions, restore_prompt
+from bot.prompts.permissions import admin_policy, announce, permitted
 from bot.prompts.principle_updates import TooBusyError
 from bot.prompts.store import PromptStore, PromptStoreError
 from bot.prompts.versions import (
@@ -39,37 +36,9 @@ from bot.prompts.versions import (
 )
 from bot.services import Services
 from bot.slack import blocks as block_kit
-from bot.slack.blocks import Message
 from bot.slack.origin import Origin
 
 log = logging.getLogger(__name__)
-
-
-def announce(origin: Origin, message: Message) -> None:
-    """Tell the channel (or thread) the command came from; privately if the bot cannot."""
-    try:
-        origin.client.chat_postMessage(
-            channel=origin.channel, thread_ts=origin.thread_ts, **message.as_kwargs()
-        )
-    except SlackApiError as error:
-        log.info("could not announce in %s: %s", origin.channel, error.response.get("error"))
-        origin.reply_private(message)
-
-
-def admin_policy(services: Services) -> AdminPolicy:
-    return AdminPolicy(services.settings.admins)
-
-
-def permitted(services: Services, origin: Origin, action: str, name: str) -> bool:
-    """True when ``origin.user`` may ``action``; otherwise says who may, and audits the try."""
-    policy = admin_policy(services)
-    if policy.allows(origin.user, action):
-        return True
-    AuditLog(services.redis, origin.workspace).record(
-        origin.user, f"{action}-refused", name, "not an admin"
-    )
-    origin.reply_private(block_kit.error(policy.refusal(action)))
-    return False
 
 
 def _runner(services: Services, prompt: ConstitutionalPrompt) -> AlignableSingleRun:
@@ -98,6 +67,8 @@ def apply(services: Services, origin: Origin, name: str) -> None:
 
 
 def revise(services: Services, origin: Origin, name: str, feedback: str) -> None:
+    if not permitted(services, origin, "revise", name):
+        return
     PromptStore(services.redis, origin.workspace).current(name)
 
     def edit(prompt: ConstitutionalPrompt) -> ConstitutionalPrompt:

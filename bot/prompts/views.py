@@ -184,6 +184,19 @@ def prompt_saved(record: PromptVersion, created: bool) -> Message:
     )
 
 
+def prompt_edited(record: PromptVersion, user: str) -> Message:
+    """What the channel reads when someone replaces a template: later runs change for all."""
+    return Message(
+        text=f"<@{user}> edited {record.name}: version {record.version}",
+        blocks=[
+            mrkdwn_section(
+                f":pencil2: <@{user}> edited the template of *`{record.name}`*: version "
+                f"{record.version}. Variables: {_variables_list(record)}."
+            )
+        ],
+    )
+
+
 def prompt_list(summaries: Sequence[PromptSummary]) -> Message:
     if not summaries:
         return Message(

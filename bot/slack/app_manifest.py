@@ -13,6 +13,7 @@ from typing import Any
 _BOT_SCOPES = [
     "app_mentions:read",
     "channels:history",
+    "channels:read",
     "chat:write",
     "commands",
     "files:read",

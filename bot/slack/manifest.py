@@ -48,6 +48,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations_replies": "channels:history",
     "conversations_history": "channels:history",
     "conversations_info": "channels:read",
+    "conversations_members": "channels:read",
+    "conversations_list": "channels:read",
     "users_info": "users:read",
     "files_info": "files:read",
     "files_upload_v2": "files:write",

@@ -18,6 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.keys import Workspace
 from bot.slack.blocks import Message
+from bot.slack.external import command_is_external, event_is_external
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class Origin:
     thread_ts: str | None = None  # set when the request was made inside a thread
     trigger_id: str | None = None  # set when a form can be opened in answer
     response_url: str | None = None  # a slash command's private reply channel
+    # From another organization (Slack Connect): see ``bot.slack.external``.
+    external: bool = False
 
     @property
     def can_open_forms(self) -> bool:
@@ -95,6 +98,7 @@ def from_command(body: dict[str, Any], context: Any, client: WebClient) -> Origi
         client=client,
         trigger_id=body.get("trigger_id"),
         response_url=body.get("response_url"),
+        external=command_is_external(body, context),
     )
 
 
@@ -105,4 +109,5 @@ def from_mention(event: dict[str, Any], context: Any, client: WebClient) -> Orig
         channel=str(event["channel"]),
         client=client,
         thread_ts=event.get("thread_ts"),
+        external=event_is_external({}, event, context),
     )

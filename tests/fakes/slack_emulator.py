@@ -81,6 +81,15 @@ def _check_message_limits(text: Any, blocks: Any) -> None:
         raise SlackApiError("msg_too_long" if too_long else "invalid_blocks", problems)
 
 
+def _page(items: list[Any], params: dict[str, Any], field: str) -> dict[str, Any]:
+    """One page of ``items`` from ``cursor`` (an offset here; opaque to callers, as in Slack)."""
+    start = int(params.get("cursor") or 0)
+    limit = int(params.get("limit") or 100)
+    end = start + limit
+    next_cursor = str(end) if end < len(items) else ""
+    return {field: items[start:end], "response_metadata": {"next_cursor": next_cursor}}
+
+
 class SlackEmulator:
     """Start with ``with SlackEmulator() as slack:``; point the bot at ``slack.api_url``."""
 
@@ -119,6 +128,8 @@ class SlackEmulator:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
+            "conversations.list": self._conversations_list,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
             "users.info": self._users_info,
@@ -396,6 +407,24 @@ class SlackEmulator:
             raise SlackApiError("channel_not_found")
         known = self.channels.get(channel, {"id": channel, "name": f"channel-{channel.lower()}"})
         return {"channel": {"is_channel": True, "is_member": True, **known}}
+
+    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: the ids of a channel's members (``add_channel(..., members=[...])``), a
+        page of ``limit`` at a time with an opaque cursor; unknown channels are not found."""
+        known = self.channels.get(str(params.get("channel") or ""))
+        if known is None:
+            raise SlackApiError("channel_not_found")
+        return _page(list(known.get("members", [])), params, "members")
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: public channels unless ``types`` asks for private ones too, paged."""
+        types = str(params.get("types") or "public_channel").split(",")
+        found = [
+            {key: value for key, value in channel.items() if key != "members"}
+            for channel in self.channels.values()
+            if ("private_channel" if channel.get("is_private") else "public_channel") in types
+        ]
+        return _page(found, params, "channels")
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = params.get("channel"), params.get("ts")

@@ -50,8 +50,23 @@ def test_admin_list_and_policy() -> None:
     open_policy, strict = AdminPolicy(), AdminPolicy(frozenset({"U0ADMIN"}))
     assert open_policy.allows("U0ANY", "delete")
     assert strict.allows("U0ADMIN", "rollback") and not strict.allows("U0ANY", "rollback")
-    assert strict.allows("U0ANY", "revise")  # revise is not restricted
+    # Every change to what a prompt says is the admins'; feedback and runs stay open.
+    for action in ("edit", "revise", "retrain", "notify"):
+        assert not strict.allows("U0ANY", action) and open_policy.allows("U0ANY", action)
+    assert strict.allows("U0ANY", "run")
+    # Undo and cancel also belong to whoever gave the feedback or started the run.
+    assert strict.allows("U0ANA", "undo", owner="U0ANA")
+    assert not strict.allows("U0ANY", "undo", owner="U0ANA")
+    assert strict.allows("U0ADMIN", "cancel", owner="U0ANA")
     assert "<@U0ADMIN>" in strict.refusal("apply")
+    assert "Only the bot's admins can undo someone else's change" in strict.refusal("undo")
+
+
+def test_slack_connect_setting(make_settings: Callable[..., Settings]) -> None:
+    assert not make_settings().allow_external_users
+    assert make_settings(ALIGN_ALLOW_EXTERNAL_USERS="true").allow_external_users
+    with pytest.raises(SettingsError, match="ALIGN_ALLOW_EXTERNAL_USERS"):
+        make_settings(ALIGN_ALLOW_EXTERNAL_USERS="sometimes")
 
 
 def test_settings_name_bad_feedback_values(make_settings: Callable[..., Settings]) -> None:

@@ -236,8 +236,9 @@ def test_admins_alone_apply_delete_and_restore(
     refused = [e.action for e in AuditLog(redis_client, WORKSPACE).entries("uses")]
     assert refused[-2:] == ["apply-refused", "delete-refused"]
 
-    # Anyone may revise; the template changes as asked, as a new version.
-    ana.send("revise uses Ask for one line each.")
+    # Only an admin may revise; the template changes as asked, as a new version.
+    assert "Only the bot's admins can revise" in ana.ask("revise uses Ask for one line each.")
+    admin.send("revise uses Ask for one line each.")
     slack.wait_for("chat.postMessage", where=lambda c: "Revised:" in message_text(c.params))
     assert versions(redis_client) == [1, 2, 3]
 

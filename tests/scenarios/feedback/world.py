@@ -168,17 +168,30 @@ def principles_of(version: PromptVersion) -> list[str]:
 
 
 class Teammate:
-    """One person in the workspace, talking to the bot only through signed requests."""
+    """One person in the workspace, talking to the bot only through signed requests.
+
+    ``team``: the person's own team when it is not the workspace's, as Slack sends it for
+    people of another organization in a Slack Connect channel (``user_team`` on events, the
+    user's ``team_id`` on clicks and forms; ``user_team`` on a slash command too, though a real
+    guest's command carries their own ``team_id`` and so reaches their own team's prompts).
+    """
 
     def __init__(
-        self, bot: InProcessBot | BotProcess, responses: ResponseUrlServer, user: str
+        self,
+        bot: InProcessBot | BotProcess,
+        responses: ResponseUrlServer,
+        user: str,
+        team: str | None = None,
     ) -> None:
         self.bot, self.responses, self.user = bot, responses, user
         self.signer = bot.signer
+        self.team = team or self.signer.team_id
 
     def send(self, text: str) -> int:
         before = len(self.responses.replies)
         body = self.signer.command_body(text, user_id=self.user, channel_id=CHANNEL)
+        if self.team != self.signer.team_id:
+            body["user_team"] = self.team
         body["response_url"] = f"{self.responses.url}/commands/{self.user}/{before}"
         answer = self.bot.post(
             self.signer.signed(urlencode(body), "application/x-www-form-urlencoded")
@@ -192,6 +205,8 @@ class Teammate:
         return message_text(self.responses.wait_for_reply(before + 1))
 
     def event(self, event: dict[str, Any], **fields: Any) -> HttpAnswer:
+        if self.team != self.signer.team_id:
+            event = {**event, "user_team": self.team}
         return self.bot.post(self.signer.event(event, **fields))
 
     def react(
@@ -222,7 +237,7 @@ class Teammate:
     def click(self, message: dict[str, Any], action_id: str, value: str) -> HttpAnswer:
         payload = {
             "type": "block_actions",
-            "user": {"id": self.user, "team_id": self.signer.team_id},
+            "user": {"id": self.user, "team_id": self.team},
             "channel": {"id": message["channel"]},
             "container": {
                 "type": "message",
@@ -241,7 +256,7 @@ class Teammate:
         """Click a button of a message only this person sees (sent through a response_url)."""
         payload = {
             "type": "block_actions",
-            "user": {"id": self.user, "team_id": self.signer.team_id},
+            "user": {"id": self.user, "team_id": self.team},
             "channel": {"id": CHANNEL},
             "container": {"type": "message", "is_ephemeral": True, "channel_id": CHANNEL},
             "response_url": f"{self.responses.url}/actions/{self.user}",
@@ -260,7 +275,7 @@ class Teammate:
         }
         payload = {
             "type": "view_submission",
-            "user": {"id": self.user, "team_id": self.signer.team_id},
+            "user": {"id": self.user, "team_id": self.team},
             "view": {**view, "id": "V1", "state": state},
         }
         return self.bot.post(self.signer.interaction(payload))

@@ -14,7 +14,7 @@ from tests.bot.labelers.jobs.support import FakeClock, World, labelled_frame
 from tests.fakes.bot_harness import InProcessBot
 from tests.fakes.models import ScriptedModel
 from tests.fakes.slash_commands import ResponseUrlServer
-from tests.scenarios.labelers.support import FileSlack
+from tests.scenarios.labelers.support import ALERTS, PERSON, FileSlack
 
 # Short, so a test never waits long for anything lease-related; cancel flags read every call.
 TEST_CONFIG = TrainingConfig(lease_seconds=2.0, cancel_check_seconds=0.0)
@@ -23,6 +23,9 @@ TEST_CONFIG = TrainingConfig(lease_seconds=2.0, cancel_check_seconds=0.0)
 @pytest.fixture
 def slack() -> Iterator[FileSlack]:
     with FileSlack() as emulator:
+        # The uploader is in the channels the tests point accuracy notices at.
+        emulator.add_channel(ALERTS, "alerts", members=[PERSON])
+        emulator.add_channel("C0MLALERTS", "ml-alerts", members=[PERSON])
         yield emulator
 
 

@@ -40,8 +40,11 @@ def thread_replies(slack: SlackEmulator, root_ts: str) -> list[dict[str, Any]]:
 
 
 def roots(slack: SlackEmulator) -> list[ApiCall]:
+    """The root messages of runs (an edit's announcement is top-level too, but not a run)."""
     return [
-        c for c in slack.calls_to("chat.postMessage", ok_only=True) if not c.params.get("thread_ts")
+        c
+        for c in slack.calls_to("chat.postMessage", ok_only=True)
+        if not c.params.get("thread_ts") and "Run of" in message_text(c.params)
     ]
 
 
