@@ -11,11 +11,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.commands.prompts import (
+from bot.commands.prompts import check_prompt_name
+from bot.commands.text import (
     CommandSyntaxError,
     SlackRef,
     Token,
-    check_prompt_name,
     resolve_text,
     split_first_word,
     text_after_mention,

@@ -7,7 +7,6 @@ import logging
 from bot.commands.prompts import (
     ApplyPrinciples,
     Command,
-    CommandSyntaxError,
     DeletePrompt,
     EditPrompt,
     ExportPrompt,
@@ -21,6 +20,7 @@ from bot.commands.prompts import (
     ShowPrompt,
     parse_command,
 )
+from bot.commands.text import CommandSyntaxError
 from bot.labelers import browse as labelers
 from bot.labelers.handlers import handle_training_text
 from bot.prompts import handlers as prompts

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from alignment.single_run import classify_reply
-from bot.commands.prompts import resolve_text
+from bot.commands.text import resolve_text
 from bot.feedback import views as feedback_views
 from bot.feedback.kinds import FEEDBACK_KINDS, SlackFeedbackKinds
 from bot.feedback.learning import (

@@ -24,7 +24,7 @@ from bot.commands.labelers import (
     addressed_training_text,
     parse_training_command,
 )
-from bot.commands.prompts import CommandSyntaxError
+from bot.commands.text import CommandSyntaxError
 from bot.labelers import forms as training_forms
 from bot.labelers import views as training_views
 from bot.labelers.intake import IntakeRefusal, refuse_if_unavailable

@@ -31,7 +31,7 @@ from bot.commands.labelers import (
     addressed_training_text,
     parse_training_command,
 )
-from bot.commands.prompts import CommandSyntaxError
+from bot.commands.text import CommandSyntaxError
 from bot.keys import Workspace
 from bot.labelers import views as training_views
 from bot.labelers.handlers import perform_training

@@ -13,8 +13,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.commands.prompts import CommandSyntaxError, RunPrompt, check_prompt_name
+from bot.commands.prompts import RunPrompt, check_prompt_name
 from bot.commands.router import perform_safely
+from bot.commands.text import CommandSyntaxError
 from bot.keys import Workspace
 from bot.prompts import views
 from bot.prompts.audit import AuditLog

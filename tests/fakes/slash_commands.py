@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
-from bot.commands.prompts import unescape
+from bot.commands.text import unescape
 from tests.fakes.bot_harness import BotProcess, InProcessBot, wait_until
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
 from tests.fakes.slack_emulator import TEAM_ID

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.commands.prompts import (
-    CommandSyntaxError,
     EditPrompt,
     ExportPrompt,
     Help,
@@ -14,14 +13,11 @@ from bot.commands.prompts import (
     RestorePrompt,
     RunPrompt,
     ShowPrompt,
-    SlackRef,
     addressed_command,
     check_prompt_name,
     parse_command,
-    resolve_text,
-    tokenize,
-    unescape,
 )
+from bot.commands.text import CommandSyntaxError, SlackRef, resolve_text, tokenize, unescape
 
 
 def run(text: str) -> RunPrompt:

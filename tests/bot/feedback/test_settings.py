@@ -9,7 +9,6 @@ import pytest
 from bot.admins import AdminListError, AdminPolicy, parse_admins
 from bot.commands.prompts import (
     ApplyPrinciples,
-    CommandSyntaxError,
     DeletePrompt,
     RestorePrompt,
     RevisePrompt,
@@ -18,6 +17,7 @@ from bot.commands.prompts import (
     ShowPrinciples,
     parse_command,
 )
+from bot.commands.text import CommandSyntaxError
 from bot.config import Settings, SettingsError
 from bot.feedback.reactions import DEFAULT_REACTION_MAP, ReactionMapError, parse_reaction_map
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from alignment._single_run.types import ConstitutionalPrompt
-from bot.commands.prompts import unescape
+from bot.commands.text import unescape
 from bot.prompts import views
 from bot.prompts.store import PromptVersion
 from bot.slack.chunking import SECTION_TEXT_LIMIT

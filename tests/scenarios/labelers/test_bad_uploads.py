@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from bot.commands.prompts import unescape
+from bot.commands.text import unescape
 from bot.keys import Workspace
 from bot.labelers import intake as training_intake
 from bot.prompts.store import PromptStore

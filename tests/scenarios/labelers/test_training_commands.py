@@ -12,7 +12,7 @@ from bot.commands.labelers import (
     addressed_training_text,
     parse_training_command,
 )
-from bot.commands.prompts import CommandSyntaxError
+from bot.commands.text import CommandSyntaxError
 
 
 def test_train_reads_every_setting_with_quotes_and_a_channel_reference() -> None:

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from alignment._single_run.types import ConstitutionalPrompt
-from bot.commands.prompts import unescape
+from bot.commands.text import unescape
 from bot.keys import Workspace, is_bookkeeping
 from bot.prompts import views
 from bot.prompts.runs import ANSWER_EVENT_TYPE, RunStore
