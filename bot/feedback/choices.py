@@ -20,7 +20,6 @@ from bot.feedback.learning import (
     load_answer,
 )
 from bot.feedback.offers import Offer, OfferBook
-from bot.feedback.private import tell_privately
 from bot.feedback.undo import undo_change
 from bot.keys import Workspace
 from bot.prompts.audit import AuditLog
@@ -30,6 +29,7 @@ from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.blocks import Message
 from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
+from bot.slack.private import tell_privately
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ from alignment.single_run import (
 )
 from bot.budgets import OverBudgetError
 from bot.feedback import views as feedback_views
-from bot.feedback.private import tell_privately
 from bot.keys import Workspace
 from bot.observability.context import bind_log_fields
 from bot.prompts.principle_updates import (
@@ -45,6 +44,7 @@ from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.blocks import Message
 from bot.slack.failure_text import failure_reason
+from bot.slack.private import tell_privately
 from bot.transport.background import BUSY_TEXT, BackgroundWork, PoolFullError
 
 log = logging.getLogger(__name__)

@@ -33,13 +33,13 @@ from bot.feedback.offers import (
     ReactionTarget,
     new_token,
 )
-from bot.feedback.private import tell_privately
 from bot.keys import Workspace
 from bot.prompts.runs import RunStore
 from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
 from bot.slack.failure_text import failure_reason
+from bot.slack.private import tell_privately
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,12 @@ from bot.feedback.learning import (
     within_budget,
 )
 from bot.feedback.offers import OfferBook
-from bot.feedback.private import tell_privately
 from bot.keys import Workspace
 from bot.prompts.runs import RunStore
 from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
+from bot.slack.private import tell_privately
 
 log = logging.getLogger(__name__)
 

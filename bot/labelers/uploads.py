@@ -45,9 +45,12 @@ from bot.labelers.intake import (
 from bot.labelers.labelling import LabelingError, label_rows, load_labeler, rows_to_label
 from bot.services import Services
 from bot.slack import blocks as block_kit
+from bot.slack.external import REFUSAL as EXTERNAL_REFUSAL
+from bot.slack.external import event_is_external
 from bot.slack.failure_text import failure_reason
 from bot.slack.files import FileDownloadError, SharedFile, file_info
 from bot.slack.origin import Origin
+from bot.slack.private import tell_privately
 from bot.transport.dedup import claim_once
 
 log = logging.getLogger(__name__)
@@ -258,19 +261,34 @@ def register(app: App, services: Services) -> None:
     def has_files(event: dict[str, Any]) -> bool:
         return bool(event.get("files"))
 
-    def from_message(event: dict[str, Any], context: BoltContext) -> None:
+    def guest_refused(
+        body: dict[str, Any], event: dict[str, Any], context: BoltContext, upload: Upload
+    ) -> bool:
+        """Someone of another organization (Slack Connect) uploading to train or label: told
+        why not, unless the workspace allows it."""
+        if services.settings.allow_external_users or not event_is_external(body, event, context):
+            return False
+        if addressed_training_text(upload.text, context.bot_user_id) is None:
+            return False  # not speaking to the bot: nothing to refuse
+        refusal = block_kit.error(EXTERNAL_REFUSAL)
+        tell_privately(services.web_client, upload.channel, upload.user, upload.thread_ts, refusal)
+        return True
+
+    def from_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         upload = upload_of_message(event, str(event.get("channel") or ""))
-        if upload is not None:
+        if upload is not None and not guest_refused(body, event, context, upload):
             handle_upload(services, Workspace.from_context(context), context.bot_user_id, upload)
 
-    def from_file_shared(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def from_file_shared(
+        body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
         workspace = Workspace.from_context(context)
 
         def handled(file_id: str, message_ts: str) -> bool:
             return bool(services.redis.exists(upload_claim(workspace, file_id, message_ts)))
 
         upload = upload_of_file_shared(client, event, handled)
-        if upload is not None:
+        if upload is not None and not guest_refused(body, event, context, upload):
             handle_upload(services, workspace, context.bot_user_id, upload)
 
     # Every file share is taken (and acked), so shares meant for people are not left

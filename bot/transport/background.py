@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from slack_bolt import App
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
+from slack_bolt.request import BoltRequest
+from slack_sdk.errors import SlackApiError
 
 from bot.transport.dedup import ApplyOnceExecutor
 
@@ -109,11 +111,33 @@ class BackgroundWork:
 
 
 class _PooledLazyListenerRunner(ThreadLazyListenerRunner):
-    """Bolt's thread runner for lazy listeners, pointed at a :class:`BackgroundWork` pool."""
+    """Bolt's thread runner for lazy listeners, pointed at a :class:`BackgroundWork` pool.
+
+    When the pool has no room, the work is not taken, and the person whose request it was is
+    told so privately where the request names a channel and a person.
+    """
 
     def __init__(self, runner: ThreadLazyListenerRunner, work: BackgroundWork) -> None:
         super().__init__(logger=runner.logger, executor=work.executor)
         self.work = work
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        try:
+            super().start(function, request)
+        except PoolFullError:
+            log.warning("no room for %s; its person is told the bot is busy", function.__name__)
+            _tell_busy(request)
+
+
+def _tell_busy(request: BoltRequest) -> None:
+    context = request.context
+    channel, user, client = context.channel_id, context.user_id, context.client
+    if not (channel and user and client):
+        return  # nowhere to say it (a form submission): Slack shows the form as unanswered
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=BUSY_TEXT)
+    except SlackApiError as error:
+        log.info("could not say the bot is busy: %s", error.response.get("error"))
 
 
 def background_work_of(app: App) -> BackgroundWork:

@@ -19,7 +19,7 @@ from bot.services import Services
 from bot.transport import background
 from tests.fakes.bot_harness import InProcessBot, wait_until
 from tests.fakes.models import ScriptedModel
-from tests.fakes.slack_emulator import SlackEmulator
+from tests.fakes.slack_emulator import BOT_USER_ID, SlackEmulator
 from tests.fakes.slash_commands import CHANNEL, Person, ResponseUrlServer
 from tests.scenarios.feedback.test_flows import FIRST_ANSWER, scripted, two_candidate_run
 from tests.scenarios.feedback.world import Teammate
@@ -116,3 +116,41 @@ def test_a_full_pool_answers_busy_at_the_ack(
     finally:
         release.set()
     assert "alignbot commands" not in str(responses.replies)
+
+
+def test_a_full_pool_tells_the_person_of_a_mentioned_command_it_is_busy(
+    services: Services,
+    in_process_bot: Callable[..., InProcessBot],
+    responses: ResponseUrlServer,
+    slack: SlackEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(background, "MAX_TASKS", 2)
+    bot = in_process_bot(register_product, with_services=services)
+    release = threading.Event()
+
+    def held() -> None:
+        release.wait(10)
+
+    work = background.background_work_of(bot.app)
+    for _ in range(2):
+        work.submit("held", held)
+    try:
+        ana = Teammate(bot, responses, "U0ANA")
+        mention = {
+            "type": "app_mention",
+            "user": "U0ANA",
+            "text": f"<@{BOT_USER_ID}> cancel hate",
+            "channel": CHANNEL,
+            "ts": "1700000001.000100",
+            "event_ts": "1700000001.000100",
+        }
+        assert ana.event(mention).status == 200
+        told = wait_until(
+            lambda: [c for c in slack.calls_to("chat.postEphemeral") if "busy" in str(c.params)],
+            10,
+            what="the busy answer",
+        )
+        assert told[0].params["user"] == "U0ANA"
+    finally:
+        release.set()

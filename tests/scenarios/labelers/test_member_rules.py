@@ -113,3 +113,21 @@ def test_with_admins_only_admins_retrain_or_renotify_and_starters_may_cancel(
     assert "Only the bot's admins can cancel someone else's training" in cancel
     assert RunStore(redis_client, WORKSPACE).running_run_id("spam") is not None
     assert "asked to stop training" in say_as(strict, responses, PERSON, "cancel spam")
+
+
+def test_a_slack_connect_guest_cannot_train_by_uploading_a_file(
+    bot: InProcessBot, slack: FileSlack, runtime: TrainingRuntime
+) -> None:
+    guest = Upload(
+        slack, CSV, mention("train hate label=isHate inputs=comment steps=1"), user="U0GUEST"
+    )
+    for event in (guest.message_event(), guest.mention_event()):
+        assert bot.event({**event, "user_team": "T0ELSEWHERE"}).status == 200
+    refusal = [
+        call
+        for call in slack.wait_for("chat.postEphemeral")
+        if "another organization" in str(call.params)
+    ]
+    assert refusal and refusal[0].params["user"] == "U0GUEST"
+    assert runtime.queue().count == 0
+    assert not LabelerStore(runtime.redis, WORKSPACE).exists("hate")
