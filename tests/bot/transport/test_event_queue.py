@@ -233,3 +233,36 @@ def test_a_pump_whose_process_is_full_leaves_deliveries_in_redis_until_it_has_ro
         gate.set()
         pump.stop()
         shutdown_listeners(app)
+
+
+def test_an_entry_written_to_redis_without_slacks_signature_is_dropped_unapplied(
+    in_process_bot: Callable[..., InProcessBot],
+    slack: SlackEmulator,
+    signer: SlackSigner,
+    redis_client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # What someone who can write to Redis, but has no signing secret, can put in the queue.
+    queue = EventQueue(redis_client)
+    forged = queued_event(signer, mention("forged secret"), secret="guessed-secret")
+    genuine = queued_event(signer, mention("genuine"))
+    tampered = QueuedDelivery(
+        body=genuine.body.replace("genuine", "tampered"),
+        acked_at=genuine.acked_at,
+        headers=genuine.headers,
+    )
+    unsigned = QueuedDelivery(body=genuine.body.replace("genuine", "unsigned"), acked_at=1.0)
+    for delivery in (forged, tampered, unsigned, genuine):
+        queue.put(delivery)
+
+    with caplog.at_level(logging.ERROR, logger="bot.transport.pump"):
+        bot = in_process_bot(register_echo)
+        wait_until(lambda: echoed(slack) != [], 10, what="the genuine delivery")
+        bot.finish_work()
+
+    assert echoed(slack) == ["heard app_mention: genuine"]
+    dropped = [r.getMessage() for r in caplog.records if "did not sign" in r.getMessage()]
+    assert len(dropped) == 3
+    # Logged without its body: that is whatever the writer chose to put in the log.
+    assert not any(word in " ".join(dropped) for word in ("forged", "tampered", "unsigned"))
+    assert redis_client.keys(f"{queue.processing_prefix}*") == []
