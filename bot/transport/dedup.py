@@ -98,8 +98,43 @@ _pending_claim: contextvars.ContextVar[PendingClaim | None] = contextvars.Contex
 
 
 def claim_once(client: redis.Redis, key: str, ttl_seconds: int = CLAIM_TTL_SECONDS) -> bool:
-    """True for the first caller to claim ``key`` within ``ttl_seconds``, False for all others."""
+    """True for the first caller to claim ``key`` within ``ttl_seconds``, False for all others.
+
+    Called while working on a queued delivery (an upload's file, say), the claim is that
+    delivery's: it names its event process, may be taken over if that process dies before the
+    work ends, and says done once it has ended.
+    """
+    work = current_work()
+    if work is None:
+        return _set_once(client, key, ttl_seconds)
+    if not _claim_or_take_over(client, [key], work.lease, ttl_seconds):
+        return False
+    work.when_ended(partial(_finish_claims, client, [key], work.lease))
+    return True
+
+
+def _set_once(client: redis.Redis, key: str, ttl_seconds: int = CLAIM_TTL_SECONDS) -> bool:
+    # No owner: nothing could tell whether its work ended, so it is never taken over.
     return bool(client.set(key, "1", nx=True, ex=ttl_seconds))
+
+
+def _claim_or_take_over(
+    client: redis.Redis, keys: list[str], lease: ClaimLease, ttl_seconds: int = CLAIM_TTL_SECONDS
+) -> bool:
+    if not keys:
+        return True
+    script = client.register_script(_CLAIM_OR_TAKE_OVER)
+    live_since = time.time() - lease.gone_seconds
+    outcome = int(
+        script(keys=[*keys, lease.consumers_key], args=[lease.owner, ttl_seconds, live_since])
+    )
+    if outcome > 1:
+        log.warning("applying a delivery whose event process died before finishing it")
+    return outcome > 0
+
+
+def _finish_claims(client: redis.Redis, keys: list[str], lease: ClaimLease) -> None:
+    client.register_script(_FINISH)(keys=keys, args=[OWNED_BY + lease.owner])
 
 
 def claim_keys(workspace: Workspace, body: dict[str, Any]) -> list[str]:
@@ -160,38 +195,23 @@ class PendingClaim:
     def finish(self) -> None:
         """Say that the work of this delivery has ended, so its claims are never taken over."""
         with self._lock:
-            keys = self._keys if self._won and self._lease is not None else []
+            keys = self._keys if self._won else []
         if keys and self._lease is not None:
-            owned = OWNED_BY + self._lease.owner
-            self._client.register_script(_FINISH)(keys=keys, args=[owned])
+            _finish_claims(self._client, keys, self._lease)
 
     def _claim_all(self) -> bool:
         keys = self._find_keys()
         if self._lease is not None:
-            return self._claim_or_take_over(keys, self._lease)
+            won = _claim_or_take_over(self._client, keys, self._lease)
+            if won:
+                self._keys = keys
+            else:
+                log.info("dropping a repeated delivery (%s)", keys[0].rsplit(":seen:", 1)[-1])
+            return won
         for key in keys:
-            if not claim_once(self._client, key):
+            if not _set_once(self._client, key):
                 log.info("dropping a repeated delivery (%s)", key.rsplit(":seen:", 1)[-1])
                 return False
-        return True
-
-    def _claim_or_take_over(self, keys: list[str], lease: ClaimLease) -> bool:
-        if not keys:
-            return True
-        live_since = time.time() - lease.gone_seconds
-        script = self._client.register_script(_CLAIM_OR_TAKE_OVER)
-        outcome = int(
-            script(
-                keys=[*keys, lease.consumers_key],
-                args=[lease.owner, CLAIM_TTL_SECONDS, live_since],
-            )
-        )
-        if outcome == 0:
-            log.info("dropping a repeated delivery (%s)", keys[0].rsplit(":seen:", 1)[-1])
-            return False
-        if outcome > 1:
-            log.warning("applying a delivery whose event process died before finishing it")
-        self._keys = keys
         return True
 
 
@@ -235,7 +255,7 @@ class ApplyOnceMiddleware(Middleware):
                 lease = work.lease if work is not None else None
                 claim = PendingClaim(self._client, find_keys, lease)
                 if work is not None:
-                    work.claim = claim
+                    work.when_ended(claim.finish)
         # Set for every request, so a server thread never carries one request's claim (or work)
         # into the next; the executors below copy them into each task the listeners start.
         _pending_claim.set(claim)

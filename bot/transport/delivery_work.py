@@ -15,7 +15,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +40,26 @@ class ClaimLease:
     gone_seconds: float
 
 
-class _Finishable(Protocol):
-    def finish(self) -> None: ...
-
-
 class DeliveryWork:
     """Counts the unfinished tasks of one delivery; once none is left, finishes its claim (if
     it made one) and then calls ``on_end``."""
 
     def __init__(self, lease: ClaimLease, on_end: Callable[[], None]) -> None:
         self.lease = lease
-        # Set by the apply-once middleware. Finished before ``on_end``: a process killed in
-        # between leaves a delivery to be taken again whose claim says it needs nothing more.
-        self.claim: _Finishable | None = None
+        # What marks this delivery's apply-once claims done, added as they are won (see
+        # ``bot.transport.dedup``). Run before ``on_end``: a process killed in between leaves a
+        # delivery to be taken again whose claims say it needs nothing more.
+        self._finishers: list[Callable[[], None]] = []
         self._on_end = on_end
         self._lock = threading.Lock()
         # The dispatcher's own hold: tasks come and go while Bolt is still dispatching.
         self._unfinished = 1
         self._ended = False
+
+    def when_ended(self, finisher: Callable[[], None]) -> None:
+        """Call ``finisher`` once the work has ended, before ``on_end``."""
+        with self._lock:
+            self._finishers.append(finisher)
 
     def begin(self) -> None:
         """A task of this delivery was submitted."""
@@ -73,8 +74,8 @@ class DeliveryWork:
                 return
             self._ended = True
         try:
-            if self.claim is not None:
-                self.claim.finish()
+            for finisher in self._finishers:
+                finisher()
             self._on_end()
         except Exception:
             # Left in the processing list, the delivery is applied again only if this process

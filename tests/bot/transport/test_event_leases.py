@@ -3,6 +3,7 @@ its unfinished apply-once claims may be taken over, and a live slow one keeps it
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +16,8 @@ from bot.app import build_app
 from bot.keys import Workspace
 from bot.services import Services
 from bot.transport.background import shutdown_listeners
-from bot.transport.dedup import DONE, PendingClaim
-from bot.transport.delivery_work import ClaimLease
+from bot.transport.dedup import DONE, PendingClaim, claim_once
+from bot.transport.delivery_work import ClaimLease, DeliveryWork, set_current_work
 from bot.transport.event_queue import EventQueue
 from bot.transport.pump import EventPump
 from tests.fakes.bot_harness import wait_until
@@ -134,6 +135,38 @@ def test_a_claim_lost_on_one_key_takes_none(
 
     assert not claim(redis_client, [event, message], lease_of("first")).won()
     assert redis_client.get(event) is None
+
+
+def claim_in_work(client: redis.Redis, key: str, work: DeliveryWork) -> bool:
+    """``claim_once`` as a listener working on a queued delivery calls it."""
+
+    def claim() -> bool:
+        set_current_work(work)
+        return claim_once(client, key)
+
+    return contextvars.copy_context().run(claim)
+
+
+def test_a_claim_made_while_working_on_a_delivery_is_that_deliverys(
+    redis_client: redis.Redis, lease_of: Callable[[str], ClaimLease]
+) -> None:
+    # An upload's file claim, say: taken over with its delivery, done when its work ends.
+    key = Workspace("T0LEASE").keys.seen("upload", "F1", "1.2")
+    queue = EventQueue(redis_client, gone_seconds=LEASE_SECONDS)
+    queue.beat("killed", now=time.time() - 3 * LEASE_SECONDS)
+    queue.beat("next")
+    killed = DeliveryWork(lease_of("killed"), on_end=lambda: None)
+    assert claim_in_work(redis_client, key, killed)
+
+    ended: list[str] = []
+    again = DeliveryWork(lease_of("next"), on_end=lambda: ended.append("ended"))
+    assert claim_in_work(redis_client, key, again)
+    assert not claim_in_work(redis_client, key, DeliveryWork(lease_of("third"), lambda: None))
+    again.end()
+
+    assert ended == ["ended"]
+    assert redis_client.get(key) == DONE
+    assert not claim_once(redis_client, key)  # outside any delivery too
 
 
 @pytest.fixture
