@@ -50,7 +50,8 @@ Outside every namespace, only pointers (no workspace data)::
 
 And one queue in transit, whose entries name their own workspace::
 
-    alignbot:events:queue                     list  Events API deliveries acked, not yet applied
+    alignbot:events:queue                     list  Events API deliveries acked, not yet taken
+    alignbot:events:processing:{consumer}     list  deliveries one event process took, unfinished
     alignbot:events:consumers                 zset  event processes by id, scored by last beat
 """
 
@@ -69,6 +70,9 @@ ACTIVE_TRAININGS_KEY = f"{PREFIX}:trainings:active"
 # the queue is one for the deployment; each entry is a Slack delivery that names its team.
 EVENT_QUEUE_KEY = f"{PREFIX}:events:queue"
 EVENT_CONSUMERS_KEY = f"{PREFIX}:events:consumers"
+# What each event process has taken and not finished, under the process's id (made by the
+# process, never from a request): moved back to the queue when that process is gone.
+EVENT_PROCESSING_PREFIX = f"{PREFIX}:events:processing:"
 # The RQ queue of training steps (RQ adds its own ``rq:queue:`` prefix).
 TRAINING_QUEUE = "alignbot-training"
 

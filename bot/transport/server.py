@@ -149,7 +149,8 @@ def serve_http(
     process is started for it).
     """
     stop = stop or StopSignal()
-    pump = EventPump(app, EventQueue(services.redis)).start() if events_here else None
+    secret = services.settings.slack_signing_secret
+    pump = EventPump(app, EventQueue(services.redis), secret).start() if events_here else None
     server = Server(
         (host, services.settings.port),
         build_wsgi_app(app, services),
@@ -200,7 +201,8 @@ def serve_events(
     """Apply queued Slack events (an ``alignbot events`` process) until stopped, or until
     ``keep_going`` says the bot that started this process is gone."""
     stop = stop or StopSignal()
-    pump = EventPump(app, EventQueue(services.redis), keep_going=keep_going).start()
+    secret = services.settings.slack_signing_secret
+    pump = EventPump(app, EventQueue(services.redis), secret, keep_going=keep_going).start()
     log.info("alignbot event process %s taking Slack events", pump.consumer)
     try:
         while not stop.event.wait(0.2) and not pump.stopped:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,29 @@ SECRET_SETTINGS = (
     "GEMINI_API_KEY",
     "OPENAI_API_KEY",
     "ALIGN_METRICS_TOKEN",
+    "REDIS_PASSWORD",
 )
+
+
+class MissingVariable(KeyError):
+    """A ``${NAME:?message}`` whose variable is unset or empty: compose refuses to start."""
+
+
+def interpolate(text: str, variables: dict[str, str]) -> str:
+    """``text`` with compose's ``${NAME}``, ``${NAME:-default}`` and ``${NAME:?message}``
+    replaced from ``variables``, and ``$$`` (a literal dollar) undoubled."""
+
+    def value(match: re.Match[str]) -> str:
+        name, operator, argument = match["name"], match["operator"], match["argument"] or ""
+        found = variables.get(name, "")
+        if operator == ":?" and not found:
+            raise MissingVariable(f"{name}: {argument}")
+        if operator == ":-" and not found:
+            return argument
+        return found
+
+    pattern = r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:[-?])(?P<argument>[^}]*))?\}"
+    return re.sub(pattern, value, text.replace("$$", "\0")).replace("\0", "$")
 
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:

@@ -7,13 +7,17 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
+import pytest
+
 from tests.deploy.deploy_files import (
     COMPOSE_FILE,
     DEPLOY_DIR,
     REDIS_CONF,
     REPO_ROOT,
     SECRET_SETTINGS,
+    MissingVariable,
     compose_file,
+    interpolate,
     redis_directives,
 )
 
@@ -80,12 +84,37 @@ def test_bot_healthcheck_calls_healthz() -> None:
     assert SERVICES["worker"]["healthcheck"] == {"disable": True}
 
 
-def test_redis_url_points_at_the_redis_service() -> None:
+PASSWORD = {"REDIS_PASSWORD": "from-dot-env"}
+
+
+def test_redis_url_points_at_the_redis_service_with_the_password() -> None:
     redis_port = redis_directives(REDIS_CONF.read_text())["port"][-1][0]
     for name in ("bot", "worker"):
-        url = urlparse(environment(SERVICES[name])["REDIS_URL"])
+        url = urlparse(interpolate(environment(SERVICES[name])["REDIS_URL"], PASSWORD))
         assert (url.scheme, url.hostname, str(url.port)) == ("redis", "redis", redis_port)
+        assert (url.username, url.password) == ("", "from-dot-env")
         assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_redis_gets_the_password_from_the_env_file_into_the_file_its_config_includes() -> None:
+    redis = SERVICES["redis"]
+    [include] = redis_directives(REDIS_CONF.read_text())["include"]
+    [mounted] = redis["configs"]
+    assert mounted["target"] == include[0]
+    content = COMPOSE["configs"][mounted["source"]]["content"]
+    assert interpolate(content, PASSWORD).strip() == 'requirepass "from-dot-env"'
+    # The health check authenticates: an unauthenticated ping is refused, and not a PONG.
+    assert interpolate(environment(redis)["REDISCLI_AUTH"], PASSWORD) == "from-dot-env"
+    assert redis["healthcheck"]["test"] == ["CMD-SHELL", "redis-cli ping | grep -q PONG"]
+
+
+def test_compose_refuses_to_start_without_a_redis_password() -> None:
+    # Rather than start Redis with an empty password, or the bot with a URL Redis refuses.
+    mentions = re.findall(r"\$\{REDIS_PASSWORD[^}]*\}", COMPOSE_FILE.read_text())
+    assert len(mentions) >= 3
+    for mention in mentions:
+        with pytest.raises(MissingVariable):
+            interpolate(mention, {})
 
 
 def test_redis_keeps_its_data_on_a_named_volume_with_the_shipped_config() -> None:
@@ -97,8 +126,7 @@ def test_redis_keeps_its_data_on_a_named_volume_with_the_shipped_config() -> Non
     config_path = redis["command"][1]
     assert redis["command"][0] == "redis-server"
     assert (DEPLOY_DIR / mounts[config_path]).resolve() == REDIS_CONF
-    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
-    # Redis has no password here: it must not be reachable from outside the compose network.
+    # Nor is Redis reachable from outside the compose network, password or not.
     assert "ports" not in redis
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,6 +23,7 @@ from tests.deploy.deploy_files import (
     k8s_resources,
     redis_directives,
 )
+from tests.deploy.real_redis import config_for, refuses_unauthenticated_clients
 
 # The oldest Kubernetes release the README promises, and the newest the validator knows.
 KUBERNETES_VERSIONS = ["1.29", kubernetes_validate.latest_version()]
@@ -167,12 +170,20 @@ def test_no_secret_setting_sits_in_the_config_map() -> None:
     assert not set(SETTINGS) & set(SECRET_SETTINGS)
 
 
-def test_secret_template_holds_only_placeholders() -> None:
+def secret_template() -> dict[str, str]:
     (secret,) = k8s_resources(SECRET_TEMPLATE)
     assert secret["kind"] == "Secret"
-    values = secret["stringData"]
-    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} <= set(values)
+    values: dict[str, str] = secret["stringData"]
+    return values
+
+
+def test_secret_template_holds_only_placeholders() -> None:
+    values = secret_template()
+    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "REDIS_PASSWORD"} <= set(values)
+    # REDIS_URL is the one value around a placeholder: the URL is no secret, its password is.
+    url = values.pop("REDIS_URL")
     assert set(values.values()) == {"REPLACE_ME"}
+    assert urlparse(url).password == "REPLACE_ME"
     assert "TEMPLATE" in SECRET_TEMPLATE.read_text().splitlines()[0]
 
 
@@ -184,8 +195,10 @@ def test_workers_run_the_worker_command() -> None:
     assert not {"readinessProbe", "livenessProbe", "startupProbe"} & set(worker)
 
 
-def test_redis_url_points_at_the_redis_statefulset() -> None:
-    url = urlparse(SETTINGS["REDIS_URL"])
+def test_redis_url_with_its_password_is_in_the_secret_and_points_at_the_statefulset() -> None:
+    assert "REDIS_URL" not in SETTINGS, "the ConfigMap would hold a URL without the password"
+    url = urlparse(secret_template()["REDIS_URL"])
+    assert url.password == secret_template()["REDIS_PASSWORD"]
     service = RESOURCES[("Service", "alignbot-redis")]
     statefulset = RESOURCES[("StatefulSet", "alignbot-redis")]
     assert url.scheme == "redis"
@@ -254,3 +267,48 @@ def test_ingress_exposes_only_slack_events() -> None:
     # Slack calls only https:// request URLs.
     tls_hosts = {host for tls in ingress["tls"] for host in tls["hosts"]}
     assert {rule["host"] for rule in ingress["rules"]} <= tls_hosts
+
+
+def secret_key_of(variable: dict[str, Any]) -> tuple[str, str]:
+    ref = variable["valueFrom"]["secretKeyRef"]
+    return ref["name"], ref["key"]
+
+
+def test_redis_writes_its_password_from_the_secret_into_the_file_its_config_includes() -> None:
+    secret_name = k8s_resources(SECRET_TEMPLATE)[0]["metadata"]["name"]
+    pod = pod_spec("StatefulSet", "alignbot-redis")
+    [init] = pod["initContainers"]
+    redis = only_container("StatefulSet", "alignbot-redis")
+    [include] = redis_directives(REDIS_CONF.read_text())["include"]
+    auth_dir = str(Path(include[0]).parent)
+
+    [password] = [v for v in init["env"] if v["name"] == "REDIS_PASSWORD"]
+    assert secret_key_of(password) == (secret_name, "REDIS_PASSWORD")
+    writes = {m["name"] for m in init["volumeMounts"] if m["mountPath"] == auth_dir}
+    reads = {m["name"] for m in redis["volumeMounts"] if m["mountPath"] == auth_dir}
+    assert writes == reads != set()
+    [volume] = [v for v in pod["volumes"] if v["name"] in reads]
+    assert volume["emptyDir"]["medium"] == "Memory"  # the password never reaches a disk
+    # Not on a command line either, where ps would show it.
+    assert not any("REDIS_PASSWORD" in part for part in redis["args"])
+
+    # The readiness probe authenticates: an unauthenticated ping is refused, and not a PONG.
+    [auth] = [v for v in redis["env"] if v["name"] == "REDISCLI_AUTH"]
+    assert secret_key_of(auth) == (secret_name, "REDIS_PASSWORD")
+    assert "PONG" in " ".join(redis["readinessProbe"]["exec"]["command"])
+
+
+def test_the_init_containers_password_file_makes_a_real_redis_require_it(tmp_path: Path) -> None:
+    [init] = pod_spec("StatefulSet", "alignbot-redis")["initContainers"]
+    [include] = redis_directives(REDIS_CONF.read_text())["include"]
+    config = config_for(tmp_path, password=None)  # the file is the init container's to write
+    command = [part.replace(include[0], str(tmp_path / "auth.conf")) for part in init["command"]]
+    password = "from-the-secret"
+    subprocess.run(command, env={**os.environ, "REDIS_PASSWORD": password}, check=True)
+
+    assert refuses_unauthenticated_clients(config, password=password)
+    # And with an empty secret it writes nothing, so Redis would not start.
+    (tmp_path / "auth.conf").unlink()
+    empty = subprocess.run(command, env={**os.environ, "REDIS_PASSWORD": ""}, check=False)
+    assert empty.returncode != 0
+    assert not (tmp_path / "auth.conf").exists()

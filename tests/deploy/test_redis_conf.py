@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 import redis
 
 from tests.deploy.deploy_files import REDIS_CONF, all_k8s_resources, redis_directives
-from tests.fakes.redis_server import redis_server_binary
+from tests.deploy.real_redis import (
+    TEST_PASSWORD,
+    config_for,
+    redis_server,
+    refuses_unauthenticated_clients,
+)
 
 DIRECTIVES = redis_directives(REDIS_CONF.read_text())
-START_TIMEOUT_SECONDS = 10
 
 
 def single(name: str) -> list[str]:
@@ -57,52 +60,6 @@ def test_memory_limit_leaves_room_below_the_kubernetes_container_limit() -> None
     assert 0 < redis_limit <= container_limit * 0.8
 
 
-def config_for(data_dir: Path) -> Path:
-    """The shipped redis.conf with only its data directory moved to a temporary one."""
-    text = REDIS_CONF.read_text()
-    rewritten, count = re.subn(r"(?m)^dir .*$", f"dir {data_dir}", text)
-    assert count == 1
-    path = data_dir / "redis.conf"
-    path.write_text(rewritten)
-    return path
-
-
-@contextmanager
-def redis_server(config: Path, extra: Sequence[str] = ()) -> Iterator[tuple[redis.Redis, int]]:
-    """A real redis-server on a unix socket only (port 0: no TCP), yielding a client and its pid."""
-    socket_path = config.parent / "redis.sock"
-    process = subprocess.Popen(
-        [
-            redis_server_binary(),
-            str(config),
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--daemonize", "no",
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    client = redis.Redis(unix_socket_path=str(socket_path), decode_responses=True)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
-            try:
-                if client.ping():
-                    break
-            except (redis.ConnectionError, FileNotFoundError):
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        yield client, process.pid
-    finally:
-        client.close()
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        process.stdout.close()  # type: ignore[union-attr]
-
-
 def crash(process_id: int, client: redis.Redis) -> None:
     """SIGKILL: no shutdown save, no final flush; only what was already written survives."""
     subprocess.run(["kill", "-KILL", str(process_id)], check=True)
@@ -111,16 +68,16 @@ def crash(process_id: int, client: redis.Redis) -> None:
 
 def write_then_crash_then_read(data_dir: Path, extra: Sequence[str] = ()) -> dict[str, str]:
     config = config_for(data_dir)
-    with redis_server(config, extra) as (client, pid):
+    with redis_server(config, extra, password=TEST_PASSWORD) as (client, pid):
         client.hset("prompt:uses", mapping={"version": "3", "text": "Name uses of {item}."})
         crash(pid, client)
-    with redis_server(config, extra) as (client, _):
+    with redis_server(config, extra, password=TEST_PASSWORD) as (client, _):
         stored = client.hgetall("prompt:uses")
     return {str(field): str(value) for field, value in stored.items()}
 
 
 def test_a_real_redis_accepts_the_config(tmp_path: Path) -> None:
-    with redis_server(config_for(tmp_path)) as (client, _):
+    with redis_server(config_for(tmp_path), password=TEST_PASSWORD) as (client, _):
         live = {
             name: client.config_get(name)[name]
             for name in ("appendonly", "appendfsync", "maxmemory-policy", "dir")
@@ -140,3 +97,31 @@ def test_acknowledged_writes_survive_a_redis_crash(tmp_path: Path) -> None:
 def test_without_the_append_only_file_the_same_crash_loses_the_write(tmp_path: Path) -> None:
     # The control for the test above: it is the config's appendonly that keeps the data.
     assert write_then_crash_then_read(tmp_path, ["--appendonly", "no"]) == {}
+
+
+def test_every_client_must_authenticate_with_a_password_kept_out_of_the_file() -> None:
+    # On paper: protected mode stays on, and the password comes from the one included file the
+    # deployments write from their secrets (a password written here would be in the repository).
+    assert single("protected-mode") == ["yes"]
+    assert "requirepass" not in DIRECTIVES
+    assert "user" not in DIRECTIVES, "ACL users here would be outside the deployments' secrets"
+    [include] = DIRECTIVES["include"]
+    assert include[0].startswith("/run/")
+
+
+def test_a_real_redis_with_the_config_refuses_clients_without_the_password(tmp_path: Path) -> None:
+    assert refuses_unauthenticated_clients(config_for(tmp_path), password=TEST_PASSWORD)
+
+
+def test_a_config_without_a_password_lets_anyone_in(tmp_path: Path) -> None:
+    # The control for the test above: the shipped file as it was, without the include line.
+    opened = re.sub(r"(?m)^include .*$", "", REDIS_CONF.read_text())
+    opened = opened.replace("protected-mode yes", "protected-mode no")
+    assert not refuses_unauthenticated_clients(config_for(tmp_path, text=opened), password=None)
+
+
+def test_without_its_password_file_redis_does_not_start_at_all(tmp_path: Path) -> None:
+    # A deployment that forgot the secret gets no Redis, rather than an open one.
+    config = config_for(tmp_path, password=None)
+    with pytest.raises(AssertionError, match="can't open config file"), redis_server(config):
+        pass

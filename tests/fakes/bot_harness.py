@@ -249,7 +249,7 @@ class InProcessBot(_SlackClientSide):
         if services.settings.socket_mode:
             runner, kwargs = serve_socket_mode, {"stop": self._stop}
         else:
-            self.pump = EventPump(self.app, self.queue)
+            self.pump = EventPump(self.app, self.queue, services.settings.slack_signing_secret)
             kwargs = {"host": "127.0.0.1", "stop": self._stop, "events_here": False}
             runner = serve_http
         self._thread = threading.Thread(

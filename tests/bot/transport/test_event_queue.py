@@ -22,6 +22,7 @@ from bot.transport.handoff import EventHandoff
 from bot.transport.pump import EventPump
 from tests.fakes.bot_harness import InProcessBot, wait_until
 from tests.fakes.probe_listeners import register_echo
+from tests.fakes.queued_events import queued_event
 from tests.fakes.slack_emulator import SlackEmulator
 from tests.fakes.slack_signing import SIGNING_SECRET, SlackRequest, SlackSigner
 
@@ -60,7 +61,10 @@ def test_an_event_is_acked_without_being_applied_and_applied_once_a_pump_runs(
     [raw] = redis_client.lrange(queue.key, 0, -1)
     queued = QueuedDelivery.from_json(str(raw))
     assert json.loads(queued.body)["event_id"] == "Ev0QUEUED1"
-    assert queued.headers == {"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
+    assert queued.headers["x-slack-retry-num"] == "1"
+    assert queued.headers["x-slack-retry-reason"] == "http_timeout"
+    # Slack's signature travels with the body, for the event process to check again.
+    assert set(queued.headers) >= {"x-slack-signature", "x-slack-request-timestamp"}
     assert echoed(slack) == []
 
     # Another bot on the same Redis (a restart, say) applies what was acked.
@@ -92,10 +96,10 @@ def test_a_delivery_queued_long_ago_is_still_applied(
     signer: SlackSigner,
     redis_client: redis.Redis,
 ) -> None:
-    # Its signature was checked when it was acked; by now its timestamp is far too old for a
-    # second check, which must therefore not happen.
-    body = json.dumps(signer.event_body(mention("from before the outage")))
-    EventQueue(redis_client).put(QueuedDelivery(body=body, acked_at=time.time() - 3600))
+    # Its signature is checked again, but not its age: by now its timestamp is far older than
+    # the five minutes an HTTP request is given.
+    delivery = queued_event(signer, mention("from before the outage"), age_seconds=3600)
+    EventQueue(redis_client).put(delivery)
 
     bot = in_process_bot(register_echo)
 
@@ -113,8 +117,7 @@ def test_a_broken_queue_entry_is_logged_and_the_next_one_applied(
 ) -> None:
     queue = EventQueue(redis_client)
     redis_client.rpush(queue.key, "not json", json.dumps({"body": "{", "acked_at": 1.0}))
-    body = json.dumps(signer.event_body(mention("after the broken ones")))
-    queue.put(QueuedDelivery(body=body, acked_at=time.time()))
+    queue.put(queued_event(signer, mention("after the broken ones")))
 
     with caplog.at_level(logging.ERROR, logger="bot.transport.pump"):
         bot = in_process_bot(register_echo)
@@ -213,8 +216,8 @@ def test_a_pump_whose_process_is_full_leaves_deliveries_in_redis_until_it_has_ro
     for _ in range(FULL_AT_TASKS):
         pool.submit("held", held)
     queue = EventQueue(redis_client)
-    queue.put(QueuedDelivery(body=json.dumps(signer.event_body(mention("later"))), acked_at=1.0))
-    pump = EventPump(app, queue).start()
+    queue.put(queued_event(signer, mention("later")))
+    pump = EventPump(app, queue, SIGNING_SECRET).start()
     try:
         # Two beats of the pump: it is alive, and has not taken the delivery.
         wait_until(lambda: queue.live_consumers() == 1, 10, what="the pump's beat")
@@ -230,3 +233,36 @@ def test_a_pump_whose_process_is_full_leaves_deliveries_in_redis_until_it_has_ro
         gate.set()
         pump.stop()
         shutdown_listeners(app)
+
+
+def test_an_entry_written_to_redis_without_slacks_signature_is_dropped_unapplied(
+    in_process_bot: Callable[..., InProcessBot],
+    slack: SlackEmulator,
+    signer: SlackSigner,
+    redis_client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # What someone who can write to Redis, but has no signing secret, can put in the queue.
+    queue = EventQueue(redis_client)
+    forged = queued_event(signer, mention("forged secret"), secret="guessed-secret")
+    genuine = queued_event(signer, mention("genuine"))
+    tampered = QueuedDelivery(
+        body=genuine.body.replace("genuine", "tampered"),
+        acked_at=genuine.acked_at,
+        headers=genuine.headers,
+    )
+    unsigned = QueuedDelivery(body=genuine.body.replace("genuine", "unsigned"), acked_at=1.0)
+    for delivery in (forged, tampered, unsigned, genuine):
+        queue.put(delivery)
+
+    with caplog.at_level(logging.ERROR, logger="bot.transport.pump"):
+        bot = in_process_bot(register_echo)
+        wait_until(lambda: echoed(slack) != [], 10, what="the genuine delivery")
+        bot.finish_work()
+
+    assert echoed(slack) == ["heard app_mention: genuine"]
+    dropped = [r.getMessage() for r in caplog.records if "did not sign" in r.getMessage()]
+    assert len(dropped) == 3
+    # Logged without its body: that is whatever the writer chose to put in the log.
+    assert not any(word in " ".join(dropped) for word in ("forged", "tampered", "unsigned"))
+    assert redis_client.keys(f"{queue.processing_prefix}*") == []
