@@ -29,12 +29,14 @@ from alignment._providers.base import ModelHelper
 from alignment.data import (
     DatasetError,
     describe_split,
+    describe_threshold,
     label_values,
     load_dataset,
+    load_rows_to_label,
     split_dataset,
 )
 from alignment.errors import LabelerFileError, ModelError
-from alignment.labeler import Labeler, LabelerCheckpoint
+from alignment.labeler import Labeler, LabelerCheckpoint, PredictionResult
 from alignment.model_helper import model_from_spec
 
 ModelFactory = Callable[[str], ModelHelper]
@@ -193,6 +195,8 @@ def _train(
         max_concurrency=args.concurrency,
         seed=args.seed,
         progress=progress,
+        # Kept with the labeler, so files it labels or scores read the score column the same way.
+        score_threshold=args.threshold,
     )
     saved = LabelerFile(
         settings=labeler.settings_dict(),
@@ -205,7 +209,6 @@ def _train(
             "test_rows": len(test),
             "test_fraction": args.test_fraction,
             "seed": args.seed,
-            # How the labels were made from scores, so labelled rows are read the same way.
             "threshold": args.threshold,
         },
     )
@@ -252,6 +255,7 @@ def _label(
             eval_model_helper=model,
             max_concurrency=args.concurrency,
             progress=progress,
+            score_threshold=_threshold_of(saved),
         )
         checkpoint = LabelerCheckpoint.from_dict(saved.checkpoint)
     except (ValueError, KeyError, TypeError) as error:
@@ -259,9 +263,11 @@ def _label(
             f"'{args.checkpoint}' does not hold a usable labeler ({error}). Train it again."
         ) from None
     inputs = list(labeler.input_names)
-    frame = load_dataset(args.data, inputs)
+    frame = load_rows_to_label(args.data, inputs, labeler.label_name, labeler.score_threshold)
     predictions = labeler.infer_checkpoint(checkpoint, frame)
     progress.finish()
+    if labeler.label_name in frame:
+        streams.err.write(_known_labels_report(labeler, frame, predictions) + "\n")
     column = _free_name("prediction", inputs)
     frame[column] = pd.Series([p["prediction"] for p in predictions], dtype=object)
     if args.out:
@@ -272,6 +278,26 @@ def _label(
         write_spreadsheet_csv(frame, streams.out)
     streams.err.write(_label_summary(frame[column].tolist(), args.out) + "\n")
     return 0
+
+
+def _threshold_of(saved: LabelerFile) -> float | None:
+    """The labeler's score rule; files written before it moved into the settings kept it in
+    their data section."""
+    threshold = saved.settings.get("score_threshold", saved.data.get("threshold"))
+    return None if threshold is None else float(threshold)
+
+
+def _known_labels_report(
+    labeler: Labeler, frame: pd.DataFrame, predictions: Sequence[PredictionResult]
+) -> str:
+    """The scorecard of a file that came with its labels, and the rule that read them."""
+    label = labeler.label_name
+    lines = [f"The file has the column {label}: scored against it on {len(frame):,} rows."]
+    if labeler.score_threshold is not None:
+        lines.append(describe_threshold(label, labeler.score_threshold))
+    scorecard = labeler.get_scorecard(frame, predictions)
+    lines.append(format_scorecard(scorecard, labeler.label_values))
+    return "\n".join(lines)
 
 
 def _check_output_folder(path: str) -> None:
