@@ -28,6 +28,7 @@ from alignment._labeler.text_progress import ProgressBar
 from alignment._providers.base import ModelHelper
 from alignment.data import (
     DatasetError,
+    ScoreLabelsError,
     describe_split,
     describe_threshold,
     label_values,
@@ -143,6 +144,9 @@ def main(
         if args.command == "train":
             return _train(args, factory, streams, progress)
         return _label(args, factory, streams, progress)
+    except ScoreLabelsError as error:
+        hint = f"Add --threshold 0.5 (or the score where {error.column} becomes True)."
+        return _fail(streams, progress, f"{args.data}: {error} {hint}")
     except DatasetError as error:
         return _fail(streams, progress, f"{args.data}: {error}")
     except LabelerFileError as error:

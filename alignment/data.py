@@ -36,12 +36,13 @@ from alignment._data.csv_reading import (
     read_table,
 )
 from alignment._data.spreadsheet import write_spreadsheet_csv
-from alignment.errors import DatasetError
+from alignment.errors import DatasetError, ScoreLabelsError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DatasetError",
     "DatasetLimits",
+    "ScoreLabelsError",
     "count_of",
     "describe_split",
     "describe_threshold",
@@ -231,11 +232,11 @@ def _refuse_scores(name: str, distinct: set[str]) -> None:
     numbers = {value: float(value.replace(",", ".")) for value in distinct}
     fractional = sorted(value for value, number in numbers.items() if not number.is_integer())
     if fractional and all(0.0 <= number <= 1.0 for number in numbers.values()):
-        raise DatasetError(
+        raise ScoreLabelsError(
             f"The label column '{name}' holds numbers between 0 and 1 (such as "
             f"{fractional[0]}), which look like scores rather than labels. Turn them into "
-            f"labels first, for example with a threshold: True where {name} >= 0.5, False "
-            "otherwise."
+            f"labels with a threshold: True where {name} >= 0.5, False otherwise.",
+            name,
         )
 
 

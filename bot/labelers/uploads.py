@@ -207,6 +207,7 @@ def label_from(
                 labelled.unlabelled,
                 labelled.column,
                 upload.user,
+                labelled.known,
             ),
         )
     except SlackApiError as error:

@@ -378,3 +378,12 @@ def test_label_without_the_label_column_writes_predictions_only(
     assert code == 0, err
     assert "scored against" not in err
     assert out.splitlines()[0].lstrip("\ufeff") == "comment,prediction"
+
+
+def test_a_score_column_without_a_threshold_names_the_option(tmp_path: Path) -> None:
+    rows = [f"note {i},0.{i % 10}5" for i in range(40)]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("comment,isHate\n" + "\n".join(rows) + "\n")
+    code, _, err = run(train_args(scores, tmp_path / "l.json", "--model", "fake:small"), Models())
+    assert code == 1
+    assert "look like scores" in err and "--threshold 0.5" in err
