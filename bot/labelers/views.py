@@ -157,7 +157,7 @@ def predictions_comment(
     scored = ""
     if known is not None:
         share = known.right / known.rows if known.rows else 0.0
-        rule = f" {known.rule}" if known.rule else ""
+        rule = f" {escape_mrkdwn(known.rule)}" if known.rule else ""
         scored = (
             f" The file has the column `{known.column}`: {known.right:,} of {known.rows:,} "
             f"answers match it ({share:.0%}).{rule}"
