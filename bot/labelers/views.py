@@ -197,8 +197,11 @@ def _settings_line(settings: Mapping[str, Any]) -> str:
         f"`{escape_mrkdwn(str(value))}`" for value in settings.get("label_values", [])
     )
     label = escape_mrkdwn(str(settings.get("label_name", "")))
+    threshold = settings.get("score_threshold")
+    # A labeler trained from scores says its rule: files it labels are read by it too.
+    scores = f" (from scores: True where ≥ {threshold:g})" if threshold is not None else ""
     # Long column names or many labels would overflow the section: cut, the rest is in the CSV.
-    return shorten(f"Reads {inputs}; decides `{label}`: {values}", 1200)
+    return shorten(f"Reads {inputs}; decides `{label}`: {values}{scores}", 1200)
 
 
 def labeler_details(

@@ -1,4 +1,5 @@
-"""The score threshold in step two of the `/align train` form: offered, read and checked."""
+"""The score threshold in step two of the `/align train` form (offered, read and checked), and
+in `/align show` for a labeler trained from scores."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from alignment.labeler import LabelerCheckpoint
 from bot.labelers import forms
+from bot.labelers.store import CheckpointVersion, NotificationSettings
+from bot.labelers.views import labeler_details
 
 
 def submitted(threshold: Any) -> forms.ColumnsForm:
@@ -41,3 +45,19 @@ def test_anything_else_keeps_the_form_open_with_a_reason(typed: str) -> None:
     errors = forms.columns_form_errors(submitted(typed))
     assert set(errors) == {forms.THRESHOLD_BLOCK}
     assert f"'{typed}' is not a number" in errors[forms.THRESHOLD_BLOCK]
+
+
+def test_show_says_a_labeler_learned_from_scores() -> None:
+    settings = {"input_names": ["comment"], "label_name": "isHate", "label_values": [False, True]}
+    current = CheckpointVersion(
+        1, LabelerCheckpoint(), {**settings, "score_threshold": 0.5}, None, 1, ""
+    )
+    shown = labeler_details("hate", current, 1, None, False, NotificationSettings())
+    assert "(from scores: True where ≥ 0.5)" in shown.blocks[0]["text"]["text"]
+    plain = CheckpointVersion(1, LabelerCheckpoint(), settings, None, 1, "")
+    assert (
+        "from scores"
+        not in labeler_details("hate", plain, 1, None, False, NotificationSettings()).blocks[0][
+            "text"
+        ]["text"]
+    )
