@@ -11,6 +11,7 @@ labeler file) print one line and exit with status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections import Counter
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--threshold",
-        type=float,
+        type=_finite,
         help="the label column holds scores: True where score >= THRESHOLD, else False",
     )
     train.add_argument(
@@ -119,6 +120,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number, got {text}")
     return value
 
 

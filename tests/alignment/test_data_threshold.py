@@ -54,3 +54,14 @@ def test_rows_to_label_may_hold_a_single_label_or_none_at_all() -> None:
 def test_rows_to_label_explain_a_blank_known_label() -> None:
     with pytest.raises(DatasetError, match="blank in 1 of 2 rows"):
         load_rows_to_label(b"comment,isHate\nc1,true\nc2,\n", ["comment"], "isHate")
+
+
+def test_an_ethos_shaped_file_is_read_with_its_semicolons() -> None:
+    # The ETHOS binary CSV: ';' separated, commas and apostrophes inside unquoted comments,
+    # and isHate written as fractions of annotators (0.0 to 1.0).
+    scores = [0.0, 0.166667, 0.5, 0.833333, 1.0, 0.333333] * 4
+    rows = [f"You're wrong, and {i} times so, aren't you;{score}" for i, score in enumerate(scores)]
+    data = ("comment;isHate\n" + "\n".join(rows) + "\n").encode()
+    frame = load_dataset(data, ["comment"], "isHate", threshold=0.5)
+    assert frame["comment"][0] == "You're wrong, and 0 times so, aren't you"
+    assert frame["isHate"].tolist()[:6] == [False, False, True, True, True, False]

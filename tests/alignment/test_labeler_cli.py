@@ -387,3 +387,11 @@ def test_a_score_column_without_a_threshold_names_the_option(tmp_path: Path) -> 
     code, _, err = run(train_args(scores, tmp_path / "l.json", "--model", "fake:small"), Models())
     assert code == 1
     assert "look like scores" in err and "--threshold 0.5" in err
+
+
+def test_a_threshold_that_is_not_a_finite_number_is_refused(
+    comments_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(train_args(comments_csv, tmp_path / "l.json", "--threshold", "nan"), Models())
+    assert "--threshold: must be a number, got nan" in capsys.readouterr().err
