@@ -11,6 +11,7 @@ labeler file) print one line and exit with status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections import Counter
@@ -28,13 +29,16 @@ from alignment._labeler.text_progress import ProgressBar
 from alignment._providers.base import ModelHelper
 from alignment.data import (
     DatasetError,
+    ScoreLabelsError,
     describe_split,
+    describe_threshold,
     label_values,
     load_dataset,
+    load_rows_to_label,
     split_dataset,
 )
 from alignment.errors import LabelerFileError, ModelError
-from alignment.labeler import Labeler, LabelerCheckpoint
+from alignment.labeler import Labeler, LabelerCheckpoint, PredictionResult
 from alignment.model_helper import model_from_spec
 
 ModelFactory = Callable[[str], ModelHelper]
@@ -87,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--threshold",
-        type=float,
+        type=_finite,
         help="the label column holds scores: True where score >= THRESHOLD, else False",
     )
     train.add_argument(
@@ -119,6 +123,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number, got {text}")
+    return value
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0.0 < value < 1.0:
@@ -141,6 +152,9 @@ def main(
         if args.command == "train":
             return _train(args, factory, streams, progress)
         return _label(args, factory, streams, progress)
+    except ScoreLabelsError as error:
+        hint = f"Add --threshold 0.5 (or the score where {error.column} becomes True)."
+        return _fail(streams, progress, f"{args.data}: {error} {hint}")
     except DatasetError as error:
         return _fail(streams, progress, f"{args.data}: {error}")
     except LabelerFileError as error:
@@ -193,6 +207,8 @@ def _train(
         max_concurrency=args.concurrency,
         seed=args.seed,
         progress=progress,
+        # Kept with the labeler, so files it labels or scores read the score column the same way.
+        score_threshold=args.threshold,
     )
     saved = LabelerFile(
         settings=labeler.settings_dict(),
@@ -205,7 +221,6 @@ def _train(
             "test_rows": len(test),
             "test_fraction": args.test_fraction,
             "seed": args.seed,
-            # How the labels were made from scores, so labelled rows are read the same way.
             "threshold": args.threshold,
         },
     )
@@ -252,6 +267,7 @@ def _label(
             eval_model_helper=model,
             max_concurrency=args.concurrency,
             progress=progress,
+            score_threshold=_threshold_of(saved),
         )
         checkpoint = LabelerCheckpoint.from_dict(saved.checkpoint)
     except (ValueError, KeyError, TypeError) as error:
@@ -259,9 +275,11 @@ def _label(
             f"'{args.checkpoint}' does not hold a usable labeler ({error}). Train it again."
         ) from None
     inputs = list(labeler.input_names)
-    frame = load_dataset(args.data, inputs)
+    frame = load_rows_to_label(args.data, inputs, labeler.label_name, labeler.score_threshold)
     predictions = labeler.infer_checkpoint(checkpoint, frame)
     progress.finish()
+    if labeler.label_name in frame:
+        streams.err.write(_known_labels_report(labeler, frame, predictions) + "\n")
     column = _free_name("prediction", inputs)
     frame[column] = pd.Series([p["prediction"] for p in predictions], dtype=object)
     if args.out:
@@ -272,6 +290,26 @@ def _label(
         write_spreadsheet_csv(frame, streams.out)
     streams.err.write(_label_summary(frame[column].tolist(), args.out) + "\n")
     return 0
+
+
+def _threshold_of(saved: LabelerFile) -> float | None:
+    """The labeler's score rule; files written before it moved into the settings kept it in
+    their data section."""
+    threshold = saved.settings.get("score_threshold", saved.data.get("threshold"))
+    return None if threshold is None else float(threshold)
+
+
+def _known_labels_report(
+    labeler: Labeler, frame: pd.DataFrame, predictions: Sequence[PredictionResult]
+) -> str:
+    """The scorecard of a file that came with its labels, and the rule that read them."""
+    label = labeler.label_name
+    lines = [f"The file has the column {label}: scored against it on {len(frame):,} rows."]
+    if labeler.score_threshold is not None:
+        lines.append(describe_threshold(label, labeler.score_threshold))
+    scorecard = labeler.get_scorecard(frame, predictions)
+    lines.append(format_scorecard(scorecard, labeler.label_values))
+    return "\n".join(lines)
 
 
 def _check_output_folder(path: str) -> None:

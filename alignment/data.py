@@ -36,17 +36,20 @@ from alignment._data.csv_reading import (
     read_table,
 )
 from alignment._data.spreadsheet import write_spreadsheet_csv
-from alignment.errors import DatasetError
+from alignment.errors import DatasetError, ScoreLabelsError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DatasetError",
     "DatasetLimits",
+    "ScoreLabelsError",
     "count_of",
     "describe_split",
+    "describe_threshold",
     "label_values",
     "listed_names",
     "load_dataset",
+    "load_rows_to_label",
     "read_columns",
     "split_dataset",
     "write_spreadsheet_csv",
@@ -98,6 +101,53 @@ def load_dataset(
             f"'{label}' is chosen both as the label and as an input. The labeler must not see "
             "the answer: pick other input columns."
         )
+    table, frame = _read_inputs(source, inputs, label, limits)
+    if label is not None:
+        if threshold is not None:
+            table.columns[label] = _thresholded(table, label, threshold)
+        frame[label] = pd.Series(_typed_labels(table, label, limits), dtype=object)
+    return frame
+
+
+def load_rows_to_label(
+    source: CsvSource,
+    inputs: Sequence[str],
+    label: str,
+    threshold: float | None = None,
+    limits: DatasetLimits = DatasetLimits(),
+) -> pd.DataFrame:
+    """Rows for a trained labeler: its ``inputs`` and, when the file has its ``label`` column,
+    the labels already known, so the predictions can be scored.
+
+    With ``threshold`` (the labeler learned from scores) that column holds scores and is read by
+    the same rule as in training. The known labels are checked only for blanks: a file to score
+    may hold a single label, or few rows of one. A file without the column gives the inputs only.
+    """
+    inputs = list(dict.fromkeys(inputs))
+    table, frame = _read_inputs(source, inputs, None, limits)
+    if label in inputs or label not in table.header:
+        return frame
+    # Read again with the label: the header is only known once the file is parsed.
+    table, frame = _read_inputs(source, inputs, label, limits)
+    if threshold is not None:
+        table.columns[label] = _thresholded(table, label, threshold)
+    cells = [cell.strip() for cell in table.columns.pop(label)]
+    blank = [row for row, cell in zip(table.sheet_rows, cells, strict=True) if not cell]
+    if blank:
+        raise DatasetError(
+            f"The column '{label}' holds the known labels, but it is blank in {len(blank):,} of "
+            f"{count_of(len(cells), 'row')} ({format_rows(blank)}). Fill those cells, or remove "
+            f"the column '{label}' to label the rows without scoring them."
+        )
+    typed = _label_types(set(cells))
+    frame[label] = pd.Series([typed[cell] for cell in cells], dtype=object)
+    return frame
+
+
+def _read_inputs(
+    source: CsvSource, inputs: list[str], label: str | None, limits: DatasetLimits
+) -> tuple[CsvTable, pd.DataFrame]:
+    """The table of the wanted columns, and a frame of its (checked, filled) input columns."""
     wanted = [*inputs, label] if label is not None else inputs
     table = read_table(source, wanted, limits.max_bytes)
     if not len(table):
@@ -107,11 +157,7 @@ def load_dataset(
     for name in inputs:
         _check_inputs_filled(table, name)
     frame = pd.DataFrame({name: table.columns.pop(name) for name in inputs})
-    if label is not None:
-        if threshold is not None:
-            table.columns[label] = _thresholded(table, label, threshold)
-        frame[label] = pd.Series(_typed_labels(table, label, limits), dtype=object)
-    return frame
+    return table, frame
 
 
 def _check_inputs_filled(table: CsvTable, name: str) -> None:
@@ -186,11 +232,11 @@ def _refuse_scores(name: str, distinct: set[str]) -> None:
     numbers = {value: float(value.replace(",", ".")) for value in distinct}
     fractional = sorted(value for value, number in numbers.items() if not number.is_integer())
     if fractional and all(0.0 <= number <= 1.0 for number in numbers.values()):
-        raise DatasetError(
+        raise ScoreLabelsError(
             f"The label column '{name}' holds numbers between 0 and 1 (such as "
             f"{fractional[0]}), which look like scores rather than labels. Turn them into "
-            f"labels first, for example with a threshold: True where {name} >= 0.5, False "
-            "otherwise."
+            f"labels with a threshold: True where {name} >= 0.5, False otherwise.",
+            name,
         )
 
 

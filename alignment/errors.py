@@ -26,6 +26,7 @@ AlignmentError
 ├── UnknownFeedbackKindError (ValueError) a feedback kind that is not registered for that use
 ├── PrincipleConflictError (ValueError)   the principles changed since a change was proposed
 ├── DatasetError (ValueError)             a CSV or frame cannot be used as a dataset
+│   └── ScoreLabelsError                  the label column holds scores: a threshold is needed
 ├── LabelerFileError (ValueError)         a saved labeler file cannot be read
 └── TrainingCancelled                     training was asked to stop; nothing was changed
 
@@ -54,6 +55,7 @@ __all__ = [
     "NoResponseError",
     "PrincipleConflictError",
     "PromptVariablesChangedError",
+    "ScoreLabelsError",
     "TemplateError",
     "TrainingCancelled",
     "UnknownFeedbackKindError",
@@ -205,6 +207,18 @@ class PrincipleConflictError(AlignmentError, ValueError):
 
 class DatasetError(AlignmentError, ValueError):
     """A file that cannot be used as a dataset; ``str()`` tells the person how to fix it."""
+
+
+class ScoreLabelsError(DatasetError):
+    """The label column holds scores (numbers between 0 and 1), not labels.
+
+    ``column`` names it, so a caller can add how its own interface takes a threshold (the CLI's
+    ``--threshold``, the bot's ``threshold=``) to the message.
+    """
+
+    def __init__(self, message: str, column: str) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 class LabelerFileError(AlignmentError, ValueError):

@@ -10,6 +10,7 @@ step never makes its checkpoint worse on the validation rows, runs are reproduci
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -132,7 +133,9 @@ class Labeler:
     reproducible runs (drawn at random when omitted, and kept in ``settings_dict``); ``progress``
     receives ``ProgressEvent``s; ``cache`` answers repeated requests (default: in memory, per
     labeler); ``requests_per_minute`` caps the call rate; ``should_stop`` is checked before every
-    model call and raises ``TrainingCancelled`` when it returns True.
+    model call and raises ``TrainingCancelled`` when it returns True. ``score_threshold`` records
+    that the labels were made from scores (True where score >= it, False otherwise), so files
+    carrying that score column are read by the same rule when they are labelled or scored.
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class Labeler:
         cache: ResponseCache | None = None,
         requests_per_minute: float | None = None,
         should_stop: Callable[[], bool] | None = None,
+        score_threshold: float | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -162,6 +166,7 @@ class Labeler:
             raise ValueError("a labeler needs at least one input column")
         self.label_name = str(label_name)
         self.labels = LabelSet(label_values)
+        self.score_threshold = _checked_threshold(score_threshold, self.labels)
         self.task_description = task_description
         self.train_model_helper = train_model_helper
         self.eval_model_helper = eval_model_helper
@@ -219,6 +224,7 @@ class Labeler:
             "max_concurrency": self.max_concurrency,
             "seed": self.seed,
             "requests_per_minute": self.requests_per_minute,
+            "score_threshold": self.score_threshold,
         }
 
     @classmethod
@@ -419,6 +425,23 @@ class Labeler:
             self.labels,
             self.hparams.get("pos_label"),
         )
+
+
+def _checked_threshold(threshold: object, labels: LabelSet) -> float | None:
+    """A finite number, and only for True/False labels: the only labels a threshold makes."""
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
+        raise ValueError(f"score_threshold must be a number, got {threshold!r}")
+    value = float(threshold)
+    if not math.isfinite(value):
+        raise ValueError(f"score_threshold must be a finite number, got {value}")
+    if not all(isinstance(label, bool) for label in labels.values):
+        raise ValueError(
+            "score_threshold makes True/False labels, but the label values are "
+            f"{list(labels.values)}"
+        )
+    return value
 
 
 def _resolve_hparams(

@@ -7,6 +7,7 @@ text that is not one of these commands, so the prompt parser can take it from th
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,13 +28,17 @@ MAX_STEPS = 20
 
 TRAINING_USAGE = {
     "train": '/align train NAME [task="..."] [steps=3] [notify=#channel] [label=COLUMN] '
-    "[inputs=COLUMN,...] [target=0.9] [delta=0.05]",
+    "[inputs=COLUMN,...] [threshold=0.5] [target=0.9] [delta=0.05]",
     "cancel": "/align cancel NAME",
     "notify": "/align notify NAME #channel target=0.9 delta=0.05",
     "label": "/align label NAME column=value ...   (or text, when the labeler reads one column)",
 }
 UPLOAD_TRAIN_USAGE = (
     '@alignbot train NAME label=COLUMN inputs=COLUMN,... task="..." steps=3 notify=#channel'
+)
+THRESHOLD_HELP = (
+    "When the label column holds scores (such as 0.83), `threshold=0.5` turns them into "
+    "labels: True where the score is at least 0.5, False otherwise."
 )
 
 
@@ -67,6 +72,8 @@ class TrainLabeler:
     notify_channel: str | None = None
     target: float | None = None
     delta: float | None = None
+    # The label column holds scores: True where score >= threshold, False otherwise.
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,23 @@ def _fraction(key: str, value: str, action: str) -> float:
     return number
 
 
+def read_threshold(text: str) -> float:
+    """A score threshold as typed: a finite number, with a decimal point or comma.
+
+    Raises ValueError with a message that says what to type, for the grammar and the form.
+    """
+    try:
+        number = float(text.strip().replace(",", "."))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(
+            f"`threshold={text}` must be a number, e.g. `threshold=0.5`: rows whose score is "
+            "at least the threshold are labelled True, the others False."
+        )
+    return number
+
+
 def channel_of(token: Token) -> str | None:
     """The channel a token names: the id of a ``<#C…>`` reference, or ``#name`` as typed."""
     refs: tuple[SlackRef, ...] = token.refs
@@ -174,14 +198,20 @@ def _parse_train(raw_args: str) -> TrainLabeler:
     name = _name(tokens, "train")
     settings = _pairs(tokens[1:], "train", usage)
     by_key = {token.text.partition("=")[0].lower(): token for token in tokens[1:]}
-    known = {"label", "inputs", "input", "task", "steps", "notify", "target", "delta"}
+    known = {"label", "inputs", "input", "task", "steps", "notify", "threshold", "target", "delta"}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise CommandSyntaxError(
             f"`{unknown[0]}` is not a setting of `train`; use label, inputs, task, steps, "
-            "notify, target and delta.",
+            "notify, threshold, target and delta.",
             usage,
         )
+    threshold = None
+    if "threshold" in settings:
+        try:
+            threshold = read_threshold(settings["threshold"])
+        except ValueError as error:
+            raise CommandSyntaxError(str(error), usage) from error
     steps = DEFAULT_STEPS
     if "steps" in settings:
         text = settings["steps"]
@@ -206,6 +236,7 @@ def _parse_train(raw_args: str) -> TrainLabeler:
         notify_channel=notify,
         target=_fraction("target", settings["target"], "train") if "target" in settings else None,
         delta=_fraction("delta", settings["delta"], "train") if "delta" in settings else None,
+        threshold=threshold,
     )
 
 

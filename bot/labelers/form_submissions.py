@@ -10,6 +10,7 @@ problem shown, so another column can be picked without uploading again.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -54,8 +55,10 @@ def _update(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> No
             log.warning("could not tell the person either: %s", dm_error.response.get("error"))
 
 
-def _fraction_or_none(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+def _number_or_none(value: Any) -> float | None:
+    """A number carried in the form's metadata; anything else (JSON can hold it) is None."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if is_number and math.isfinite(value) else None
 
 
 def read_file_step(services: Services, body: dict[str, Any], client: WebClient) -> None:
@@ -77,6 +80,7 @@ def read_file_step(services: Services, body: dict[str, Any], client: WebClient) 
         carried,
         label=state.get("label"),
         inputs=[str(column) for column in state.get("inputs") or []],
+        threshold=_number_or_none(state.get("threshold")),
     )
     _update(client, body, offered)
 
@@ -100,8 +104,10 @@ def train_step(
         task=str(state.get("task") or "") or None,
         steps=int(state.get("steps") or 1),
         notify_channel=state.get("notify") or None,
-        target=_fraction_or_none(state.get("target")),
-        delta=_fraction_or_none(state.get("delta")),
+        target=_number_or_none(state.get("target")),
+        delta=_number_or_none(state.get("delta")),
+        # As submitted in step two, where a threshold typed with the command was filled in.
+        threshold=chosen.threshold,
     )
     try:
         refuse_if_unavailable(services, place.workspace, name)
@@ -121,6 +127,7 @@ def train_step(
             problem=str(refusal),
             label=chosen.label,
             inputs=chosen.inputs,
+            threshold=chosen.threshold,
         )
         _update(client, body, retry)
         return

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands.labelers import DEFAULT_STEPS, MAX_STEPS
+from bot.commands.labelers import DEFAULT_STEPS, MAX_STEPS, read_threshold
 from bot.slack.blocks import mrkdwn_context, mrkdwn_section, plain_text
 from bot.slack.chunking import escape_mrkdwn
 
@@ -27,6 +27,9 @@ STEPS_BLOCK, STEPS_ACTION = "train_steps", "steps"
 NOTIFY_BLOCK, NOTIFY_ACTION = "train_notify", "notify"
 LABEL_BLOCK, LABEL_ACTION = "train_label", "label"
 INPUTS_BLOCK, INPUTS_ACTION = "train_inputs", "inputs"
+THRESHOLD_BLOCK, THRESHOLD_ACTION = "train_threshold", "threshold"
+# Room for any number a person would type as a threshold, and a clear cap for anything else.
+THRESHOLD_MAX_CHARS = 32
 # private_metadata holds at most 3000 characters, and it carries the task along to step two.
 METADATA_MAX_CHARS = 3000
 TASK_MAX_CHARS = 1500
@@ -184,8 +187,10 @@ def columns_form(
     problem: str | None = None,
     label: str | None = None,
     inputs: Sequence[str] = (),
+    threshold: float | None = None,
 ) -> Block:
-    """Step two: pick the label column and the input columns from the file's header."""
+    """Step two: pick the label column and the input columns from the file's header, and
+    (only for a label column of scores) the threshold that turns scores into labels."""
     # An option's value carries the column name and Slack caps it at 150 characters: longer
     # names cannot be offered (the form says so) rather than making Slack refuse the form.
     offered = [c for c in header if c and len(c) <= OPTION_VALUE_LIMIT][:MAX_COLUMN_OPTIONS]
@@ -228,6 +233,7 @@ def columns_form(
             "label": plain_text("Input columns"),
             "element": inputs_select,
         },
+        _threshold_input(threshold),
     ]
     too_long = sum(1 for column in header if len(column) > OPTION_VALUE_LIMIT)
     if too_long:
@@ -245,6 +251,30 @@ def columns_form(
     return _modal(COLUMNS_CALLBACK, metadata, blocks, submit="Train")
 
 
+def _threshold_input(threshold: float | None) -> Block:
+    # Plain text, not a number input: the bot checks it (and reads a decimal comma) and says
+    # what is wrong in the form, the same way as for `threshold=` typed in a message.
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": THRESHOLD_ACTION,
+        "max_length": THRESHOLD_MAX_CHARS,
+        "placeholder": plain_text("e.g. 0.5"),
+    }
+    if threshold is not None:
+        element["initial_value"] = f"{threshold:g}"
+    return {
+        "type": "input",
+        "block_id": THRESHOLD_BLOCK,
+        "optional": True,
+        "label": plain_text("Score threshold"),
+        "element": element,
+        "hint": plain_text(
+            "Only when the label column holds scores (such as 0.83): True where the score is "
+            "at least this number, False otherwise. Leave empty for a column of labels."
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class UploadForm:
     """What step one's submission holds."""
@@ -259,6 +289,15 @@ class UploadForm:
 class ColumnsForm:
     label: str | None
     inputs: list[str]
+    threshold_text: str = ""  # as typed; empty when the label column holds labels
+
+    @property
+    def threshold(self) -> float | None:
+        """The threshold typed, or None when none was (or it is not a number)."""
+        try:
+            return read_threshold(self.threshold_text) if self.threshold_text else None
+        except ValueError:
+            return None
 
 
 def _state(view: Mapping[str, Any], block: str, action: str) -> dict[str, Any]:
@@ -321,6 +360,9 @@ def read_columns_form(view: Mapping[str, Any]) -> ColumnsForm:
     return ColumnsForm(
         label=str(selected["value"]) if selected.get("value") else None,
         inputs=[str(option["value"]) for option in chosen if option.get("value")],
+        threshold_text=str(
+            _state(view, THRESHOLD_BLOCK, THRESHOLD_ACTION).get("value") or ""
+        ).strip(),
     )
 
 
@@ -332,6 +374,11 @@ def columns_form_errors(form: ColumnsForm) -> dict[str, str]:
         errors[INPUTS_BLOCK] = "Choose at least one column for the labeler to read."
     elif form.label in form.inputs:
         errors[INPUTS_BLOCK] = "The label column cannot be an input: the labeler would see it."
+    if form.threshold_text and form.threshold is None:
+        errors[THRESHOLD_BLOCK] = (
+            f"'{form.threshold_text[:THRESHOLD_MAX_CHARS]}' is not a number. Type one such as "
+            "0.5, or leave it empty when the label column holds labels."
+        )
     return errors
 
 

@@ -99,6 +99,7 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
         "inputs": list(command.inputs),
         "target": command.target,
         "delta": command.delta,
+        "threshold": command.threshold,
         "typed_notify": command.notify_channel,
     }
     too_long = _too_long_for_the_form(command, state)

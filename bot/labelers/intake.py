@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
-from alignment.data import DatasetError, DatasetLimits, listed_names, load_dataset, read_columns
+from alignment.data import (
+    DatasetError,
+    DatasetLimits,
+    ScoreLabelsError,
+    listed_names,
+    load_dataset,
+    read_columns,
+)
 from bot.commands.labelers import TrainLabeler
 from bot.keys import Workspace
 from bot.labelers.datasets import DatasetStoreError
@@ -99,6 +106,14 @@ def choose_columns(
     return label, [column for column in header if column != label]
 
 
+def threshold_hint(column: str) -> str:
+    """How to give a threshold in Slack, added to the library's refusal of a score column."""
+    return (
+        f"Add `threshold=0.5` (or the score where `{column}` becomes True) to the `train` "
+        "message, or fill in the form's *Score threshold* after choosing the columns."
+    )
+
+
 def default_task(label: str, inputs: Sequence[str]) -> str:
     read = ", ".join(inputs)
     return f"Read the {read} of an example and decide its {label}."
@@ -136,7 +151,9 @@ def start_from_data(
     header = header_of(data)
     label, inputs = choose_columns(header, command.label, command.inputs)
     try:
-        frame = load_dataset(data, inputs, label, UPLOAD_LIMITS)
+        frame = load_dataset(data, inputs, label, UPLOAD_LIMITS, threshold=command.threshold)
+    except ScoreLabelsError as error:
+        raise IntakeRefusal(f"{error} {threshold_hint(error.column)}") from error
     except DatasetError as error:
         raise IntakeRefusal(str(error)) from error
     request = TrainingRequest(
@@ -151,6 +168,7 @@ def start_from_data(
         thread_ts=place.thread_ts,
         source_name=file.name,
         notifications=merged_notifications(services, place.workspace, command),
+        threshold=command.threshold,
     )
     try:
         return start_training(services, place.workspace, request)

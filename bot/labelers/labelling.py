@@ -14,8 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from alignment.data import DatasetError, DatasetLimits, load_dataset, write_spreadsheet_csv
-from alignment.labeler import EMPTY_PREDICTION, Labeler
+from alignment.data import (
+    DatasetError,
+    DatasetLimits,
+    describe_threshold,
+    load_rows_to_label,
+    write_spreadsheet_csv,
+)
+from alignment.labeler import EMPTY_PREDICTION, Labeler, PredictionResult
 from bot.keys import Workspace
 from bot.labelers.store import CheckpointVersion, LabelerStore
 from bot.prompts.store import NAME_KIND as PROMPT_KIND
@@ -48,11 +54,23 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class KnownLabels:
+    """How the predictions compare with the labels a file came with."""
+
+    column: str
+    right: int
+    rows: int
+    # How the column's scores became labels, when the labeler learned from scores.
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
 class LabelledFile:
     content: bytes
     rows: int
     unlabelled: int
     column: str
+    known: KnownLabels | None = None
 
 
 def load_labeler(services: Services, workspace: Workspace, name: str) -> LoadedLabeler:
@@ -116,9 +134,17 @@ def prediction_column(loaded: LoadedLabeler) -> str:
 
 
 def rows_to_label(loaded: LoadedLabeler, data: bytes, max_bytes: int) -> pd.DataFrame:
-    """The file's input columns, checked by the library's loader and the row cap."""
+    """The file's input columns, checked by the library's loader and the row cap; and its label
+    column when it has one, read by the labeler's score rule when it learned from scores."""
+    labeler = loaded.labeler
     try:
-        frame = load_dataset(data, loaded.inputs, None, DatasetLimits(max_bytes=max_bytes))
+        frame = load_rows_to_label(
+            data,
+            loaded.inputs,
+            labeler.label_name,
+            labeler.score_threshold,
+            DatasetLimits(max_bytes=max_bytes),
+        )
     except DatasetError as error:
         raise LabelingError(str(error)) from error
     if len(frame) > MAX_ROWS_TO_LABEL:
@@ -143,4 +169,28 @@ def label_rows(loaded: LoadedLabeler, frame: pd.DataFrame) -> LabelledFile:
     write_spreadsheet_csv(output, text)
     unlabelled = sum(1 for result in results if result["prediction"] == EMPTY_PREDICTION)
     # A byte-order mark makes Excel read the file as UTF-8 instead of the local code page.
-    return LabelledFile(text.getvalue().encode("utf-8-sig"), len(frame), unlabelled, column)
+    return LabelledFile(
+        text.getvalue().encode("utf-8-sig"),
+        len(frame),
+        unlabelled,
+        column,
+        _known_labels(loaded.labeler, frame, results),
+    )
+
+
+def _known_labels(
+    labeler: Labeler, frame: pd.DataFrame, results: list[PredictionResult]
+) -> KnownLabels | None:
+    label = labeler.label_name
+    if label not in frame:
+        return None
+    # By label position, as the scorecard counts: "true" in a file and True predicted agree.
+    position = labeler.labels.index_of
+    right = sum(
+        1
+        for known, result in zip(frame[label].tolist(), results, strict=True)
+        if position(known) is not None and position(known) == position(result["prediction"])
+    )
+    threshold = labeler.score_threshold
+    rule = None if threshold is None else describe_threshold(label, threshold)
+    return KnownLabels(label, right, len(frame), rule)

@@ -210,6 +210,7 @@ def label_from(
                 labelled.unlabelled,
                 labelled.column,
                 upload.user,
+                labelled.known,
             ),
         )
     except SlackApiError as error:

@@ -11,6 +11,7 @@ from typing import Any
 
 from alignment.labeler import EMPTY_PREDICTION, LabelerCheckpoint, Scorecard, format_scorecard
 from bot.commands.labelers import TRAINING_USAGE
+from bot.labelers.labelling import KnownLabels
 from bot.labelers.report import confusion_table, principles_text
 from bot.labelers.store import CheckpointVersion, LabelerSummary, NotificationSettings
 from bot.slack.blocks import (
@@ -143,13 +144,27 @@ def prediction(
 
 
 def predictions_comment(
-    name: str, version: int, rows: int, unlabelled: int, column: str, user: str
+    name: str,
+    version: int,
+    rows: int,
+    unlabelled: int,
+    column: str,
+    user: str,
+    known: KnownLabels | None = None,
 ) -> str:
     """The comment on a predictions CSV uploaded in the thread."""
     missed = f" {unlabelled:,} got no label (left blank)." if unlabelled else ""
+    scored = ""
+    if known is not None:
+        share = known.right / known.rows if known.rows else 0.0
+        rule = f" {escape_mrkdwn(known.rule)}" if known.rule else ""
+        scored = (
+            f" The file has the column `{known.column}`: {known.right:,} of {known.rows:,} "
+            f"answers match it ({share:.0%}).{rule}"
+        )
     return (
         f"<@{user}>: {rows:,} rows labelled by `{name}` (version {version}); the answers are in "
-        f"the column `{column}`.{missed}"
+        f"the column `{column}`.{missed}{scored}"
     )
 
 
@@ -182,8 +197,11 @@ def _settings_line(settings: Mapping[str, Any]) -> str:
         f"`{escape_mrkdwn(str(value))}`" for value in settings.get("label_values", [])
     )
     label = escape_mrkdwn(str(settings.get("label_name", "")))
+    threshold = settings.get("score_threshold")
+    # A labeler trained from scores says its rule: files it labels are read by it too.
+    scores = f" (from scores: True where ≥ {threshold:g})" if threshold is not None else ""
     # Long column names or many labels would overflow the section: cut, the rest is in the CSV.
-    return shorten(f"Reads {inputs}; decides `{label}`: {values}", 1200)
+    return shorten(f"Reads {inputs}; decides `{label}`: {values}{scores}", 1200)
 
 
 def labeler_details(

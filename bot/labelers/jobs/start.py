@@ -73,6 +73,9 @@ class TrainingRequest:
     hparams: Mapping[str, Any] = field(default_factory=dict)
     # Set the labeler's notification settings as part of starting (``notify=#channel`` ...).
     notifications: NotificationSettings | None = None
+    # The labels were made from scores with this threshold (``load_dataset(threshold=...)``);
+    # stored with the labeler so the files it labels later are read by the same rule.
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def start_training(
             hparams={"racing": True, **request.hparams},
             max_concurrency=request.max_concurrency,
             seed=seed,
+            score_threshold=request.threshold,
         )
     except ValueError as error:
         raise TrainingRequestError(f"The training settings cannot be used: {error}") from error
@@ -181,7 +185,7 @@ def start_training(
         thread_ts=request.thread_ts or "",
         message_ts="",
         user=request.user,
-        split_text=describe_split(train, test, request.label),
+        split_text=describe_split(train, test, request.label, request.threshold),
         started_at=runtime.clock.now(),
         settings=settings,
     )
