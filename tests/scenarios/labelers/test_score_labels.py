@@ -80,6 +80,8 @@ def test_scores_train_with_a_threshold_and_files_labelled_later_use_the_same_rul
     assert RULE in run.split_text
     assert run.settings["score_threshold"] == 0.5
     wait_for_queued_step(runtime)
+    # Read again: the progress message's ts is saved only once it is posted, after the run starts.
+    run = the_run(redis_client)
     progress = [m for m in bot_replies(slack, upload) if m["ts"] == run.message_ts]
     assert len(progress) == 1 and SHOWN_RULE in all_text(progress[0])
     assert run_burst(runtime)
