@@ -73,15 +73,21 @@ def code_sections(escaped: str) -> list[Block]:
 
 @dataclass(frozen=True)
 class Message:
-    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``."""
+    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``.
+
+    ``text_is_mrkdwn`` says the text was already made safe as mrkdwn (``bot.slack.mrkdwn``), so
+    its formatting and http(s) links are kept; any other text is escaped whole.
+    """
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+    text_is_mrkdwn: bool = False
 
     def as_kwargs(self) -> dict[str, Any]:
         # Slack reads the fallback as mrkdwn too, so it is escaped like every block: text people
         # or models wrote must not ping a channel or turn into a link there either.
-        return {"text": escape_fallback(self.text), "blocks": self.blocks}
+        text = self.text if self.text_is_mrkdwn else escape_fallback(self.text)
+        return {"text": text, "blocks": self.blocks}
 
 
 def error(text: str) -> Message:
