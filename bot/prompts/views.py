@@ -23,6 +23,7 @@ from bot.slack.blocks import (
     fit_blocks,
     mrkdwn_context,
     mrkdwn_section,
+    mrkdwn_sections,
     plain_text,
     shorten,
 )
@@ -228,9 +229,9 @@ def prompt_details(record: PromptVersion) -> Message:
     ]
     principles = record.prompt.principles
     if principles:
-        listing = "\n".join(f"{i}. {p}" for i, p in enumerate(principles, start=1))
+        listing = "\n".join(f"{i}. {to_mrkdwn(p)}" for i, p in enumerate(principles, start=1))
         blocks.append(mrkdwn_section(f"*Principles ({len(principles)})*"))
-        blocks.extend(mrkdwn_section(escape_mrkdwn(piece)) for piece in split_for_sections(listing))
+        blocks.extend(mrkdwn_sections(listing))
     else:
         blocks.append(
             mrkdwn_context("No principles yet: react to or reply on a run's answer to add some.")

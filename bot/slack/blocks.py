@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack.chunking import escape_mrkdwn, split_for_sections, split_text
+from bot.slack.mrkdwn import to_mrkdwn
 
 Block = dict[str, Any]
 
@@ -54,6 +55,24 @@ def escaped_preview(text: str, limit: int) -> str:
     if len(pieces) == 1:
         return escape_mrkdwn(text)
     return escape_mrkdwn(pieces[0].rstrip()) + "…"
+
+
+def _mrkdwn_length(markdown: str) -> int:
+    return len(to_mrkdwn(markdown))
+
+
+def markdown_preview(markdown: str, limit: int) -> str:
+    """Markdown someone wrote as safe mrkdwn of at most ``limit`` characters, cut at a word
+    boundary with a trailing "…" when it does not fit (conversion changes lengths)."""
+    pieces = split_text(markdown, limit - 1, _mrkdwn_length)
+    if len(pieces) == 1:
+        return to_mrkdwn(markdown)
+    return to_mrkdwn(pieces[0].rstrip()) + "…"
+
+
+def mrkdwn_sections(mrkdwn: str) -> list[Block]:
+    """Text already in mrkdwn as sections, split at line breaks to fit each one."""
+    return [mrkdwn_section(piece) for piece in split_text(mrkdwn, SECTION_TEXT_LIMIT)]
 
 
 def fit_blocks(blocks: list[Block], limit: int, where_to_see_all: str) -> list[Block]:

@@ -166,3 +166,9 @@ def test_run_root_stays_within_a_section_with_many_long_variables() -> None:
     assert len(body) <= SECTION_TEXT_LIMIT
     assert "`v0` = long value" in body
     assert body.endswith("more")
+
+
+def test_principles_show_their_markdown_as_formatting_and_never_ping() -> None:
+    record = version("Say {x}", ["Be **brief** and use `lists`", "Never <!here> [a](javascript:x)"])
+    body = "\n".join(texts(views.prompt_details(record).blocks))
+    assert "1. Be *brief* and use `lists`\n2. Never &lt;!here&gt; [a](javascript:x)" in body
