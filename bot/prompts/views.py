@@ -1,8 +1,9 @@
 """Block Kit payloads for the prompt and run flows, as pure functions of plain values.
 
 Nothing here talks to Slack or Redis, so every message and modal can be checked in a unit test.
-Text people or models wrote is escaped before it goes into mrkdwn, and long text is split with
-``bot.slack.chunking`` so no block goes over Slack's limits.
+Answers go out in Slack's ``markdown`` block (``bot.slack.markdown``), so the Markdown models write
+renders; other text people or models wrote is escaped or converted (``bot.slack.mrkdwn``) before it
+goes into mrkdwn, and long text is split so no block goes over Slack's limits.
 """
 
 from __future__ import annotations

@@ -228,6 +228,15 @@ def test_app_home_with_many_prompts_keeps_to_100_blocks() -> None:
     assert "/align list" in all_text(view["blocks"][-1:])
 
 
+def test_app_home_shows_a_changes_markdown_as_mrkdwn_without_pings() -> None:
+    change = "added **Be brief** <!here> " + "word " * 200
+    view = home_view([PromptOverview("uses", 2, 1, "U1", "now", change)])
+    assert_view_fits(view)
+    shown = all_text(view["blocks"])
+    assert "added *Be brief* &lt;!here&gt; word" in shown and "<!here>" not in shown
+    assert "…" in shown and len(shown.split("U1>: ", 1)[1].split("\n")[0]) <= 400
+
+
 # ---- labelers
 
 
