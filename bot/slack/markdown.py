@@ -28,8 +28,9 @@ MARKDOWN_MESSAGE_MAX = 12_000
 # translation (https://github.com/slackapi/bolt-js/issues/2509): keep well under the cap.
 MARKDOWN_MESSAGE_BUDGET = 10_000
 
-# ``<`` (or its entity) before a special mention, user, channel or a URL scheme.
-_REFERENCE = re.compile(r"(<|&lt;)(?=[!@#]|[A-Za-z][A-Za-z0-9+.-]*:)")
+# ``<`` (or its entity) before a special mention, user, channel or a URL scheme; ``<std::x>``
+# (C++ in a code block) has a double colon, no scheme, and is left as written.
+_REFERENCE = re.compile(r"(<|&lt;)(?=[!@#]|[A-Za-z][A-Za-z0-9+.-]*:(?!:))")
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 

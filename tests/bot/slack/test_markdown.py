@@ -24,7 +24,7 @@ def test_entity_forms_and_bare_broadcasts_are_broken_too() -> None:
 
 
 def test_ordinary_angle_brackets_and_addresses_are_left_alone() -> None:
-    text = "a < b, Vec<String>, <div>, email me@example.com, @channels_list"
+    text = "a < b, Vec<String>, <div>, <std::string>, email me@example.com, @channels_list"
     assert neutralise(text) == text
 
 
