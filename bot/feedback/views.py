@@ -16,6 +16,7 @@ from bot.slack.blocks import (
     Block,
     Message,
     escaped_preview,
+    markdown_preview,
     mrkdwn_context,
     mrkdwn_section,
     plain_text,
@@ -34,12 +35,13 @@ CHANGE_TITLE = {"add": "Principle added", "edit": "Principle edited", "delete": 
 
 
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """``text`` escaped, as a block quote of at most ``limit`` characters ("…" marks a cut)."""
+    """``text`` (Markdown a person or model wrote) as safe mrkdwn in a block quote of at most
+    ``limit`` characters ("…" marks a cut)."""
     one = text.strip()
     # Each line's ">" counts too: shrink the room until the quoted form fits.
     room = limit
     while True:
-        shown = escaped_preview(one, room)
+        shown = markdown_preview(one, room)
         quote = "\n".join(f">{line}" for line in shown.splitlines() or [""])
         if len(quote) <= limit or room <= 16:
             return quote[:limit]

@@ -13,8 +13,7 @@ from bot.labelers.store import LabelerStore
 from bot.labelers.views import home_blocks
 from bot.prompts.store import PromptStore, PromptStoreError
 from bot.prompts.version_log import latest_note
-from bot.slack.blocks import Block
-from bot.slack.chunking import escape_mrkdwn
+from bot.slack.blocks import Block, markdown_preview
 
 # A Home tab holds at most 100 blocks; two per prompt plus the header.
 MAX_PROMPTS_SHOWN = 45
@@ -61,10 +60,6 @@ def overviews(client: redis.Redis, workspace: Workspace) -> list[PromptOverview]
     return found
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def home_view(prompts: list[PromptOverview]) -> dict[str, Any]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Prompts in this workspace"}}
@@ -90,7 +85,8 @@ def home_view(prompts: list[PromptOverview]) -> dict[str, Any]:
                 },
             }
         )
-        change = escape_mrkdwn(_cut(prompt.last_change, 400))
+        # App Home takes no markdown block: the change's Markdown is converted to mrkdwn.
+        change = markdown_preview(prompt.last_change, 400)
         blocks.append(
             {
                 "type": "context",

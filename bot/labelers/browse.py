@@ -12,7 +12,7 @@ import logging
 from slack_sdk.errors import SlackClientError
 
 from bot.labelers import views as training_views
-from bot.labelers.plot import accuracy_plot_png
+from bot.labelers.plot import accuracy_plot_png, plot_notes
 from bot.labelers.run_state import RunStore
 from bot.labelers.store import CheckpointVersion, LabelerStore, LabelerStoreError
 from bot.prompts import views
@@ -72,11 +72,19 @@ def share_plot(services: Services, origin: Origin, name: str, current: Checkpoin
     if not steps:
         return
     score_name = str(current.settings.get("hparams", {}).get("score_fn", "accuracy"))
+    store = LabelerStore(services.redis, origin.workspace)
+    scored = store.latest_scorecard(name)
+    notes = plot_notes(
+        current.checkpoint,
+        steps[0].step,
+        scored[1] if scored and scored[0] == current.version else None,
+        store.notification_settings(name).target,
+    )
     try:
         origin.client.files_upload_v2(
             channel=origin.channel,
             thread_ts=origin.thread_ts,
-            file=accuracy_plot_png(name, steps, score_name),
+            file=accuracy_plot_png(name, steps, score_name, notes),
             filename=f"{name}-accuracy.png",
             title=f"{name}: accuracy per step",
             initial_comment=(

@@ -15,8 +15,15 @@ from alignment.data import count_of
 from alignment.labeler import LabelerCheckpoint, LabelValue, Scorecard, format_scorecard
 from bot.labelers.progress import format_duration
 from bot.labelers.run_state import StepResult
-from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, code_sections, mrkdwn_section
-from bot.slack.chunking import escape_mrkdwn, group_for_messages, split_for_sections
+from bot.slack.blocks import (
+    MESSAGE_BLOCK_LIMIT,
+    SECTION_TEXT_LIMIT,
+    code_sections,
+    mrkdwn_section,
+    mrkdwn_sections,
+)
+from bot.slack.chunking import escape_mrkdwn, group_for_messages, split_text
+from bot.slack.mrkdwn import to_mrkdwn
 
 Block = dict[str, Any]
 Message = tuple[str, list[Block]]
@@ -61,7 +68,12 @@ def step_lines(steps: Sequence[StepResult]) -> str:
     lines = []
     for result in steps:
         test = "not measured" if result.test_accuracy is None else f"{result.test_accuracy:.1%}"
-        change = result.change or "kept the rules as they were (no candidate scored higher)"
+        # The change is the model's own words: its Markdown shown as formatting, made safe.
+        change = (
+            to_mrkdwn(result.change)
+            if result.change
+            else "kept the rules as they were (no candidate scored higher)"
+        )
         lines.append(
             f"• Step {result.step}: validation {result.validation_score:.3f}, test {test}. {change}"
         )
@@ -69,11 +81,14 @@ def step_lines(steps: Sequence[StepResult]) -> str:
 
 
 def principles_text(checkpoint: LabelerCheckpoint, label_values: Sequence[LabelValue]) -> str:
+    """The learned rules per label, as mrkdwn: the rules are the model's Markdown, converted."""
     parts = []
     for value in label_values:
         rules = checkpoint.rules_for(value)
-        lines = [f"*Rules for {value}*"]
-        lines += [f"• {rule['id']}: {rule['value']}" for rule in rules] or ["• (none)"]
+        lines = [f"*Rules for {escape_mrkdwn(str(value))}*"]
+        lines += [
+            f"• {escape_mrkdwn(str(rule['id']))}: {to_mrkdwn(rule['value'])}" for rule in rules
+        ] or ["• (none)"]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -106,8 +121,7 @@ def report_messages(report: TrainingReport) -> list[Message]:
         *_code(confusion_table(report.scorecard, report.label_values)),
     ]
     if report.steps:
-        for piece in split_for_sections(step_lines(report.steps)):
-            summary.append(mrkdwn_section(escape_mrkdwn(piece)))
+        summary.extend(mrkdwn_sections(step_lines(report.steps)))
     summary.append({"type": "context", "elements": [{"type": "mrkdwn", "text": usage}]})
     headline_text = f"Report for {report.labeler}: test accuracy {accuracy:.1%} on {total:,} rows"
     # With very many labels the tables alone can pass 50 blocks: continue in the next message.
@@ -116,8 +130,8 @@ def report_messages(report: TrainingReport) -> list[Message]:
         for start in range(0, len(summary), MESSAGE_BLOCK_LIMIT)
         for part in [summary[start : start + MESSAGE_BLOCK_LIMIT]]
     ]
-    pieces = split_for_sections(principles_text(report.checkpoint, report.label_values))
+    pieces = split_text(principles_text(report.checkpoint, report.label_values), SECTION_TEXT_LIMIT)
     for group in group_for_messages(pieces):
-        blocks = [mrkdwn_section(escape_mrkdwn(piece)) for piece in group]
+        blocks = [mrkdwn_section(piece) for piece in group]
         messages.append((f"Learned rules of {report.labeler}", blocks))
     return messages

@@ -21,6 +21,7 @@ from bot.slack.blocks import (
     shorten,
 )
 from bot.slack.chunking import escape_mrkdwn, split_for_sections
+from bot.slack.mrkdwn import to_mrkdwn
 
 DELETE_CONFIRM_ACTION = "alignbot_delete_confirm"
 DELETE_CANCEL_ACTION = "alignbot_delete_cancel"
@@ -49,7 +50,8 @@ def principles_message(record: PromptVersion) -> Message:
     if not principles:
         text = f"{head}\nNone yet: react to or reply on a run's answer to add some."
         return Message(text=f"{record.name} has no principles", blocks=[mrkdwn_section(text)])
-    listing = "\n".join(f"{n}. {escape_mrkdwn(p)}" for n, p in enumerate(principles, 1))
+    # Principles are the model's words: Markdown in them shows as formatting, made safe.
+    listing = "\n".join(f"{n}. {to_mrkdwn(p)}" for n, p in enumerate(principles, 1))
     blocks = [mrkdwn_section(head), *_sections(listing)]
     blocks.append(mrkdwn_context(f"Fold them into the template with `/align apply {record.name}`."))
     pointer = f"`/align export {record.name}` gives every principle."

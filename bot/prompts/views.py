@@ -1,8 +1,9 @@
 """Block Kit payloads for the prompt and run flows, as pure functions of plain values.
 
 Nothing here talks to Slack or Redis, so every message and modal can be checked in a unit test.
-Text people or models wrote is escaped before it goes into mrkdwn, and long text is split with
-``bot.slack.chunking`` so no block goes over Slack's limits.
+Answers go out in Slack's ``markdown`` block (``bot.slack.markdown``), so the Markdown models write
+renders; other text people or models wrote is escaped or converted (``bot.slack.mrkdwn``) before it
+goes into mrkdwn, and long text is split so no block goes over Slack's limits.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from bot.slack.blocks import (
     fit_blocks,
     mrkdwn_context,
     mrkdwn_section,
+    mrkdwn_sections,
     plain_text,
     shorten,
 )
-from bot.slack.chunking import escape_mrkdwn, split_answer, split_for_sections
+from bot.slack.chunking import escape_mrkdwn, split_for_sections
+from bot.slack.markdown import markdown_block, neutralise, split_markdown
+from bot.slack.mrkdwn import to_mrkdwn
 
 Block = dict[str, Any]
 
@@ -126,17 +130,17 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
                 blocks=[mrkdwn_context(f"{label}_the model answered with nothing_")],
             )
         ]
-    groups = split_answer(answer)
+    # Neutralised before splitting, so the invisible characters it adds count against the limit.
+    pieces = split_markdown(neutralise(answer))
     messages = []
-    for part, sections in enumerate(groups):
+    for part, piece in enumerate(pieces):
         blocks: list[Block] = []
-        label = _candidate_label(candidate, candidates, part, len(groups))
+        label = _candidate_label(candidate, candidates, part, len(pieces))
         if label:
             blocks.append(mrkdwn_context(label))
-        blocks.extend(
-            mrkdwn_section(escape_mrkdwn(section)) for section in sections if section.strip()
-        )
-        messages.append(Message(text=_fallback(sections), blocks=blocks))
+        if piece.strip():
+            blocks.append(markdown_block(piece))
+        messages.append(Message(text=_fallback(piece), blocks=blocks, text_is_mrkdwn=True))
     return messages
 
 
@@ -149,10 +153,10 @@ def _candidate_label(candidate: int, candidates: int, part: int, parts: int) -> 
     return " · ".join(labels) + (" " if labels else "")
 
 
-def _fallback(sections: Sequence[str]) -> str:
-    # Notifications show only the start; the blocks carry the whole text.
-    text = "".join(sections).strip()
-    return text if len(text) <= 300 else text[:299] + "…"
+def _fallback(markdown: str) -> str:
+    # Notifications show only the start (as mrkdwn); the blocks carry the whole text.
+    text = markdown.strip()
+    return to_mrkdwn(text if len(text) <= 300 else text[:299] + "…")
 
 
 def run_example(record: PromptVersion) -> str:
@@ -226,9 +230,9 @@ def prompt_details(record: PromptVersion) -> Message:
     ]
     principles = record.prompt.principles
     if principles:
-        listing = "\n".join(f"{i}. {p}" for i, p in enumerate(principles, start=1))
+        listing = "\n".join(f"{i}. {to_mrkdwn(p)}" for i, p in enumerate(principles, start=1))
         blocks.append(mrkdwn_section(f"*Principles ({len(principles)})*"))
-        blocks.extend(mrkdwn_section(escape_mrkdwn(piece)) for piece in split_for_sections(listing))
+        blocks.extend(mrkdwn_sections(listing))
     else:
         blocks.append(
             mrkdwn_context("No principles yet: react to or reply on a run's answer to add some.")

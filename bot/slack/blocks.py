@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack.chunking import escape_mrkdwn, split_for_sections, split_text
+from bot.slack.mrkdwn import to_mrkdwn
 
 Block = dict[str, Any]
 
@@ -56,6 +57,24 @@ def escaped_preview(text: str, limit: int) -> str:
     return escape_mrkdwn(pieces[0].rstrip()) + "…"
 
 
+def _mrkdwn_length(markdown: str) -> int:
+    return len(to_mrkdwn(markdown))
+
+
+def markdown_preview(markdown: str, limit: int) -> str:
+    """Markdown someone wrote as safe mrkdwn of at most ``limit`` characters, cut at a word
+    boundary with a trailing "…" when it does not fit (conversion changes lengths)."""
+    pieces = split_text(markdown, limit - 1, _mrkdwn_length)
+    if len(pieces) == 1:
+        return to_mrkdwn(markdown)
+    return to_mrkdwn(pieces[0].rstrip()) + "…"
+
+
+def mrkdwn_sections(mrkdwn: str) -> list[Block]:
+    """Text already in mrkdwn as sections, split at line breaks to fit each one."""
+    return [mrkdwn_section(piece) for piece in split_text(mrkdwn, SECTION_TEXT_LIMIT)]
+
+
 def fit_blocks(blocks: list[Block], limit: int, where_to_see_all: str) -> list[Block]:
     """At most ``limit`` blocks; when some are dropped, the last says so and where to
     see everything, so a reader never mistakes a cut listing for the whole of it."""
@@ -73,15 +92,21 @@ def code_sections(escaped: str) -> list[Block]:
 
 @dataclass(frozen=True)
 class Message:
-    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``."""
+    """A message's fallback ``text`` (notifications, screen readers) and its ``blocks``.
+
+    ``text_is_mrkdwn`` says the text was already made safe as mrkdwn (``bot.slack.mrkdwn``), so
+    its formatting and http(s) links are kept; any other text is escaped whole.
+    """
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+    text_is_mrkdwn: bool = False
 
     def as_kwargs(self) -> dict[str, Any]:
         # Slack reads the fallback as mrkdwn too, so it is escaped like every block: text people
         # or models wrote must not ping a channel or turn into a link there either.
-        return {"text": escape_fallback(self.text), "blocks": self.blocks}
+        text = self.text if self.text_is_mrkdwn else escape_fallback(self.text)
+        return {"text": text, "blocks": self.blocks}
 
 
 def error(text: str) -> Message:

@@ -1,7 +1,7 @@
-"""Split long model answers into pieces Slack accepts, without losing a single character.
+"""Split long text into pieces Slack's mrkdwn sections accept, without losing a character.
 
 Slack rejects a section block whose text is over 3,000 characters and truncates message text
-over 40,000. Answers are cut at the last paragraph break that fits, else the last line break,
+over 40,000. Text is cut at the last paragraph break that fits, else the last line break,
 else the last space, and only a run of text with no space at all is cut mid-word. Separators stay
 at the end of the piece they follow, so joining the pieces gives back the answer exactly.
 """
@@ -85,8 +85,3 @@ def group_for_messages(
     if current or not messages:
         messages.append(current)
     return messages
-
-
-def split_answer(text: str) -> list[list[str]]:
-    """An answer as messages, each a list of section texts (raw, escape them when posting)."""
-    return group_for_messages(split_for_sections(text))

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.slack_limits import message_problems, view_problems
+from tests.fakes.slack_limits import MARKDOWN_TOTAL_PREFIX, message_problems, view_problems
 from tests.fakes.slack_socket_mode import SocketModeEndpoint
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
@@ -77,8 +77,11 @@ def _check_message_limits(text: Any, blocks: Any) -> None:
     """Refuse an over-limit message the way Slack does, naming each broken limit."""
     problems = message_problems(text, _json_value(blocks))
     if problems:
-        too_long = problems[0].startswith("message text")
-        raise SlackApiError("msg_too_long" if too_long else "invalid_blocks", problems)
+        if problems[0].startswith("message text"):
+            raise SlackApiError("msg_too_long", problems)
+        if any(problem.startswith(MARKDOWN_TOTAL_PREFIX) for problem in problems):
+            raise SlackApiError("msg_blocks_too_long", problems)
+        raise SlackApiError("invalid_blocks", problems)
 
 
 def _page(items: list[Any], params: dict[str, Any], field: str) -> dict[str, Any]:

@@ -28,6 +28,10 @@ INPUT_LABEL_MAX = 2_000
 SELECT_OPTIONS_MAX = 100
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
+# One markdown block's text, and the text of all markdown blocks in one message together
+# (https://docs.slack.dev/reference/block-kit/blocks/markdown-block).
+MARKDOWN_TEXT_MAX = 12_000
+MARKDOWN_TOTAL_PREFIX = "markdown blocks together"
 
 
 def _text_of(obj: Any) -> str:
@@ -89,6 +93,12 @@ def block_problems(block: Any, where: str = "block") -> list[str]:
             _check_length(problems, f"{where} field", _text_of(field), SECTION_FIELD_TEXT_MAX)
         if block.get("accessory") is not None:
             problems += _element_problems(block["accessory"], f"{where} accessory")
+    elif kind == "markdown":
+        # Unlike a section, its text is a plain string of standard Markdown, not a text object.
+        text = block.get("text")
+        if not isinstance(text, str) or not text:
+            problems.append(f"{where}: text must be a non-empty string")
+        _check_length(problems, f"{where} text", text, MARKDOWN_TEXT_MAX)
     elif kind == "header":
         _check_length(problems, f"{where} text", _text_of(block.get("text")), HEADER_TEXT_MAX)
     elif kind == "context":
@@ -123,11 +133,25 @@ def blocks_problems(blocks: Any, max_blocks: int) -> list[str]:
     return problems
 
 
+def _markdown_texts(blocks: Any) -> list[str]:
+    if not isinstance(blocks, list):
+        return []
+    return [
+        str(block.get("text") or "")
+        for block in blocks
+        if isinstance(block, dict) and block.get("type") == "markdown"
+    ]
+
+
 def message_problems(text: Any, blocks: Any) -> list[str]:
     """Limits of ``chat.postMessage`` / ``chat.postEphemeral`` / ``chat.update``."""
     problems: list[str] = []
     _check_length(problems, "message text", text, MESSAGE_TEXT_MAX)
-    return problems + blocks_problems(blocks, MESSAGE_BLOCKS_MAX)
+    problems += blocks_problems(blocks, MESSAGE_BLOCKS_MAX)
+    total = sum(len(markdown) for markdown in _markdown_texts(blocks))
+    if total > MARKDOWN_TEXT_MAX:
+        problems.append(f"{MARKDOWN_TOTAL_PREFIX}: {total} chars > {MARKDOWN_TEXT_MAX}")
+    return problems
 
 
 def view_problems(view: Any) -> list[str]:
@@ -141,6 +165,9 @@ def view_problems(view: Any) -> list[str]:
     meta = view.get("private_metadata")
     _check_length(problems, "view private_metadata", meta, PRIVATE_METADATA_MAX)
     _check_length(problems, "view callback_id", view.get("callback_id"), ID_MAX)
+    if _markdown_texts(view.get("blocks")):
+        # Slack offers the markdown block in messages only: a modal or App Home is refused.
+        problems.append("view: markdown blocks are only allowed in messages")
     return problems + blocks_problems(view.get("blocks"), VIEW_BLOCKS_MAX)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from bot.commands.text import unescape
+from bot.slack.markdown import ZERO_WIDTH_SPACE
 from tests.fakes.bot_harness import BotProcess, InProcessBot, wait_until
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
 from tests.fakes.slack_emulator import TEAM_ID
@@ -94,13 +95,21 @@ def message_text(message: dict[str, Any]) -> str:
     """Everything a person reads in a message: its blocks' text, or its text without blocks."""
     parts = []
     for block in message.get("blocks") or []:
-        if "text" in block:
+        if block.get("type") == "markdown":
+            parts.append(block["text"])  # standard Markdown, as a plain string
+        elif "text" in block:
             parts.append(block["text"]["text"])
         parts.extend(element.get("text", "") for element in block.get("elements", []))
     return "\n".join(parts) if parts else str(message.get("text") or "")
 
 
 def section_text(message: dict[str, Any]) -> str:
-    """The answer text a message carries, unescaped back to what the model wrote."""
-    sections = [b["text"]["text"] for b in message.get("blocks") or [] if b["type"] == "section"]
-    return unescape("".join(sections))
+    """The answer text a message carries, back to what the model wrote: mrkdwn sections
+    unescaped, markdown blocks without the zero-width spaces that keep references inert."""
+    parts = []
+    for block in message.get("blocks") or []:
+        if block["type"] == "section":
+            parts.append(unescape(block["text"]["text"]))
+        elif block["type"] == "markdown":
+            parts.append(block["text"].replace(ZERO_WIDTH_SPACE, ""))
+    return "".join(parts)

@@ -21,7 +21,7 @@ from bot.labelers.jobs.lease import Lease, LeaseLostError
 from bot.labelers.jobs.progress_message import ProgressMessage
 from bot.labelers.jobs.runtime import TrainingRuntime
 from bot.labelers.notify import Notification, notification_text
-from bot.labelers.plot import accuracy_plot_png, upload_plot
+from bot.labelers.plot import accuracy_plot_png, plot_notes, upload_plot
 from bot.labelers.progress import view_for_run
 from bot.labelers.report import TrainingReport, report_messages
 from bot.labelers.run_state import CANCELLED, RunStore, StaleRunError, TrainingRun
@@ -190,14 +190,19 @@ def post_report(runtime: TrainingRuntime, run: TrainingRun, report: TrainingRepo
             find=partial(find_in_thread, runtime, run, kind),
             now=runtime.clock.now(),
         )
-    deliveries.deliver("plot", post=lambda: upload_accuracy_plot(runtime, run))
+    deliveries.deliver("plot", post=lambda: upload_accuracy_plot(runtime, run, report))
 
 
-def upload_accuracy_plot(runtime: TrainingRuntime, run: TrainingRun) -> str | None:
+def upload_accuracy_plot(
+    runtime: TrainingRuntime, run: TrainingRun, report: TrainingReport
+) -> str | None:
     """Upload the plot of accuracy per step; returns the file id (None when it failed)."""
     score_fn = str(run.settings.get("hparams", {}).get("score_fn", "accuracy"))
+    target = LabelerStore(runtime.redis, run.workspace).notification_settings(run.labeler).target
+    first_step = run.history[0].step if run.history else 1
+    notes = plot_notes(report.checkpoint, first_step, report.scorecard, target)
     try:
-        png = accuracy_plot_png(run.labeler, run.history, score_fn)
+        png = accuracy_plot_png(run.labeler, run.history, score_fn, notes)
         return upload_plot(
             runtime.services.web_client, run.channel, run.thread_ts, run.labeler, png
         )

@@ -93,3 +93,9 @@ def test_a_deleted_prompt_lists_every_deletion_with_the_command_that_restores_it
     none_left = version_views.deleted_history_message("uses", deletions[:1], admins_only=False)
     assert "no deletion left to restore" in message_text(none_left.as_kwargs())
     assert not action_values(none_left.as_kwargs(), version_views.RESTORE_ACTION)
+
+
+def test_quotes_show_markdown_as_formatting_and_never_ping() -> None:
+    assert feedback_views.quoted("**Short** answers <!channel>\n- one") == (
+        ">*Short* answers &lt;!channel&gt;\n>• one"
+    )

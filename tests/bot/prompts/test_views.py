@@ -11,6 +11,7 @@ from bot.commands.text import unescape
 from bot.prompts import views
 from bot.prompts.store import PromptVersion
 from bot.slack.chunking import SECTION_TEXT_LIMIT
+from tests.fakes.slack_limits import assert_message_fits
 
 
 def version(template: str, principles: list[str] | None = None, number: int = 2) -> PromptVersion:
@@ -23,7 +24,9 @@ def version(template: str, principles: list[str] | None = None, number: int = 2)
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
     found = []
     for block in blocks:
-        if "text" in block:
+        if isinstance(block.get("text"), str):
+            found.append(block["text"])  # a markdown block's text is a plain string
+        elif "text" in block:
             found.append(block["text"]["text"])
         for element in block.get("elements", []):
             found.append(element["text"])
@@ -44,17 +47,20 @@ def test_long_answer_arrives_whole_in_blocks_under_limits() -> None:
     answer = "\n\n".join(f"Paragraph {i}: " + "words & <more> " * 60 for i in range(120))
     messages = views.answer_messages(answer, candidate=0, candidates=1)
     assert len(messages) > 1
-    sections = [
-        block["text"]["text"]
+    markdown = [
+        block["text"]
         for message in messages
         for block in message.blocks
-        if block["type"] == "section"
+        if block["type"] == "markdown"
     ]
-    assert all(len(text) <= SECTION_TEXT_LIMIT for text in sections)
-    assert unescape("".join(sections)) == answer
+    assert len(markdown) == len(messages)  # one markdown block per message
+    assert "".join(markdown) == answer  # cut at paragraph breaks, nothing lost or added
+    assert all(text.endswith("\n\n") for text in markdown[:-1])
     for message in messages:
-        assert len(message.blocks) <= 50
-        assert len(message.text) <= 300
+        assert_message_fits(message.as_kwargs()["text"], message.blocks)
+        # The fallback is a notification's preview: the start, cut, as escaped mrkdwn.
+        assert message.text.startswith("Paragraph ") and message.text.endswith("…")
+        assert "words &amp; &lt;more&gt;" in message.text
     labels = [texts(m.blocks)[0] for m in messages]
     assert labels[0].startswith("part 1 of ")
 
@@ -62,7 +68,9 @@ def test_long_answer_arrives_whole_in_blocks_under_limits() -> None:
 def test_candidates_are_labelled() -> None:
     message = views.answer_messages("Short.", candidate=1, candidates=3)[0]
     assert texts(message.blocks)[0].startswith("*Candidate 2 of 3*")
-    assert views.answer_messages("Short.", 0, 1)[0].blocks[0]["type"] == "section"
+    assert views.answer_messages("Short.", 0, 1)[0].blocks == [
+        {"type": "markdown", "text": "Short."}
+    ]
 
 
 def test_empty_answer_is_shown_as_such() -> None:
@@ -158,3 +166,9 @@ def test_run_root_stays_within_a_section_with_many_long_variables() -> None:
     assert len(body) <= SECTION_TEXT_LIMIT
     assert "`v0` = long value" in body
     assert body.endswith("more")
+
+
+def test_principles_show_their_markdown_as_formatting_and_never_ping() -> None:
+    record = version("Say {x}", ["Be **brief** and use `lists`", "Never <!here> [a](javascript:x)"])
+    body = "\n".join(texts(views.prompt_details(record).blocks))
+    assert "1. Be *brief* and use `lists`\n2. Never &lt;!here&gt; [a](javascript:x)" in body

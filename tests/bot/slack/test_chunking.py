@@ -12,7 +12,7 @@ from bot.slack.chunking import (
     SECTION_TEXT_LIMIT,
     escape_mrkdwn,
     escaped_length,
-    split_answer,
+    group_for_messages,
     split_for_sections,
     split_text,
 )
@@ -73,7 +73,7 @@ def test_limit_too_small_is_refused() -> None:
 
 def test_messages_respect_text_budget_and_block_count() -> None:
     text = paragraphs(2000, seed=3)
-    messages = split_answer(text)
+    messages = group_for_messages(split_for_sections(text))
     assert len(messages) > 1
     assert "".join("".join(sections) for sections in messages) == text
     for sections in messages:

@@ -51,6 +51,8 @@ def fits(message: block_kit.Message) -> block_kit.Message:
 def all_text(blocks: list[dict[str, Any]]) -> str:
     found = []
     for block in blocks:
+        if isinstance(block.get("text"), str):
+            found.append(block["text"])  # a markdown block
         if isinstance(block.get("text"), dict):
             found.append(block["text"]["text"])
         found += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
@@ -113,6 +115,33 @@ def test_the_emulator_refuses_what_slack_refuses() -> None:
             client.views_publish(user_id="U1", view=home)
         assert refused.value.response["error"] == "invalid_arguments"
         assert len(slack.messages) == 1 and not slack.home_views and not slack.views
+
+
+def test_markdown_blocks_are_held_to_their_own_limits() -> None:
+    def markdown(size: int) -> dict[str, Any]:
+        return {"type": "markdown", "text": "m" * size}
+
+    assert message_problems("t", [markdown(12_000)]) == []
+    assert message_problems("t", [markdown(12_001)]) == [
+        "block 0 (markdown) text: 12001 chars > 12000",
+        "markdown blocks together: 12001 chars > 12000",
+    ]
+    # The cap is on all markdown blocks of a message together, not on each.
+    assert message_problems("t", [markdown(7000), markdown(6000)]) == [
+        "markdown blocks together: 13000 chars > 12000"
+    ]
+    assert message_problems("t", [{"type": "markdown", "text": ""}]) == [
+        "block 0 (markdown): text must be a non-empty string"
+    ]
+    modal = {"type": "modal", "blocks": [markdown(10)]}
+    assert view_problems(modal) == ["view: markdown blocks are only allowed in messages"]
+    with SlackEmulator() as slack:
+        client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_postMessage(channel="C1", text="t", blocks=[markdown(7000)] * 2)
+        assert refused.value.response["error"] == "msg_blocks_too_long"
+        client.chat_postMessage(channel="C1", text="t", blocks=[markdown(6000)] * 2)
+        assert len(slack.messages) == 1
 
 
 # ---- prompts and runs
@@ -197,6 +226,15 @@ def test_app_home_with_many_prompts_keeps_to_100_blocks() -> None:
     view["blocks"] += training_views.home_blocks(labelers, 100 - len(view["blocks"]))
     assert_view_fits(view)
     assert "/align list" in all_text(view["blocks"][-1:])
+
+
+def test_app_home_shows_a_changes_markdown_as_mrkdwn_without_pings() -> None:
+    change = "added **Be brief** <!here> " + "word " * 200
+    view = home_view([PromptOverview("uses", 2, 1, "U1", "now", change)])
+    assert_view_fits(view)
+    shown = all_text(view["blocks"])
+    assert "added *Be brief* &lt;!here&gt; word" in shown and "<!here>" not in shown
+    assert "…" in shown and len(shown.split("U1>: ", 1)[1].split("\n")[0]) <= 400
 
 
 # ---- labelers

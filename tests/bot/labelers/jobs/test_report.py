@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import matplotlib.image
 
@@ -94,3 +95,17 @@ def test_the_plot_is_a_png_chart() -> None:
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
     assert pixels.shape[:2] == (360, 640)
     assert len({tuple(pixel) for pixel in pixels.reshape(-1, pixels.shape[2])[::97]}) > 3
+
+
+def test_rules_and_changes_show_the_models_markdown_as_formatting_safely() -> None:
+    rules = [
+        LabelerAttribute(id="R1", value="**Mentions** a _prize_ <!channel>", label="spam"),
+        LabelerAttribute(id="R2", value="A `note` [from](https://x.example) a friend", label="ham"),
+    ]
+    steps = [StepResult(step=1, version=1, validation_score=0.6, change="added **R1** <@U1>")]
+    messages = report_messages(replace(report(rules), steps=steps))
+    summary = all_text({"blocks": messages[0][1]})
+    assert "added *R1* &lt;@U1&gt;" in summary
+    rules_text = "\n".join(all_text({"blocks": blocks}) for _, blocks in messages[1:])
+    assert "• R1: *Mentions* a _prize_ &lt;!channel&gt;" in rules_text
+    assert "• R2: A `note` <https://x.example|from> a friend" in rules_text
