@@ -147,4 +147,6 @@ def test_tasks_of_a_repeated_delivery_never_run(redis_client: redis.Redis) -> No
         contextvars.copy_context().run(deliver, label)
     executor.shutdown(wait=True)
 
-    assert ran == ["first", "first"]
+    # Whichever delivery's task claims first wins (the pool may start either first); both tasks
+    # of that one delivery run, and none of the other's.
+    assert len(ran) == 2 and len(set(ran)) == 1
