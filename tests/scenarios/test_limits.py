@@ -21,8 +21,7 @@ from tests.fakes.bot_harness import InProcessBot, wait_until
 from tests.fakes.models import ScriptedModel
 from tests.fakes.slack_emulator import BOT_USER_ID, SlackEmulator
 from tests.fakes.slash_commands import CHANNEL, Person, ResponseUrlServer
-from tests.scenarios.feedback.test_flows import FIRST_ANSWER, scripted, two_candidate_run
-from tests.scenarios.feedback.world import Teammate
+from tests.scenarios.feedback.world import FIRST_ANSWER, Teammate, scripted, two_candidate_run
 
 
 @pytest.fixture

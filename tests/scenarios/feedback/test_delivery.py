@@ -24,8 +24,15 @@ from bot.services import Services
 from tests.fakes.bot_harness import InProcessBot, wait_until
 from tests.fakes.slack_emulator import TEAM_ID, SlackEmulator
 from tests.fakes.slash_commands import ResponseUrlServer
-from tests.scenarios.feedback.test_flows import THREAD, scripted, two_candidate_run
-from tests.scenarios.feedback.world import Teammate, action_values, message_text, thread_messages
+from tests.scenarios.feedback.world import (
+    THREAD,
+    Teammate,
+    action_values,
+    message_text,
+    scripted,
+    thread_messages,
+    two_candidate_run,
+)
 
 WORKSPACE = Workspace(TEAM_ID)
 PRINCIPLE = "Follow this: name a safety tip"

@@ -5,95 +5,34 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 import redis
 
-from bot.app import register_product as product_listeners
 from bot.feedback import views as feedback_views
-from bot.keys import Workspace
 from bot.prompts import history_views as version_views
 from bot.prompts.audit import AuditLog
 from bot.prompts.deletion import delete_prompt
-from bot.prompts.runs import AnswerMessage, RunRecord, RunStore
 from bot.prompts.store import PromptStore
 from bot.prompts.version_log import notes
-from bot.services import Services
 from tests.fakes.bot_harness import InProcessBot
 from tests.fakes.models import Request, ScriptedModel
-from tests.fakes.slack_emulator import TEAM_ID, SlackEmulator
-from tests.fakes.slash_commands import CHANNEL, ResponseUrlServer
+from tests.fakes.slack_emulator import SlackEmulator
+from tests.fakes.slash_commands import ResponseUrlServer
 from tests.scenarios.feedback.world import (
+    FIRST_ANSWER,
+    SECOND_ANSWER,
     SUGGESTED,
+    THREAD,
+    WORKSPACE,
     Teammate,
     action_values,
     message_text,
     model_answer,
     thread_messages,
+    versions,
     wait_for_thread_message,
 )
-
-WORKSPACE = Workspace(TEAM_ID)
-THREAD = "1700000000.000100"
-FIRST_ANSWER = "1700000000.000200"
-SECOND_ANSWER = "1700000000.000300"
-
-
-@pytest.fixture
-def responses() -> Iterator[ResponseUrlServer]:
-    with ResponseUrlServer() as server:
-        yield server
-
-
-def scripted(services: Services) -> ScriptedModel:
-    model = services.models[services.settings.model_spec]
-    assert isinstance(model, ScriptedModel)
-    model.responder = lambda request: model_answer(request.prompt)
-    return model
-
-
-def two_candidate_run(client: redis.Redis) -> RunRecord:
-    PromptStore(client, WORKSPACE).create("uses", "Give three uses for {item}.", "U0OWNER")
-    run = RunRecord(
-        run_id="run0flows",
-        prompt_name="uses",
-        version=1,
-        variables={"item": "scissors"},
-        rendered_input="Give three uses for scissors.",
-        answers=["Cut, open, trim.", "Cut paper; open boxes; trim string."],
-        user="U0OWNER",
-        created_at="2025-01-01T00:00:00+00:00",
-        channel=CHANNEL,
-        thread_ts=THREAD,
-        root_ts=THREAD,
-        messages=[
-            AnswerMessage(ts=FIRST_ANSWER, candidate=0, part=0),
-            AnswerMessage(ts=SECOND_ANSWER, candidate=1, part=0),
-        ],
-    )
-    RunStore(client, WORKSPACE).save(run)
-    return run
-
-
-@pytest.fixture
-def start(
-    make_services: Callable[..., Services],
-    in_process_bot: Callable[..., InProcessBot],
-    redis_client: redis.Redis,
-    responses: ResponseUrlServer,
-) -> Callable[..., tuple[InProcessBot, ScriptedModel]]:
-    def started(**env: str) -> tuple[InProcessBot, ScriptedModel]:
-        services = make_services(**env)
-        model = scripted(services)
-        two_candidate_run(redis_client)
-        return in_process_bot(product_listeners, with_services=services), model
-
-    return started
-
-
-def versions(client: redis.Redis) -> list[int]:
-    return [v.version for v in PromptStore(client, WORKSPACE).versions("uses")]
 
 
 def test_removing_the_reaction_withdraws_the_reasons(

@@ -5,63 +5,34 @@ threads made for a deleted prompt never act on a new prompt given its name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 import redis
 
-from bot.app import register_product as product_listeners
 from bot.feedback import views as feedback_views
-from bot.keys import Workspace
 from bot.prompts import views as prompt_views
 from bot.prompts.audit import AuditLog
 from bot.prompts.deletion import delete_prompt, deletion_events, restore_prompt
 from bot.prompts.runs import RunStore
 from bot.prompts.store import IDENTITY_FIELD, PromptStore
-from bot.services import Services
 from tests.fakes.bot_harness import InProcessBot, wait_until
 from tests.fakes.models import ScriptedModel
-from tests.fakes.slack_emulator import BOT_USER_ID, TEAM_ID, SlackEmulator
+from tests.fakes.slack_emulator import BOT_USER_ID, SlackEmulator
 from tests.fakes.slash_commands import ResponseUrlServer
-from tests.scenarios.feedback.test_flows import scripted, two_candidate_run
 from tests.scenarios.feedback.world import (
+    FIRST_ANSWER,
+    THREAD,
+    WORKSPACE,
     Teammate,
     action_values,
     message_text,
     thread_messages,
+    versions,
     wait_for_thread_message,
 )
 
-WORKSPACE = Workspace(TEAM_ID)
-THREAD = "1700000000.000100"
-FIRST_ANSWER = "1700000000.000200"
 OTHER_ORG = "T0OTHERORG"
-
-
-@pytest.fixture
-def responses() -> Iterator[ResponseUrlServer]:
-    with ResponseUrlServer() as server:
-        yield server
-
-
-@pytest.fixture
-def start(
-    make_services: Callable[..., Services],
-    in_process_bot: Callable[..., InProcessBot],
-    redis_client: redis.Redis,
-) -> Callable[..., tuple[InProcessBot, ScriptedModel]]:
-    def started(**env: str) -> tuple[InProcessBot, ScriptedModel]:
-        services = make_services(**env)
-        model = scripted(services)
-        two_candidate_run(redis_client)
-        return in_process_bot(product_listeners, with_services=services), model
-
-    return started
-
-
-def versions(client: redis.Redis) -> list[int]:
-    return [v.version for v in PromptStore(client, WORKSPACE).versions("uses")]
 
 
 def ephemeral_for(slack: SlackEmulator, user: str, contains: str) -> dict[str, Any]:

@@ -15,9 +15,15 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.prompts.store import PromptVersion
+import redis
+
+from bot.keys import Workspace
+from bot.prompts.runs import AnswerMessage, RunRecord, RunStore
+from bot.prompts.store import PromptStore, PromptVersion
+from bot.services import Services
 from tests.fakes.bot_harness import BotProcess, InProcessBot, wait_until
-from tests.fakes.slack_emulator import BOT_ID, BOT_USER_ID, SlackEmulator
+from tests.fakes.models import ScriptedModel
+from tests.fakes.slack_emulator import BOT_ID, BOT_USER_ID, TEAM_ID, SlackEmulator
 from tests.fakes.slack_signing import HttpAnswer
 from tests.fakes.slash_commands import CHANNEL, ResponseUrlServer
 
@@ -279,3 +285,45 @@ class Teammate:
             "view": {**view, "id": "V1", "state": state},
         }
         return self.bot.post(self.signer.interaction(payload))
+
+
+# A saved run of prompt `uses` with two candidate answers, shared by the feedback scenarios.
+WORKSPACE = Workspace(TEAM_ID)
+THREAD = "1700000000.000100"
+FIRST_ANSWER = "1700000000.000200"
+SECOND_ANSWER = "1700000000.000300"
+
+
+def scripted(services: Services) -> ScriptedModel:
+    """The services' scripted model, answering every prompt the way ``model_answer`` says."""
+    model = services.models[services.settings.model_spec]
+    assert isinstance(model, ScriptedModel)
+    model.responder = lambda request: model_answer(request.prompt)
+    return model
+
+
+def two_candidate_run(client: redis.Redis) -> RunRecord:
+    PromptStore(client, WORKSPACE).create("uses", "Give three uses for {item}.", "U0OWNER")
+    run = RunRecord(
+        run_id="run0flows",
+        prompt_name="uses",
+        version=1,
+        variables={"item": "scissors"},
+        rendered_input="Give three uses for scissors.",
+        answers=["Cut, open, trim.", "Cut paper; open boxes; trim string."],
+        user="U0OWNER",
+        created_at="2025-01-01T00:00:00+00:00",
+        channel=CHANNEL,
+        thread_ts=THREAD,
+        root_ts=THREAD,
+        messages=[
+            AnswerMessage(ts=FIRST_ANSWER, candidate=0, part=0),
+            AnswerMessage(ts=SECOND_ANSWER, candidate=1, part=0),
+        ],
+    )
+    RunStore(client, WORKSPACE).save(run)
+    return run
+
+
+def versions(client: redis.Redis) -> list[int]:
+    return [v.version for v in PromptStore(client, WORKSPACE).versions("uses")]
