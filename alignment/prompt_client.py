@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx2
 
@@ -147,6 +147,9 @@ class PromptClient:
                 "cache_seconds must be at least 0, timeout and max_response_bytes above 0"
             )
         self.base_url = base_url.rstrip("/")
+        # A base URL may carry a user and password; repr, logs and errors show it without them.
+        parts = urlsplit(self.base_url)
+        self._shown_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
         self.cache_seconds = float(cache_seconds)
         self.timeout = float(timeout)
         self.max_response_bytes = max_response_bytes
@@ -161,7 +164,7 @@ class PromptClient:
         )
 
     def __repr__(self) -> str:
-        return f"PromptClient(base_url={self.base_url!r}, cache_seconds={self.cache_seconds:g})"
+        return f"PromptClient(base_url={self._shown_url!r}, cache_seconds={self.cache_seconds:g})"
 
     def close(self) -> None:
         """Close the connections; the client cannot be used afterwards."""
@@ -330,7 +333,7 @@ class PromptClient:
                 retry_after = retry_after_of(response.headers.get("Retry-After"))
         except httpx2.TransportError as error:
             raise PromptUnavailableError(
-                f"the prompt API at {self.base_url} could not be reached for {what} "
+                f"the prompt API at {self._shown_url} could not be reached for {what} "
                 f"({type(error).__name__}: {server_text(error, 120) or 'no detail'})"
             ) from None
         except httpx2.HTTPError as error:  # a body that cannot be decoded, and the like

@@ -119,3 +119,14 @@ def test_the_key_is_never_in_repr_or_logs(
         client.close()
     assert caplog.records  # the warning, and whatever the HTTP layer logs at debug
     assert API_KEY not in caplog.text
+
+
+def test_a_password_in_base_url_is_not_shown_either(api: PromptAPIServer) -> None:
+    api.stop()
+    url = api.url.replace("http://", "http://user:s3cret@")
+    with PromptClient(url, API_KEY) as client:
+        assert "s3cret" not in repr(client)
+        with pytest.raises(PromptUnavailableError) as caught:
+            client.get("uses")
+    assert api.url in str(caught.value)
+    assert "s3cret" not in str(caught.value)
