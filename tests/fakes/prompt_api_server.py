@@ -45,6 +45,8 @@ class RawAnswer:
     headers: dict[str, str] = field(default_factory=dict)
     # False: no Content-Length; the body ends when the connection closes.
     content_length: bool = True
+    # Above 0: the body is sent a byte at a time, this many seconds apart.
+    drip_seconds: float = 0.0
 
 
 @dataclass
@@ -266,7 +268,12 @@ class PromptAPIServer:
         if answer.status != 304:
             # The client may stop reading early (a body over its size cap).
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                handler.wfile.write(answer.body)
+                if not answer.drip_seconds:
+                    handler.wfile.write(answer.body)
+                for index in range(len(answer.body) if answer.drip_seconds else 0):
+                    handler.wfile.write(answer.body[index : index + 1])
+                    handler.wfile.flush()
+                    time.sleep(answer.drip_seconds)
         handler.close_connection = True
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from alignment import PromptClient
-from alignment.errors import PromptRequestError, PromptResponseError
+from alignment.errors import (
+    PromptAuthError,
+    PromptRequestError,
+    PromptResponseError,
+    PromptUnavailableError,
+)
 from tests.alignment.prompt_client.conftest import CACHE_SECONDS, USES, FakeClock
 from tests.fakes.prompt_api_server import API_KEY, PromptAPIServer, RawAnswer
 
@@ -158,3 +163,33 @@ def test_an_error_message_from_the_server_is_cut_short_and_made_printable(
     text = str(caught.value)
     assert "bad [31m red line" in text
     assert len(text) < 500
+
+
+def test_an_answer_trickling_in_for_longer_than_the_timeout_counts_as_down(
+    api: PromptAPIServer, clock: FakeClock
+) -> None:
+    # Each byte comes well within the timeout; the whole answer does not.
+    api.hostile(RawAnswer(200, json.dumps(GOOD).encode(), drip_seconds=0.01))
+    with (
+        PromptClient(api.url, API_KEY, timeout=0.5, clock=clock) as client,
+        pytest.raises(PromptUnavailableError, match="took longer than the timeout"),
+    ):
+        client.get("uses")
+
+
+def test_list_refuses_a_malformed_listing(api: PromptAPIServer, client: PromptClient) -> None:
+    listing = {"prompts": [{"name": "uses", "version": 1, "labels": {"production": "1"}}]}
+    api.hostile(RawAnswer(200, json.dumps(listing).encode()))
+    with pytest.raises(PromptResponseError, match="field 'labels'"):
+        client.list()
+
+
+def test_list_reports_an_outage_and_a_refused_key(
+    api: PromptAPIServer, client: PromptClient
+) -> None:
+    api.revoke(API_KEY)
+    with pytest.raises(PromptAuthError):
+        client.list()
+    api.stop()
+    with pytest.raises(PromptUnavailableError):
+        client.list()
