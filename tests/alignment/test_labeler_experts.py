@@ -229,6 +229,6 @@ def test_labelling_with_another_embedding_model_is_refused() -> None:
     model = model_for(RuleWorld(truth=truth_of(train), fallback="False"))
     checkpoint = make_labeler(model).initialize_checkpoint(train)
     other = model_for(RuleWorld(truth=truth_of(train), fallback="False"))
-    other.embedding_model = "another-embedding"  # type: ignore[misc]
+    other.embedding_model = "another-embedding"
     with pytest.raises(ValueError, match="another-embedding"):
         make_labeler(other).infer_checkpoint(checkpoint, train.head(2))
