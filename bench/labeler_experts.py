@@ -112,7 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    runs = []
+    runs: list[dict[str, Any]] = []
     for seed in range(args.seeds):
         train = tickets(args.train_rows, seed)
         test = tickets(args.test_rows, seed, offset=args.train_rows)
