@@ -30,7 +30,12 @@ from alignment._labeler.checkpoint_tools import (
 from alignment._labeler.classifier import Classifier
 from alignment._labeler.examples import examples_at, require_columns
 from alignment._labeler.initial_rules import InitialRuleWriter
-from alignment._labeler.mixture import MAX_EXPERTS, MixtureTrainer, checked_n_experts
+from alignment._labeler.mixture import (
+    MAX_EXPERTS,
+    MixtureTrainer,
+    check_rows_for_experts,
+    checked_n_experts,
+)
 from alignment._labeler.model_calls import CallSession, LabelerStats, ModelCaller
 from alignment._labeler.progress import ProgressCallback, ProgressReporter
 from alignment._labeler.prompts import TaskSpec
@@ -81,6 +86,7 @@ __all__ = [
     "StepRecord",
     "TrainingCancelled",
     "TrainingHyperparameters",
+    "check_rows_for_experts",
     "delete_attribute_from_checkpoint",
     "format_scorecard",
     "get_attribute_for_id",
