@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from alignment.labeler import LabelerCheckpoint
 from bot.labelers import forms
+from bot.labelers.store import CheckpointVersion, NotificationSettings
+from bot.labelers.views import labeler_details
 
 
 def experts_block(view: dict[str, Any]) -> dict[str, Any]:
@@ -47,3 +50,13 @@ def test_anything_else_keeps_the_form_open_with_a_reason(typed: str) -> None:
 def test_a_form_without_the_field_means_one_rule_set() -> None:
     values = {forms.STEPS_BLOCK: {forms.STEPS_ACTION: {"value": "3"}}}
     assert forms.read_upload_form({"state": {"values": values}}).experts == 1
+
+
+def test_show_says_a_labeler_is_a_mixture_of_experts() -> None:
+    settings = {"input_names": ["comment"], "label_name": "isHate", "label_values": [False, True]}
+    mixture = CheckpointVersion(1, LabelerCheckpoint(), {**settings, "n_experts": 3}, None, 1, "")
+    shown = labeler_details("hate", mixture, 1, None, False, NotificationSettings())
+    assert "a mixture of 3 experts" in shown.blocks[0]["text"]["text"]
+    single = CheckpointVersion(1, LabelerCheckpoint(), {**settings, "n_experts": 1}, None, 1, "")
+    shown = labeler_details("hate", single, 1, None, False, NotificationSettings())
+    assert "experts" not in shown.blocks[0]["text"]["text"]
