@@ -7,6 +7,7 @@ never calls anything else on a helper without first checking that it is there.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -41,6 +42,32 @@ class SupportsStructuredOutput(Protocol):
     ) -> str:
         """Answer ``prompt`` with a JSON document (as text) that matches ``schema``."""
         ...
+
+
+@runtime_checkable
+class SupportsEmbedding(Protocol):
+    """Optional: a helper that turns texts into vectors (a mixture of experts routes by them).
+
+    ``embedding_model`` names the model, so cached vectors are told apart from another's.
+    """
+
+    embedding_model: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order, all of the same length."""
+        ...
+
+
+def embedding_helper(helper: object) -> SupportsEmbedding | None:
+    """``helper`` when it can embed text, else None.
+
+    Looked up as attributes, not with ``isinstance``: a wrapper that hands unknown attributes on
+    to the helper it wraps can embed when that helper can.
+    """
+    embed = getattr(helper, "embed", None)
+    if callable(embed) and isinstance(getattr(helper, "embedding_model", None), str):
+        return helper  # type: ignore[return-value]
+    return None
 
 
 def model_identity(helper: object) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import openai
@@ -14,6 +15,7 @@ from alignment._providers.retry import RetryPolicy, parse_retry_after
 from alignment._providers.service import (
     DEFAULT_MAX_CONCURRENT_CALLS,
     DEFAULT_TIMEOUT_SECONDS,
+    EmbeddingReply,
     ModelReply,
     ModelRequest,
     ServiceModelHelper,
@@ -29,12 +31,16 @@ from alignment.errors import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 API_KEY_ENV_VAR = "OPENAI_API_KEY"
 BASE_URL_ENV_VAR = "OPENAI_BASE_URL"
 # Local servers (Ollama, llama.cpp, vLLM without --api-key) accept any key, but the SDK wants one.
 LOCAL_SERVER_KEY = "not-needed"
 OPENAI_HOST = "api.openai.com"
+OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
+# OpenAI takes up to 2,048 inputs per request; local servers are happier with fewer.
+OPENAI_EMBEDDING_BATCH = 256
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 
@@ -45,8 +51,12 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
     ``base_url`` defaults to OPENAI_BASE_URL, then OpenAI itself; ``api_key`` to OPENAI_API_KEY,
     and may be left out for a local server. OpenAI's own service only takes
     ``max_completion_tokens`` for newer models while many local servers only read ``max_tokens``,
-    so the default follows the endpoint; ``max_tokens_param`` overrides it.
+    so the default follows the endpoint; ``max_tokens_param`` overrides it. ``embed`` asks
+    ``embedding_model``: by default text-embedding-3-small on OpenAI, and on any other server the
+    chat model itself (Ollama embeds with it; name an embedding model the server has otherwise).
     """
+
+    embedding_batch_size = OPENAI_EMBEDDING_BATCH
 
     def __init__(
         self,
@@ -56,6 +66,7 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
         *,
         max_tokens_param: MaxTokensParam | None = None,
         strict_schema: bool = False,
+        embedding_model: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
         max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
@@ -77,6 +88,9 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             "max_completion_tokens" if _is_openai_itself(self.base_url) else "max_tokens"
         )
         self.strict_schema = strict_schema
+        self.embedding_model = embedding_model or (
+            OPENAI_EMBEDDING_MODEL if _is_openai_itself(self.base_url) else self.model_name
+        )
         # max_retries=0: our retry loop is the only one, so its bound holds.
         self._client = openai.OpenAI(
             api_key=key, base_url=self.base_url, timeout=timeout, max_retries=0
@@ -109,8 +123,33 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
         return arguments
 
     def _send(self, request: ModelRequest) -> ModelReply:
+        completion = self._sdk_call(
+            lambda: self._client.chat.completions.create(**self._arguments(request))
+        )
+        return self._reply(completion, request)
+
+    def _send_embedding(self, texts: list[str]) -> EmbeddingReply:
+        # POST <base_url>/embeddings; the SDK asks for base64 and decodes it into floats.
         try:
-            completion = self._client.chat.completions.create(**self._arguments(request))
+            response = self._sdk_call(
+                lambda: self._client.embeddings.create(model=self.embedding_model, input=texts)
+            )
+        except ValueError as error:  # the SDK's own check: a reply without embeddings
+            raise ModelResponseError(
+                f"{self._describe()} sent no embeddings; check that {self.embedding_model!r} "
+                "can embed text on this server"
+            ) from error
+        ordered = sorted(response.data or [], key=lambda item: item.index)
+        usage = response.usage
+        return EmbeddingReply(
+            vectors=[[float(value) for value in item.embedding] for item in ordered],
+            prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+        )
+
+    def _sdk_call(self, call: Callable[[], T]) -> T:
+        """One SDK request, its failures translated into the library's errors."""
+        try:
+            return call()
         except openai.APITimeoutError as error:
             raise ModelTransientError(
                 f"{self._describe()} did not answer within {self.timeout:g}s"
@@ -121,7 +160,6 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             raise self._translate(error) from error
         except openai.APIResponseValidationError as error:
             raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
-        return self._reply(completion, request)
 
     def _translate(self, error: openai.APIStatusError) -> ModelError:
         code = error.status_code

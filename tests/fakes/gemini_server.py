@@ -1,4 +1,4 @@
-"""A local stand-in for the Gemini API's ``generateContent``, speaking its JSON wire format.
+"""A local stand-in for the Gemini API's ``generateContent`` and ``batchEmbedContents``.
 
     with FakeGemini() as gemini:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.url)
@@ -11,15 +11,22 @@
 With an empty queue the ``responder`` (if given) answers: it receives the ``RecordedRequest`` and
 returns a string or a ``GeminiReply``. Token counts default to word counts, so usage totals are
 predictable.
+
+``batchEmbedContents`` (what google-genai's ``embed_content`` calls on the Gemini API) answers
+from its own queue (``queue_embedding(status=429)``), else with ``embedder(text)`` for each text
+(``hash_embedding`` by default, cut to the ``outputDimensionality`` asked for).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tests.fakes.embeddings import DEFAULT_DIMENSIONS, hash_embedding
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
 
 FAKE_API_KEY = "fake-gemini-key"
@@ -36,6 +43,7 @@ _STATUS_NAMES = {
     504: "DEADLINE_EXCEEDED",
 }
 _GENERATE_PATH = re.compile(r"^/v1\w*/models/(?P<model>[^/:]+):generateContent")
+_EMBED_PATH = re.compile(r"^/v1\w*/models/(?P<model>[^/:]+):batchEmbedContents")
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,19 @@ def model_of(request: RecordedRequest) -> str | None:
     return match.group("model") if match else None
 
 
+def embedding_model_of(request: RecordedRequest) -> str | None:
+    match = _EMBED_PATH.match(request.path)
+    return match.group("model") if match else None
+
+
+def embedded_texts(request: RecordedRequest) -> list[str]:
+    """The texts of a batchEmbedContents request, one per embedding asked for."""
+    return [
+        "".join(part.get("text", "") for part in item["content"]["parts"])
+        for item in (request.body or {}).get("requests", [])
+    ]
+
+
 class FakeGemini(FakeHTTPServer[GeminiReply]):
     """A fake Gemini endpoint. ``api_key``, when set, is the only key it accepts."""
 
@@ -75,9 +96,19 @@ class FakeGemini(FakeHTTPServer[GeminiReply]):
         self,
         responder: Callable[[RecordedRequest], GeminiReply | str] | None = None,
         api_key: str | None = None,
+        embedder: Callable[[str, int], list[float]] = hash_embedding,
     ) -> None:
         super().__init__(responder)
         self.api_key = api_key
+        # Called with the text and the size asked for (the SDK always asks for one here).
+        self.embedder = embedder
+        self._embedding_replies: deque[GeminiReply] = deque()
+        self._embedding_lock = threading.Lock()
+
+    def queue_embedding(self, **fields: Any) -> None:
+        """Script the next batchEmbedContents answer, e.g. ``status=503`` (errors only)."""
+        with self._embedding_lock:
+            self._embedding_replies.append(GeminiReply(**fields))
 
     def queue(
         self,
@@ -104,7 +135,29 @@ class FakeGemini(FakeHTTPServer[GeminiReply]):
         return {"GOOGLE_GEMINI_BASE_URL": self.url, "GEMINI_API_KEY": self.api_key or FAKE_API_KEY}
 
     def handles(self, request: RecordedRequest) -> bool:
-        return request.method == "POST" and model_of(request) is not None
+        return request.method == "POST" and (
+            model_of(request) is not None or embedding_model_of(request) is not None
+        )
+
+    def _next_reply(self, request: RecordedRequest) -> WireReply:
+        if embedding_model_of(request) is None:
+            return super()._next_reply(request)
+        with self._embedding_lock:
+            scripted = self._embedding_replies.popleft() if self._embedding_replies else None
+        if self.api_key is not None and request.headers.get("x-goog-api-key") != self.api_key:
+            return WireReply(400, _bad_key_body())
+        if scripted is not None and scripted.status != 200:
+            return WireReply(scripted.status, self._error_body(scripted), dict(scripted.headers))
+        embeddings = []
+        for item in (request.body or {}).get("requests", []):
+            text = "".join(part.get("text", "") for part in item["content"]["parts"])
+            # This SDK version puts the size on each request; newer ones nest it in a config.
+            size = item.get("outputDimensionality") or (item.get("embedContentConfig") or {}).get(
+                "outputDimensionality"
+            )
+            vector = self.embedder(text, int(size or DEFAULT_DIMENSIONS))
+            embeddings.append({"values": vector})
+        return WireReply(200, {"embeddings": embeddings})
 
     def text_reply(self, text: str) -> GeminiReply:
         return GeminiReply(text=text)
