@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import openai
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from alignment._providers.retry import RetryPolicy, parse_retry_after
 from alignment._providers.service import (
@@ -18,6 +20,8 @@ from alignment._providers.service import (
     ModelRequest,
     ServiceModelHelper,
 )
+from alignment._providers.streaming import StreamPiece
+from alignment._providers.transport import TRANSPORT_FAILURES, TRANSPORT_TIMEOUTS
 from alignment.errors import (
     ModelAuthError,
     ModelConfigError,
@@ -35,6 +39,14 @@ BASE_URL_ENV_VAR = "OPENAI_BASE_URL"
 # Local servers (Ollama, llama.cpp, vLLM without --api-key) accept any key, but the SDK wants one.
 LOCAL_SERVER_KEY = "not-needed"
 OPENAI_HOST = "api.openai.com"
+
+# A streamed answer is read straight off the connection, so the transport's own failures can
+# surface while reading, beside the SDK's wrapped ones.
+_TIMEOUTS: tuple[type[Exception], ...] = (openai.APITimeoutError, *TRANSPORT_TIMEOUTS)
+_CONNECTION_FAILURES: tuple[type[Exception], ...] = (
+    openai.APIConnectionError,
+    *TRANSPORT_FAILURES,
+)
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 
@@ -108,20 +120,40 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             }
         return arguments
 
-    def _send(self, request: ModelRequest) -> ModelReply:
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Turn the SDK's and the transport's failures into ``ModelError`` subclasses."""
         try:
-            completion = self._client.chat.completions.create(**self._arguments(request))
-        except openai.APITimeoutError as error:
+            yield
+        except _TIMEOUTS as error:
             raise ModelTransientError(
                 f"{self._describe()} did not answer within {self.timeout:g}s"
             ) from error
-        except openai.APIConnectionError as error:
+        except _CONNECTION_FAILURES as error:
             raise ModelTransientError(f"could not reach {self._describe()}: {error}") from error
         except openai.APIStatusError as error:
             raise self._translate(error) from error
         except openai.APIResponseValidationError as error:
             raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+        except openai.APIError as error:
+            # An error event inside a streamed answer: the server gave up while writing.
+            raise ModelTransientError(f"{self._describe()} reported: {error.message}") from error
+
+    def _send(self, request: ModelRequest) -> ModelReply:
+        with self._translated_errors():
+            completion = self._client.chat.completions.create(**self._arguments(request))
         return self._reply(completion, request)
+
+    def _open_stream(self, request: ModelRequest) -> Iterator[StreamPiece]:
+        with self._translated_errors():
+            # include_usage: the last chunk carries the token counts (servers that do not know
+            # the option ignore it and report nothing).
+            chunks = self._client.chat.completions.create(
+                **self._arguments(request), stream=True, stream_options={"include_usage": True}
+            )
+            with chunks:
+                for chunk in chunks:
+                    yield _piece(chunk)
 
     def _translate(self, error: openai.APIStatusError) -> ModelError:
         code = error.status_code
@@ -188,3 +220,14 @@ def _is_openai_itself(base_url: str | None) -> bool:
 def _retry_after_ms(value: str | None) -> float | None:
     seconds = parse_retry_after(value)
     return None if seconds is None else seconds / 1000
+
+
+def _piece(chunk: ChatCompletionChunk) -> StreamPiece:
+    """The new text of a streamed chunk (first choice) and, in the last one, the token counts."""
+    delta = chunk.choices[0].delta if chunk.choices else None
+    usage = chunk.usage
+    return StreamPiece(
+        text=(delta.content if delta else None) or "",
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+    )

@@ -1,5 +1,9 @@
 """A local stand-in for the Gemini API's ``generateContent``, speaking its JSON wire format.
 
+``streamGenerateContent?alt=sse`` streams the same answers as server-sent events, one word-sized
+piece each, ``token_delay`` seconds apart (the fake's default, or the reply's own); a reply with
+``fail_after=K`` drops the connection after K pieces, mid-answer.
+
     with FakeGemini() as gemini:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.url)
         gemini.queue("first answer")
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
+from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply, tokens
 
 FAKE_API_KEY = "fake-gemini-key"
 
@@ -35,7 +39,9 @@ _STATUS_NAMES = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
-_GENERATE_PATH = re.compile(r"^/v1\w*/models/(?P<model>[^/:]+):generateContent")
+_GENERATE_PATH = re.compile(
+    r"^/v1\w*/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)"
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class GeminiReply:
     prompt_tokens: int | None = None
     output_tokens: int | None = None
     thinking_tokens: int | None = None
+    token_delay: float | None = None  # streamed: seconds between pieces (None: the fake's)
+    fail_after: int | None = None  # streamed: drop the connection after this many pieces
 
 
 def prompt_text(request: RecordedRequest) -> str:
@@ -68,6 +76,11 @@ def model_of(request: RecordedRequest) -> str | None:
     return match.group("model") if match else None
 
 
+def is_streamed(request: RecordedRequest) -> bool:
+    match = _GENERATE_PATH.match(request.path)
+    return match is not None and match.group("method") == "streamGenerateContent"
+
+
 class FakeGemini(FakeHTTPServer[GeminiReply]):
     """A fake Gemini endpoint. ``api_key``, when set, is the only key it accepts."""
 
@@ -75,9 +88,11 @@ class FakeGemini(FakeHTTPServer[GeminiReply]):
         self,
         responder: Callable[[RecordedRequest], GeminiReply | str] | None = None,
         api_key: str | None = None,
+        token_delay: float = 0.0,
     ) -> None:
         super().__init__(responder)
         self.api_key = api_key
+        self.token_delay = token_delay
 
     def queue(
         self,
@@ -115,7 +130,47 @@ class FakeGemini(FakeHTTPServer[GeminiReply]):
             return WireReply(400, _bad_key_body(), headers, reply.delay)
         if reply.status != 200:
             return WireReply(reply.status, self._error_body(reply), headers, reply.delay)
+        if is_streamed(request):
+            return self._stream(reply, request, headers)
         return WireReply(200, self._answer_body(reply, request), headers, reply.delay)
+
+    def _stream(
+        self, reply: GeminiReply, request: RecordedRequest, headers: dict[str, str]
+    ) -> WireReply:
+        """The answer as the service streams it: a chunk per piece, running usage totals, the
+        finish reason and full counts on the last chunk."""
+        whole = self._answer_body(reply, request)
+        text = (reply.texts or (reply.text or "",))[0] if reply.block_reason is None else ""
+        pieces = tokens(text) or [""]
+        prompt_tokens = whole["usageMetadata"]["promptTokenCount"]
+        events: list[dict[str, Any]] = []
+        for number, piece in enumerate(pieces, start=1):
+            last = number == len(pieces)
+            candidate: dict[str, Any] = {
+                "content": {"role": "model", "parts": [{"text": piece}] if piece else []},
+                "index": 0,
+            }
+            usage: dict[str, Any] = {"promptTokenCount": prompt_tokens}
+            if last:
+                candidate["finishReason"] = reply.finish_reason
+                usage = whole["usageMetadata"]
+            events.append(
+                {
+                    "candidates": [candidate],
+                    "usageMetadata": usage,
+                    "modelVersion": model_of(request),
+                }
+            )
+        delay = self.token_delay if reply.token_delay is None else reply.token_delay
+        return WireReply(
+            200,
+            None,
+            headers,
+            reply.delay,
+            events=tuple(events),
+            event_delay=delay,
+            cut_after=reply.fail_after,
+        )
 
     def _error_body(self, reply: GeminiReply) -> dict[str, Any]:
         details = list(reply.error_details)
