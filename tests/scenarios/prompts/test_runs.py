@@ -135,14 +135,14 @@ def test_story_create_run_edit_run_again_and_export(
     second_ts = str(second_root.response["ts"])
     assert "(version 2)" in message_text(second_root.params)
     candidates = wait_for_answers(slack, second_ts, 3)
-    shown = [section_text(m) for m in candidates]
-    assert sorted(shown) == ["First take", "Second take", "Third take"]
+    taken = [section_text(m) for m in candidates]
+    assert sorted(taken) == ["First take", "Second take", "Third take"]
     payloads = [m["metadata"]["event_payload"] for m in candidates]
     assert [p["candidate"] for p in payloads] == [0, 1, 2]
     assert len({p["run_id"] for p in payloads} | run_ids) == 2
     assert prompt_text(fake_gemini.requests[-1]) == "Give five uses for glue, one line each."
     second_run = wait_until(lambda: runs.run_in_thread(CHANNEL, second_ts), 10, what="run 2")
-    assert (second_run.version, second_run.answers) == (2, shown)
+    assert (second_run.version, second_run.answers) == (2, taken)
 
     # Mentioning the bot inside that thread runs there. Slack sends the mention twice, as a
     # message and as an app_mention: it runs once.
