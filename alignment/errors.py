@@ -16,6 +16,7 @@ AlignmentError
 │   ├── ModelTransientError               worth retrying: rate limit, 5xx, timeout (never seen
 │   │                                     by callers: the retry loop turns it into the next one)
 │   ├── ModelUnavailableError             every attempt failed with a transient error
+│   ├── ModelStreamError                  a streamed answer stopped part-way (``partial``)
 │   └── LabelerModelError                 a model call made by the labeler failed
 ├── TemplateError (ValueError)            a prompt template cannot be filled
 │   ├── MissingVariableError (KeyError)   a ``{variable}`` was given no value
@@ -59,6 +60,7 @@ __all__ = [
     "ModelRequestError",
     "ModelResponseError",
     "ModelSpecError",
+    "ModelStreamError",
     "ModelTransientError",
     "ModelUnavailableError",
     "NoResponseError",
@@ -131,6 +133,18 @@ class ModelUnavailableError(ModelError):
         super().__init__(message)
         self.attempts = attempts
         self.last_error = last_error
+
+
+class ModelStreamError(ModelError):
+    """A streamed answer broke off after some of it had arrived; it is not retried.
+
+    Retrying would start the answer again from nothing, after the caller has shown part of it,
+    so the caller decides. ``partial`` holds the text that arrived before the failure.
+    """
+
+    def __init__(self, message: str, partial: str) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class LabelerModelError(ModelError):

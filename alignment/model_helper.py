@@ -3,7 +3,8 @@
 ``ModelHelper`` is the one contract (``predict``); ``GeminiModelHelper``,
 ``OpenAICompatibleModelHelper`` and ``GemmaModelHelper`` (Gemma on a local server) are ready-made
 helpers with timeouts, bounded retries, a cap on concurrent calls and usage counts; they also
-``embed`` texts (``SupportsEmbedding``) through the same retries, limits and counts.
+``embed`` texts (``SupportsEmbedding``) through the same retries, limits and counts, and stream
+(``predict_stream``, the ``SupportsStreaming`` protocol) beside the seed's blocking call.
 ``model_from_spec`` builds one from a string such as ``"gemini:gemini-2.5-flash"``; ``PROVIDERS``,
 ``parse_spec`` and ``spec_problem`` let an application check specs and learn which settings
 (key and base-URL variables) each provider reads.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from alignment._providers.base import (
     ModelHelper,
     SupportsEmbedding,
+    SupportsStreaming,
     SupportsStructuredOutput,
     model_identity,
 )
@@ -41,6 +43,7 @@ from alignment.errors import (
     ModelRequestError,
     ModelResponseError,
     ModelSpecError,
+    ModelStreamError,
     ModelTransientError,
     ModelUnavailableError,
 )
@@ -61,6 +64,7 @@ __all__ = [
     "ModelResponseError",
     "ModelSpec",
     "ModelSpecError",
+    "ModelStreamError",
     "ModelTransientError",
     "ModelUnavailableError",
     "ModelUsage",
@@ -70,6 +74,7 @@ __all__ = [
     "RetryPolicy",
     "ServiceModelHelper",
     "SupportsEmbedding",
+    "SupportsStreaming",
     "SupportsStructuredOutput",
     "UsageSnapshot",
     "model_from_spec",

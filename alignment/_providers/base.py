@@ -7,7 +7,7 @@ never calls anything else on a helper without first checking that it is there.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -68,6 +68,25 @@ def embedding_helper(helper: object) -> SupportsEmbedding | None:
     if callable(embed) and isinstance(getattr(helper, "embedding_model", None), str):
         return helper  # type: ignore[return-value]
     return None
+
+
+@runtime_checkable
+class SupportsStreaming(Protocol):
+    """Optional: a helper that hands out its answer piece by piece as the model writes it.
+
+    The seed's blocking ``predict`` stays the contract; callers that can show text early check
+    for this with ``isinstance`` and otherwise wait for ``predict``.
+    """
+
+    def predict_stream(
+        self,
+        prompt: str,
+        temperature: float,
+        stop_sequences: list[str] | None = None,
+        max_output_tokens: int | None = None,
+    ) -> Iterator[str]:
+        """Answer ``prompt`` as consecutive pieces of text; joined, they are the whole answer."""
+        ...
 
 
 def model_identity(helper: object) -> str:

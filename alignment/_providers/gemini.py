@@ -5,19 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar, cast
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Literal, cast
 
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from alignment._providers.gemini_errors import (
-    API_KEY_HELP,
-    TRANSPORT_FAILURES,
-    TRANSPORT_TIMEOUTS,
-    translate_api_error,
-)
+from alignment._providers.gemini_errors import API_KEY_HELP, translate_api_error
 from alignment._providers.retry import RetryPolicy
 from alignment._providers.service import (
     DEFAULT_MAX_CONCURRENT_CALLS,
@@ -27,10 +23,11 @@ from alignment._providers.service import (
     ModelRequest,
     ServiceModelHelper,
 )
+from alignment._providers.streaming import StreamPiece
+from alignment._providers.transport import TRANSPORT_FAILURES, TRANSPORT_TIMEOUTS
 from alignment.errors import ModelConfigError, ModelResponseError, ModelTransientError
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 DEFAULT_GEMINI_EMBEDDING_MODEL = "gemini-embedding-001"
@@ -194,34 +191,12 @@ class GeminiModelHelper(ServiceModelHelper):
             options[key] = request.json_schema
         return types.GenerateContentConfig(**options)
 
-    def _send(self, request: ModelRequest) -> ModelReply:
-        return self._reply(
-            self._sdk_call(
-                self.model_name,
-                lambda: self._client.models.generate_content(
-                    model=self.model_name, contents=request.prompt, config=self._config(request)
-                ),
-            ),
-            request,
-        )
-
-    def _send_embedding(self, texts: list[str]) -> EmbeddingReply:
-        # google-genai sends a list of texts to the Gemini API as one batchEmbedContents request.
-        response = self._sdk_call(
-            self.embedding_model,
-            lambda: self._client.models.embed_content(
-                model=self.embedding_model,
-                contents=cast(Any, texts),
-                config=types.EmbedContentConfig(output_dimensionality=self.embedding_dimensions),
-            ),
-        )
-        vectors = [list(embedding.values or []) for embedding in response.embeddings or []]
-        return EmbeddingReply(vectors=vectors)
-
-    def _sdk_call(self, model: str, call: Callable[[], T]) -> T:
-        """One SDK request, its failures translated into the library's errors."""
+    @contextmanager
+    def _translated_errors(self, model: str | None = None) -> Iterator[None]:
+        """Turn the SDK's and the transport's failures into ``ModelError`` subclasses."""
+        model = model or self.model_name
         try:
-            return call()
+            yield
         except genai_errors.APIError as error:
             raise translate_api_error(error, model) from error
         except TRANSPORT_TIMEOUTS as error:
@@ -232,6 +207,32 @@ class GeminiModelHelper(ServiceModelHelper):
             raise ModelTransientError(f"could not reach {self._describe()}: {error!r}") from error
         except genai_errors.UnknownApiResponseError as error:
             raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+
+    def _send(self, request: ModelRequest) -> ModelReply:
+        with self._translated_errors():
+            response = self._client.models.generate_content(
+                model=self.model_name, contents=request.prompt, config=self._config(request)
+            )
+        return self._reply(response, request)
+
+    def _send_embedding(self, texts: list[str]) -> EmbeddingReply:
+        # google-genai sends a list of texts to the Gemini API as one batchEmbedContents request.
+        with self._translated_errors(self.embedding_model):
+            response = self._client.models.embed_content(
+                model=self.embedding_model,
+                contents=cast(Any, texts),
+                config=types.EmbedContentConfig(output_dimensionality=self.embedding_dimensions),
+            )
+        vectors = [list(embedding.values or []) for embedding in response.embeddings or []]
+        return EmbeddingReply(vectors=vectors)
+
+    def _open_stream(self, request: ModelRequest) -> Iterator[StreamPiece]:
+        with self._translated_errors():
+            chunks = self._client.models.generate_content_stream(
+                model=self.model_name, contents=request.prompt, config=self._config(request)
+            )
+            for chunk in chunks:
+                yield _piece(chunk)
 
     def _reply(self, response: types.GenerateContentResponse, request: ModelRequest) -> ModelReply:
         usage = response.usage_metadata
@@ -293,3 +294,17 @@ class GeminiModelHelper(ServiceModelHelper):
 def _name(value: object) -> str:
     """An enum's name, or the raw string an SDK passes through when it meets a new value."""
     return str(getattr(value, "value", value))
+
+
+def _piece(chunk: types.GenerateContentResponse) -> StreamPiece:
+    """The new text of a streamed chunk (first candidate, thoughts left out) and its totals."""
+    candidates = chunk.candidates or []
+    content = candidates[0].content if candidates else None
+    parts = content.parts if content and content.parts else []
+    usage = chunk.usage_metadata
+    return StreamPiece(
+        text="".join(part.text for part in parts if part.text and not part.thought),
+        prompt_tokens=usage.prompt_token_count if usage else None,
+        output_tokens=usage.candidates_token_count if usage else None,
+        thinking_tokens=usage.thoughts_token_count if usage else None,
+    )

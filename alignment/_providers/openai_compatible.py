@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import openai
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from alignment._providers.retry import RetryPolicy, parse_retry_after
 from alignment._providers.service import (
@@ -20,6 +21,8 @@ from alignment._providers.service import (
     ModelRequest,
     ServiceModelHelper,
 )
+from alignment._providers.streaming import StreamPiece
+from alignment._providers.transport import TRANSPORT_FAILURES, TRANSPORT_TIMEOUTS
 from alignment.errors import (
     ModelAuthError,
     ModelConfigError,
@@ -31,7 +34,6 @@ from alignment.errors import (
 )
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 API_KEY_ENV_VAR = "OPENAI_API_KEY"
 BASE_URL_ENV_VAR = "OPENAI_BASE_URL"
@@ -41,6 +43,14 @@ OPENAI_HOST = "api.openai.com"
 OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
 # OpenAI takes up to 2,048 inputs per request; local servers are happier with fewer.
 OPENAI_EMBEDDING_BATCH = 256
+
+# A streamed answer is read straight off the connection, so the transport's own failures can
+# surface while reading, beside the SDK's wrapped ones.
+_TIMEOUTS: tuple[type[Exception], ...] = (openai.APITimeoutError, *TRANSPORT_TIMEOUTS)
+_CONNECTION_FAILURES: tuple[type[Exception], ...] = (
+    openai.APIConnectionError,
+    *TRANSPORT_FAILURES,
+)
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 
@@ -122,18 +132,35 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             }
         return arguments
 
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Turn the SDK's and the transport's failures into ``ModelError`` subclasses."""
+        try:
+            yield
+        except _TIMEOUTS as error:
+            raise ModelTransientError(
+                f"{self._describe()} did not answer within {self.timeout:g}s"
+            ) from error
+        except _CONNECTION_FAILURES as error:
+            raise ModelTransientError(f"could not reach {self._describe()}: {error}") from error
+        except openai.APIStatusError as error:
+            raise self._translate(error) from error
+        except openai.APIResponseValidationError as error:
+            raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+        except openai.APIError as error:
+            # An error event inside a streamed answer: the server gave up while writing.
+            raise ModelTransientError(f"{self._describe()} reported: {error.message}") from error
+
     def _send(self, request: ModelRequest) -> ModelReply:
-        completion = self._sdk_call(
-            lambda: self._client.chat.completions.create(**self._arguments(request))
-        )
+        with self._translated_errors():
+            completion = self._client.chat.completions.create(**self._arguments(request))
         return self._reply(completion, request)
 
     def _send_embedding(self, texts: list[str]) -> EmbeddingReply:
         # POST <base_url>/embeddings; the SDK asks for base64 and decodes it into floats.
         try:
-            response = self._sdk_call(
-                lambda: self._client.embeddings.create(model=self.embedding_model, input=texts)
-            )
+            with self._translated_errors():
+                response = self._client.embeddings.create(model=self.embedding_model, input=texts)
         except ValueError as error:  # the SDK's own check: a reply without embeddings
             raise ModelResponseError(
                 f"{self._describe()} sent no embeddings; check that {self.embedding_model!r} "
@@ -146,20 +173,16 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
         )
 
-    def _sdk_call(self, call: Callable[[], T]) -> T:
-        """One SDK request, its failures translated into the library's errors."""
-        try:
-            return call()
-        except openai.APITimeoutError as error:
-            raise ModelTransientError(
-                f"{self._describe()} did not answer within {self.timeout:g}s"
-            ) from error
-        except openai.APIConnectionError as error:
-            raise ModelTransientError(f"could not reach {self._describe()}: {error}") from error
-        except openai.APIStatusError as error:
-            raise self._translate(error) from error
-        except openai.APIResponseValidationError as error:
-            raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+    def _open_stream(self, request: ModelRequest) -> Iterator[StreamPiece]:
+        with self._translated_errors():
+            # include_usage: the last chunk carries the token counts (servers that do not know
+            # the option ignore it and report nothing).
+            chunks = self._client.chat.completions.create(
+                **self._arguments(request), stream=True, stream_options={"include_usage": True}
+            )
+            with chunks:
+                for chunk in chunks:
+                    yield _piece(chunk)
 
     def _translate(self, error: openai.APIStatusError) -> ModelError:
         code = error.status_code
@@ -226,3 +249,14 @@ def _is_openai_itself(base_url: str | None) -> bool:
 def _retry_after_ms(value: str | None) -> float | None:
     seconds = parse_retry_after(value)
     return None if seconds is None else seconds / 1000
+
+
+def _piece(chunk: ChatCompletionChunk) -> StreamPiece:
+    """The new text of a streamed chunk (first choice) and, in the last one, the token counts."""
+    delta = chunk.choices[0].delta if chunk.choices else None
+    usage = chunk.usage
+    return StreamPiece(
+        text=(delta.content if delta else None) or "",
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+    )

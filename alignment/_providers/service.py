@@ -1,10 +1,12 @@
 """What every helper backed by a network service shares: retries, a concurrency cap, usage counts.
 
-A concrete helper (Gemini, OpenAI-compatible) only implements ``_send`` (one generation request)
-and ``_send_embedding`` (one batch of texts to embed): the HTTP request, its answer parsed, its
-failures translated into ``ModelError`` subclasses. This class wraps each request in the gate, the
-retry loop and the semaphore, counts usage, tops up candidates when a backend returns fewer than
-asked, and splits long lists of texts to embed into batches the service accepts.
+A concrete helper (Gemini, OpenAI-compatible) implements ``_send`` (one generation request),
+``_open_stream`` (the same request streamed) and ``_send_embedding`` (one batch of texts to embed):
+the HTTP request, its answer parsed, its failures translated into ``ModelError`` subclasses. This
+class wraps each request in the gate, the retry loop and the semaphore, counts usage, tops up
+candidates when a backend returns fewer than asked, and splits long lists of texts to embed into
+batches the service accepts. ``predict_stream`` (``alignment._providers.streaming``) hands out one
+answer as the model writes it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import abc
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -20,6 +22,7 @@ from typing import Any, TypeVar
 from alignment._providers.base import ModelHelper
 from alignment._providers.gate import RequestGate
 from alignment._providers.retry import RetryPolicy, call_with_retries
+from alignment._providers.streaming import StreamPiece, stream_answer
 from alignment._providers.usage import ModelUsage
 from alignment.errors import ModelResponseError
 
@@ -99,6 +102,10 @@ class ServiceModelHelper(ModelHelper, abc.ABC):
         """Embed one batch of texts. Raise ``ModelTransientError`` to be retried."""
 
     @abc.abstractmethod
+    def _open_stream(self, request: ModelRequest) -> Iterator[StreamPiece]:
+        """Send ``request`` streamed; yield its pieces, failures translated as in ``_send``."""
+
+    @abc.abstractmethod
     def _describe(self) -> str:
         """Name the model and server for log lines and error messages."""
 
@@ -121,6 +128,27 @@ class ServiceModelHelper(ModelHelper, abc.ABC):
         )
         texts = self._complete(request)
         return texts if candidate_count > 1 else texts[0]
+
+    def predict_stream(
+        self,
+        prompt: str,
+        temperature: float,
+        stop_sequences: list[str] | None = None,
+        max_output_tokens: int | None = None,
+    ) -> Generator[str, None, None]:
+        """One answer to ``prompt``, piece by piece as the model writes it (``SupportsStreaming``).
+
+        Transient failures before the first piece are retried like ``predict``'s; a failure
+        after it raises ``ModelStreamError`` with the text so far. Nothing is sent until the
+        first piece is asked for; stop reading (or ``close()``) to end the request early.
+        """
+        request = ModelRequest(
+            prompt=prompt,
+            temperature=temperature,
+            stop_sequences=list(stop_sequences) if stop_sequences else None,
+            max_output_tokens=max_output_tokens,
+        )
+        return stream_answer(self, request)
 
     def predict_json(
         self,

@@ -47,6 +47,7 @@ MAX_FORM_VARIABLES = VIEW_BLOCK_LIMIT - 2
 # Input labels may be 2,000 characters; a variable name longer than this is shown cut.
 _LABEL_LIMIT = 200
 THINKING_TEXT = "Thinking…"
+WRITING_TEXT = "Still writing…"
 # A code fence plus its newlines, taken from a section's 3000 characters.
 _FENCE_ROOM = 8
 
@@ -142,6 +143,26 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
             blocks.append(markdown_block(piece))
         messages.append(Message(text=_fallback(piece), blocks=blocks, text_is_mrkdwn=True))
     return messages
+
+
+def answer_writing(text: str, candidate: int, candidates: int) -> Message:
+    """The message an answer shows while it is still being written (edited as it grows)."""
+    first = split_markdown(neutralise(text))[0]
+    blocks: list[Block] = []
+    label = _candidate_label(candidate, candidates, 0, 1)
+    if label:
+        blocks.append(mrkdwn_context(label))
+    blocks += [markdown_block(first), mrkdwn_context(f":writing_hand: {WRITING_TEXT}")]
+    return Message(text=_fallback(first), blocks=blocks, text_is_mrkdwn=True)
+
+
+def with_failure_note(message: Message, reason: str) -> Message:
+    """``message`` (an answer, or the part of one that arrived) marked as failed."""
+    note = mrkdwn_context(f":x: {escape_mrkdwn(shorten(reason, 2500))} Nothing was saved.")
+    blocks = [*(message.blocks or [])[: MESSAGE_BLOCK_LIMIT - 1], note]
+    return Message(
+        text=f"(failed) {message.text}", blocks=blocks, text_is_mrkdwn=message.text_is_mrkdwn
+    )
 
 
 def _candidate_label(candidate: int, candidates: int, part: int, parts: int) -> str:

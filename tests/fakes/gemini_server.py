@@ -1,5 +1,9 @@
 """A local stand-in for the Gemini API's ``generateContent`` and ``batchEmbedContents``.
 
+``streamGenerateContent?alt=sse`` streams the same answers as server-sent events, one word-sized
+piece each, ``token_delay`` seconds apart (the fake's default, or the reply's own); a reply with
+``fail_after=K`` drops the connection after K pieces, mid-answer.
+
     with FakeGemini() as gemini:
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.url)
         gemini.queue("first answer")
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.embeddings import DEFAULT_DIMENSIONS, hash_embedding
-from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
+from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply, tokens
 
 FAKE_API_KEY = "fake-gemini-key"
 
@@ -42,8 +46,10 @@ _STATUS_NAMES = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
-_GENERATE_PATH = re.compile(r"^/v1\w*/models/(?P<model>[^/:]+):generateContent")
 _EMBED_PATH = re.compile(r"^/v1\w*/models/(?P<model>[^/:]+):batchEmbedContents")
+_GENERATE_PATH = re.compile(
+    r"^/v1\w*/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class GeminiReply:
     prompt_tokens: int | None = None
     output_tokens: int | None = None
     thinking_tokens: int | None = None
+    token_delay: float | None = None  # streamed: seconds between pieces (None: the fake's)
+    fail_after: int | None = None  # streamed: drop the connection after this many pieces
 
 
 def prompt_text(request: RecordedRequest) -> str:
@@ -89,6 +97,11 @@ def embedded_texts(request: RecordedRequest) -> list[str]:
     ]
 
 
+def is_streamed(request: RecordedRequest) -> bool:
+    match = _GENERATE_PATH.match(request.path)
+    return match is not None and match.group("method") == "streamGenerateContent"
+
+
 class FakeGemini(FakeHTTPServer[GeminiReply]):
     """A fake Gemini endpoint. ``api_key``, when set, is the only key it accepts."""
 
@@ -97,9 +110,11 @@ class FakeGemini(FakeHTTPServer[GeminiReply]):
         responder: Callable[[RecordedRequest], GeminiReply | str] | None = None,
         api_key: str | None = None,
         embedder: Callable[[str, int], list[float]] = hash_embedding,
+        token_delay: float = 0.0,
     ) -> None:
         super().__init__(responder)
         self.api_key = api_key
+        self.token_delay = token_delay
         # Called with the text and the size asked for (the SDK always asks for one here).
         self.embedder = embedder
         self._embedding_replies: deque[GeminiReply] = deque()
@@ -168,7 +183,47 @@ class FakeGemini(FakeHTTPServer[GeminiReply]):
             return WireReply(400, _bad_key_body(), headers, reply.delay)
         if reply.status != 200:
             return WireReply(reply.status, self._error_body(reply), headers, reply.delay)
+        if is_streamed(request):
+            return self._stream(reply, request, headers)
         return WireReply(200, self._answer_body(reply, request), headers, reply.delay)
+
+    def _stream(
+        self, reply: GeminiReply, request: RecordedRequest, headers: dict[str, str]
+    ) -> WireReply:
+        """The answer as the service streams it: a chunk per piece, running usage totals, the
+        finish reason and full counts on the last chunk."""
+        whole = self._answer_body(reply, request)
+        text = (reply.texts or (reply.text or "",))[0] if reply.block_reason is None else ""
+        pieces = tokens(text) or [""]
+        prompt_tokens = whole["usageMetadata"]["promptTokenCount"]
+        events: list[dict[str, Any]] = []
+        for number, piece in enumerate(pieces, start=1):
+            last = number == len(pieces)
+            candidate: dict[str, Any] = {
+                "content": {"role": "model", "parts": [{"text": piece}] if piece else []},
+                "index": 0,
+            }
+            usage: dict[str, Any] = {"promptTokenCount": prompt_tokens}
+            if last:
+                candidate["finishReason"] = reply.finish_reason
+                usage = whole["usageMetadata"]
+            events.append(
+                {
+                    "candidates": [candidate],
+                    "usageMetadata": usage,
+                    "modelVersion": model_of(request),
+                }
+            )
+        delay = self.token_delay if reply.token_delay is None else reply.token_delay
+        return WireReply(
+            200,
+            None,
+            headers,
+            reply.delay,
+            events=tuple(events),
+            event_delay=delay,
+            cut_after=reply.fail_after,
+        )
 
     def _error_body(self, reply: GeminiReply) -> dict[str, Any]:
         details = list(reply.error_details)

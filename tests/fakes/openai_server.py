@@ -6,6 +6,11 @@
         server.queue(texts=["one", "two"])
         server.queue(status=429, headers={"Retry-After": "3"})
 
+A request with ``stream: true`` gets the same answer as server-sent ``chat.completion.chunk``
+events, one word-sized piece each, ``token_delay`` seconds apart (the fake's default, or the
+reply's own), then the usage chunk when ``stream_options.include_usage`` asks for it, then
+``[DONE]``; a reply with ``fail_after=K`` drops the connection after K pieces, mid-answer.
+
 Scripted replies carry exactly the choices given, whatever ``n`` asked for, which is how servers
 that ignore ``n`` behave. With an empty queue the ``responder`` answers (a string or an
 ``OpenAIReply``). Token counts default to word counts.
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.embeddings import Embedder, hash_embedding
-from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
+from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply, tokens
 
 EMBEDDINGS_PATH = "/v1/embeddings"
 
@@ -50,6 +55,8 @@ class OpenAIReply:
     finish_reason: str = "stop"
     prompt_tokens: int | None = None
     output_tokens: int | None = None
+    token_delay: float | None = None  # streamed: seconds between pieces (None: the fake's)
+    fail_after: int | None = None  # streamed: drop the connection after this many pieces
 
 
 def prompt_text(request: RecordedRequest) -> str:
@@ -68,9 +75,11 @@ class FakeOpenAI(FakeHTTPServer[OpenAIReply]):
         self,
         responder: Callable[[RecordedRequest], OpenAIReply | str] | None = None,
         embedder: Embedder = hash_embedding,
+        token_delay: float = 0.0,
     ) -> None:
         super().__init__(responder)
         self.embedder = embedder
+        self.token_delay = token_delay
         self._embedding_replies: deque[OpenAIReply] = deque()
         self._embedding_lock = threading.Lock()
 
@@ -161,6 +170,8 @@ class FakeOpenAI(FakeHTTPServer[OpenAIReply]):
             if reply.output_tokens is not None
             else sum(len(text.split()) for text in texts)
         )
+        if (request.body or {}).get("stream"):
+            return self._stream(reply, request, texts[0], prompt_tokens, output_tokens, headers)
         body: dict[str, Any] = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -181,3 +192,48 @@ class FakeOpenAI(FakeHTTPServer[OpenAIReply]):
             },
         }
         return WireReply(200, body, headers, reply.delay)
+
+    def _stream(
+        self,
+        reply: OpenAIReply,
+        request: RecordedRequest,
+        text: str,
+        prompt_tokens: int,
+        output_tokens: int,
+        headers: dict[str, str],
+    ) -> WireReply:
+        body = request.body or {}
+
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+            return {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": body.get("model"),
+                "choices": choices,
+                **extra,
+            }
+
+        events: list[Any] = [
+            chunk([{"index": 0, "delta": {"role": "assistant", "content": piece}}])
+            for piece in tokens(text)
+        ]
+        events.append(chunk([{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": output_tokens,
+                "total_tokens": prompt_tokens + output_tokens,
+            }
+            events.append(chunk([], usage=usage))
+        events.append("[DONE]")
+        delay = self.token_delay if reply.token_delay is None else reply.token_delay
+        return WireReply(
+            200,
+            None,
+            headers,
+            reply.delay,
+            events=tuple(events),
+            event_delay=delay,
+            cut_after=reply.fail_after,
+        )

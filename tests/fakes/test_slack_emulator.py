@@ -90,3 +90,79 @@ def test_views_and_ephemeral_messages(slack: SlackEmulator, client: WebClient) -
     assert slack.home_views["U1"]["type"] == "home"
     assert [e["text"] for e in slack.ephemerals] == ["only you"]
     assert slack.channel_messages("C1") == []
+
+
+def _code(call: object) -> str:
+    with pytest.raises(SlackApiError) as raised:
+        call()  # type: ignore[operator]
+    return str(raised.value.response["error"])
+
+
+def test_chat_streams_grow_one_message_and_record_each_piece(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    root = client.chat_postMessage(channel="C1", text="run")["ts"]
+    streamer = client.chat_stream(
+        channel="C1",
+        thread_ts=root,
+        recipient_user_id="U1",
+        recipient_team_id="T1",
+        buffer_size=1,
+    )
+    streamer.append(markdown_text="**Three** uses")
+    streamer.append(markdown_text=": cut, ")
+    metadata = {"event_type": "answer", "event_payload": {"run_id": "r1"}}
+    streamer.stop(markdown_text="trim.", metadata=metadata)
+
+    (record,) = slack.stream_records()
+    assert record.text == "**Three** uses: cut, trim." and record.stopped_at is not None
+    assert [method for _, method, _ in record.pieces] == [
+        "chat.startStream",
+        "chat.appendStream",
+        "chat.stopStream",
+    ]
+    assert record.pieces[0][0] <= record.pieces[1][0] <= record.pieces[2][0]
+    (reply,) = [m for m in slack.channel_messages("C1") if m.get("thread_ts") == root]
+    assert reply["blocks"] == [{"type": "markdown", "text": "**Three** uses: cut, trim."}]
+    assert reply["metadata"] == metadata and "streaming" not in reply
+    # A stopped stream takes no more text, and cannot be stopped twice.
+    code = _code(lambda: client.chat_appendStream(channel="C1", ts=reply["ts"], markdown_text="x"))
+    assert code == "message_not_in_streaming_state"
+    assert _code(lambda: client.chat_stopStream(channel="C1", ts=reply["ts"])) == (
+        "message_not_in_streaming_state"
+    )
+
+
+def test_chat_stream_errors_are_slacks(slack: SlackEmulator, client: WebClient) -> None:
+    root = client.chat_postMessage(channel="C1", text="run")["ts"]
+    assert _code(lambda: client.chat_startStream(channel="C1", thread_ts=root)) == (
+        "missing_recipient_user_id"
+    )
+    assert (
+        _code(lambda: client.chat_startStream(channel="C1", thread_ts=root, recipient_user_id="U1"))
+        == "missing_recipient_team_id"
+    )
+    # A direct message needs no recipient.
+    started = client.chat_startStream(channel="D1", thread_ts=root, markdown_text="hi")
+    assert _code(lambda: client.chat_appendStream(channel="D1", ts=started["ts"])) == "no_text"
+    bad_chunk = [{"type": "banner", "text": "x"}]
+    assert (
+        _code(lambda: client.chat_appendStream(channel="D1", ts=started["ts"], chunks=bad_chunk))
+        == "invalid_chunks"
+    )
+    too_long = "x" * 12_001
+    assert (
+        _code(
+            lambda: client.chat_appendStream(channel="D1", ts=started["ts"], markdown_text=too_long)
+        )
+        == "msg_too_long"
+    )
+    assert _code(
+        lambda: client.chat_appendStream(channel="D1", ts="1.000001", markdown_text="x")
+    ) == ("message_not_found")
+    plain = client.chat_postMessage(channel="D1", text="not a stream")["ts"]
+    assert _code(lambda: client.chat_appendStream(channel="D1", ts=plain, markdown_text="x")) == (
+        "message_not_in_streaming_state"
+    )
+    slack.refuse_streaming("not_allowed")
+    assert _code(lambda: client.chat_startStream(channel="D1", thread_ts=root)) == "not_allowed"
