@@ -15,7 +15,7 @@ from typing import Any
 from bot.commands.help import topic_help
 from bot.commands.labelers import training_help_lines
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
-from bot.feedback.actions import answer_menu_block
+from bot.feedback.actions import ANSWER_ACTIONS, answer_menu_block
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.prompts.store import PromptSummary, PromptVersion
 from bot.slack.blocks import (
@@ -279,7 +279,8 @@ def help_message(topic: str | None = None) -> Message:
         f"to {MAX_CANDIDATES} candidate answers. Missing variables open a form.",
         f"• `{USAGE['export']}`: the prompt as JSON for the `alignment` library.",
         f"React to an answer ({FEEDBACK_KINDS.reaction_help()}) or reply in its "
-        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles.",
+        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles, or use its "
+        f"*Feedback* menu or message shortcuts ({ANSWER_ACTIONS.labels()}).",
         f"• `{USAGE['principles']}`: the principles gathered so far.",
         f"• `{USAGE['apply']}`: fold the principles into the template, as a new version.",
         f"• `{USAGE['revise']}`: change the template as the feedback asks.",
