@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from typing import Any
 
+import redis
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -36,6 +37,7 @@ from bot.transport.background import BackgroundWork
 
 log = logging.getLogger(__name__)
 
+STORAGE_DOWN = "I could not reach my storage to find that answer; nothing changed. Try again."
 STALE_CHOICE = "That choice is no longer offered; pick one from a newer answer's *Feedback* menu."
 
 
@@ -66,7 +68,12 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
     labels = ANSWER_ACTIONS.labels()
 
     def begin(action: AnswerAction, origin: Origin, chosen: ChosenMessage) -> None:
-        found = find_answer(services, origin.workspace, chosen, labels, origin.external)
+        try:
+            found = find_answer(services, origin.workspace, chosen, labels, origin.external)
+        except redis.RedisError as error:
+            log.warning("could not look up the answer for %s: %s", action.name, error)
+            origin.reply_private(block_kit.error(STORAGE_DOWN))
+            return
         if isinstance(found, str):
             origin.reply_private(block_kit.error(found))
             return
