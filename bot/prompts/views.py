@@ -15,6 +15,7 @@ from typing import Any
 from bot.commands.help import topic_help
 from bot.commands.labelers import training_help_lines
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
+from bot.feedback.actions import ANSWER_ACTIONS, answer_menu_block
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.prompts.store import PromptSummary, PromptVersion
 from bot.slack.blocks import (
@@ -122,13 +123,17 @@ def run_failed_placeholder(reason: str) -> Message:
 
 
 def answer_messages(answer: str, candidate: int, candidates: int) -> list[Message]:
-    """The Slack messages that show one candidate answer, split under Slack's limits."""
+    """The Slack messages that show one candidate answer, split under Slack's limits; the last
+    one ends with the "Feedback" menu (``bot.feedback.actions``)."""
     if not answer.strip():
         label = _candidate_label(candidate, candidates, 0, 1)
         return [
             Message(
                 text="(empty answer)",
-                blocks=[mrkdwn_context(f"{label}_the model answered with nothing_")],
+                blocks=[
+                    mrkdwn_context(f"{label}_the model answered with nothing_"),
+                    answer_menu_block(),
+                ],
             )
         ]
     # Neutralised before splitting, so the invisible characters it adds count against the limit.
@@ -141,6 +146,8 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
             blocks.append(mrkdwn_context(label))
         if piece.strip():
             blocks.append(markdown_block(piece))
+        if part == len(pieces) - 1:
+            blocks.append(answer_menu_block())
         messages.append(Message(text=_fallback(piece), blocks=blocks, text_is_mrkdwn=True))
     return messages
 
@@ -293,7 +300,8 @@ def help_message(topic: str | None = None) -> Message:
         f"to {MAX_CANDIDATES} candidate answers. Missing variables open a form.",
         f"• `{USAGE['export']}`: the prompt as JSON for the `alignment` library.",
         f"React to an answer ({FEEDBACK_KINDS.reaction_help()}) or reply in its "
-        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles.",
+        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles, or use its "
+        f"*Feedback* menu or message shortcuts ({ANSWER_ACTIONS.labels()}).",
         f"• `{USAGE['principles']}`: the principles gathered so far.",
         f"• `{USAGE['apply']}`: fold the principles into the template, as a new version.",
         f"• `{USAGE['revise']}`: change the template as the feedback asks.",

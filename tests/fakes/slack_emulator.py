@@ -120,6 +120,7 @@ class SlackEmulator:
         self.channels: dict[str, dict[str, Any]] = {}
         self.socket_mode = SocketModeEndpoint(APP_ID)
         self._failures: dict[str, list[_PlannedFailure]] = {}
+        self._used_triggers: set[str] = set()
         self._counter = itertools.count(1)
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -210,6 +211,24 @@ class SlackEmulator:
             self.files[file.id] = file
         return self._file_json(file)
 
+    def add_message(
+        self, channel: str, text: str, user: str, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """A message a person posted (not the bot), as Slack stores it; returns it."""
+        message: dict[str, Any] = {
+            "type": "message",
+            "channel": channel,
+            "text": text,
+            "user": user,
+            "team": self.team_id,
+            "ts": self._new_ts(),
+        }
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._changed:
+            self.messages.append(message)
+        return message
+
     def add_user(self, user_id: str, name: str, **extra: Any) -> None:
         self.users[user_id] = {"id": user_id, "name": name, "real_name": name, **extra}
 
@@ -227,6 +246,7 @@ class SlackEmulator:
             self._failures.clear()
             self.streams.records.clear()
             self._stream_refusal = None
+            self._used_triggers.clear()
 
     # ---- queries
 
@@ -398,10 +418,15 @@ class SlackEmulator:
         return {**view, "id": view_id, "hash": self._new_ts(), "team_id": self.team_id}
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("trigger_id"):
+        trigger = params.get("trigger_id")
+        if not trigger:
             raise SlackApiError("invalid_trigger_id")
         record = self._view_record(params.get("view"), self._new_id("V"))
         with self._changed:
+            # Like Slack, a trigger opens one view: a second views.open with it is refused.
+            if trigger in self._used_triggers:
+                raise SlackApiError("exchanged_trigger_id")
+            self._used_triggers.add(str(trigger))
             self.views[record["id"]] = record
         return {"view": record}
 

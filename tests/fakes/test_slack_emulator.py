@@ -10,6 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from tests.fakes.slack_emulator import BOT_TOKEN, SlackEmulator, StoredFile
+from tests.fakes.slack_interactions import message_shortcut, overflow_choice, view_submission
+from tests.fakes.slack_limits import message_problems, view_problems
 
 
 @pytest.fixture
@@ -166,3 +168,74 @@ def test_chat_stream_errors_are_slacks(slack: SlackEmulator, client: WebClient) 
     )
     slack.refuse_streaming("not_allowed")
     assert _code(lambda: client.chat_startStream(channel="D1", thread_ts=root)) == "not_allowed"
+
+
+def test_a_trigger_opens_one_view_and_text_inputs_and_menus_are_held_to_slack_limits(
+    slack: SlackEmulator, client: WebClient
+) -> None:
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+    client.views_open(trigger_id="7.trigger", view=view)
+    with pytest.raises(SlackApiError) as again:
+        client.views_open(trigger_id="7.trigger", view=view)
+    assert again.value.response["error"] == "exchanged_trigger_id"
+
+    def with_input(**element: object) -> dict[str, object]:
+        field = {"type": "plain_text_input", "action_id": "a", **element}
+        block = {"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": "L"}}
+        return {**view, "blocks": [{**block, "element": field}]}
+
+    assert view_problems(with_input(initial_value="x" * 3000)) == []
+    assert view_problems(with_input(initial_value="x" * 3001)) == [
+        "block 0 (input) initial_value: 3001 chars > 3000"
+    ]
+    assert view_problems(with_input(max_length=10, initial_value="x" * 11)) == [
+        "block 0 (input) initial_value: 11 chars > 10"
+    ]
+    assert "max_length" in view_problems(with_input(max_length=3001))[0]
+    with pytest.raises(SlackApiError) as refused:
+        client.views_open(trigger_id="8.trigger", view=with_input(initial_value="x" * 3001))
+    assert refused.value.response["error"] == "invalid_arguments"
+
+    def overflow(count: int) -> list[dict[str, object]]:
+        options = [
+            {"text": {"type": "plain_text", "text": f"o{n}"}, "value": f"v{n}"}
+            for n in range(count)
+        ]
+        menu = {"type": "overflow", "action_id": "m", "options": options}
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": "t"}, "accessory": menu}]
+
+    assert message_problems("t", overflow(5)) == []
+    assert "2 to 5 options" in message_problems("t", overflow(6))[0]
+    assert "2 to 5 options" in message_problems("t", overflow(1))[0]
+
+
+def test_interactions_are_built_from_what_a_person_sees(slack: SlackEmulator) -> None:
+    mine = slack.add_message("C1", "lunch?", "U0BEN", thread_ts="1.000001")
+    assert slack.channel_messages("C1") == [mine] and mine["user"] == "U0BEN"
+
+    shortcut = message_shortcut({**mine, "metadata": {"x": 1}}, "cb", "U0ANA", "T1")
+    assert shortcut["type"] == "message_action" and shortcut["callback_id"] == "cb"
+    assert shortcut["message"]["ts"] == mine["ts"] and "metadata" not in shortcut["message"]
+    assert shortcut["channel"]["id"] == "C1" and shortcut["user"]["team_id"] == "T1"
+
+    options = [{"text": {"type": "plain_text", "text": "A"}, "value": "a"}] * 2
+    menu = {"type": "overflow", "action_id": "m", "options": options}
+    posted = {
+        "channel": "C1",
+        "ts": "2.000001",
+        "blocks": [{"type": "section", "block_id": "s", "accessory": menu}],
+    }
+    picked = overflow_choice(posted, "m", "a", "U0ANA", "T1")
+    assert picked["actions"][0]["selected_option"]["value"] == "a"
+    assert picked["container"]["message_ts"] == "2.000001"
+    with pytest.raises(AssertionError, match="offers no option"):
+        overflow_choice(posted, "m", "forged", "U0ANA", "T1")
+
+    field = {"type": "plain_text_input", "action_id": "v", "max_length": 5, "initial_value": "hi"}
+    form = {"type": "modal", "blocks": [{"type": "input", "block_id": "b", "element": field}]}
+    sent = view_submission(form, {}, "U0ANA", "T1")
+    assert sent["view"]["state"]["values"] == {
+        "b": {"v": {"type": "plain_text_input", "value": "hi"}}
+    }
+    with pytest.raises(AssertionError, match="at most 5"):
+        view_submission(form, {"b": "too long"}, "U0ANA", "T1")

@@ -13,6 +13,7 @@ import redis
 
 from alignment._single_run.types import ConstitutionalPrompt
 from bot.commands.text import unescape
+from bot.feedback.actions import MENU_ACTION
 from bot.keys import Workspace, is_bookkeeping
 from bot.prompts import views
 from bot.prompts.runs import ANSWER_EVENT_TYPE, RunStore
@@ -103,7 +104,10 @@ def test_story_create_run_edit_run_again_and_export(
     assert placeholder_ts not in [m["ts"] for m in slack.channel_messages(CHANNEL)]
     assert "".join(section_text(m) for m in answers) == long_answer
     # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn.
-    assert all([b["type"] for b in m["blocks"]][-1:] == ["markdown"] for m in answers)
+    # The last part ends with the answer's "Feedback" menu.
+    assert all([b["type"] for b in m["blocks"]][-1:] == ["markdown"] for m in answers[:-1])
+    assert [b["type"] for b in answers[-1]["blocks"]][-2:] == ["markdown", "section"]
+    assert answers[-1]["blocks"][-1]["accessory"]["action_id"] == MENU_ACTION
     run_ids = {m["metadata"]["event_payload"]["run_id"] for m in answers}
     assert len(run_ids) == 1
     assert {m["metadata"]["event_type"] for m in answers} == {ANSWER_EVENT_TYPE}
