@@ -325,9 +325,10 @@ class SlackEmulator:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         status, extra_headers = 200, {}
         caller: Workspace | None = None
-        token: str | None = None
+        # Recorded whether or not it is accepted, so a test sees which token was refused.
+        token = _presented_token(params, headers) if method not in CLIENT_METHODS else None
         try:
-            caller, token = self._check_token(method, params, headers)
+            caller, _ = self._check_token(method, params, headers)
             self._caller.workspace = caller
             failure = self._take_failure(method)
             if failure is not None and failure.retry_after is not None:
@@ -357,8 +358,7 @@ class SlackEmulator:
         if method in CLIENT_METHODS:
             self._check_client(params, headers)
             return None, None
-        auth = headers.get("authorization", "")
-        token = auth.removeprefix("Bearer ").strip() if auth else params.get("token")
+        token = _presented_token(params, headers)
         if not token:
             raise SlackApiError("not_authed")
         if method in APP_TOKEN_METHODS:
@@ -754,6 +754,12 @@ class SlackEmulator:
                 return None
         file = self.files.get(file_id)
         return file.content if file else None
+
+
+def _presented_token(params: dict[str, Any], headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    token = auth.removeprefix("Bearer ").strip() if auth else params.get("token")
+    return str(token) if token else None
 
 
 def _ts_key(ts: str) -> tuple[int, int]:
