@@ -9,7 +9,7 @@ internal and may change without notice. Every exception the library raises on pu
 
 from __future__ import annotations
 
-from alignment import data, errors, labeler, model_helper, single_run
+from alignment import compare, data, errors, labeler, model_helper, single_run
 from alignment.data import DatasetError, DatasetLimits, load_dataset, split_dataset
 from alignment.errors import AlignmentError
 from alignment.labeler import (
@@ -45,6 +45,7 @@ __all__ = [
     "LabelerCheckpoint",
     "ModelHelper",
     "OpenAICompatibleModelHelper",
+    "compare",
     "data",
     "delete_attribute_from_checkpoint",
     "errors",
