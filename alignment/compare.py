@@ -30,6 +30,7 @@ from alignment._compare.cached_calls import (
     cached_answer,
     cached_judge,
 )
+from alignment._compare.examples_csv import IDEAL_COLUMN, read_examples
 from alignment._compare.judging import (
     JUDGE_SCHEMA,
     JUDGE_TEMPERATURE,
@@ -51,6 +52,7 @@ from alignment._providers.base import ModelHelper, SupportsStructuredOutput
 from alignment.single_run import RUN_TEMPERATURE, AlignableSingleRun, ConstitutionalPrompt
 
 __all__ = [
+    "IDEAL_COLUMN",
     "CallCounts",
     "ComparisonResult",
     "Example",
@@ -63,6 +65,7 @@ __all__ = [
     "compare_templates",
     "compare_versions",
     "planned_calls",
+    "read_examples",
 ]
 
 DEFAULT_MAX_CONCURRENCY = 8
