@@ -313,8 +313,13 @@ def _parse_apply(raw_args: str) -> Command:
     usage = USAGE["apply"]
     tokens = _tokens(raw_args, "apply")
     flags = [t.text for t in tokens[1:]]
-    if not tokens or flags not in ([], ["--compare"]):
-        raise CommandSyntaxError("`apply` takes a prompt name, and `--compare` if wanted.", usage)
+    if not tokens:
+        raise CommandSyntaxError("`apply` needs a prompt name.", usage)
+    if flags not in ([], ["--compare"]):
+        extra = " ".join(flag for flag in flags if flag != "--compare")
+        raise CommandSyntaxError(
+            f"`apply` takes only a prompt name (and `--compare`); remove `{extra}`.", usage
+        )
     name = check_prompt_name(tokens[0].text, usage)
     return ApplyAndCompare(name) if flags else ApplyPrinciples(name)
 

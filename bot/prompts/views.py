@@ -15,7 +15,6 @@ from typing import Any
 from bot.commands.help import topic_help
 from bot.commands.labelers import training_help_lines
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
-from bot.examples.views import save_example_actions
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.prompts.store import PromptSummary, PromptVersion
 from bot.slack.blocks import (
@@ -141,8 +140,6 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
             blocks.append(mrkdwn_context(label))
         if piece.strip():
             blocks.append(markdown_block(piece))
-        if part == len(pieces) - 1:
-            blocks.append(save_example_actions())
         messages.append(Message(text=_fallback(piece), blocks=blocks, text_is_mrkdwn=True))
     return messages
 

@@ -100,8 +100,13 @@ def test_story_create_run_edit_run_again_and_export(
     assert updates[0].params["ts"] == placeholder_ts
     assert answers[0]["ts"] == placeholder_ts  # the answer replaced the placeholder
     assert "".join(section_text(m) for m in answers) == long_answer
-    # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn.
-    assert all([b["type"] for b in m["blocks"]][-1:] == ["markdown"] for m in answers)
+    # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn;
+    # the last part ends with the answer's "Save as example" button.
+    kinds = [[b["type"] for b in m["blocks"]] for m in answers]
+    assert all(k[-1:] == ["markdown"] for k in kinds[:-1]) and kinds[-1][-2:] == [
+        "markdown",
+        "actions",
+    ]
     run_ids = {m["metadata"]["event_payload"]["run_id"] for m in answers}
     assert len(run_ids) == 1
     assert {m["metadata"]["event_type"] for m in answers} == {ANSWER_EVENT_TYPE}
