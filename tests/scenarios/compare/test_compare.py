@@ -9,9 +9,10 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from bot.compare.views import MAKE_CURRENT_ACTION
+from bot.compare.views import CANCEL_ACTION, MAKE_CURRENT_ACTION
 from bot.examples.store import ExampleStore
 from bot.examples.views import SAVE_EXAMPLE_ACTION
+from bot.prompts.store import PromptStore
 from tests.fakes.bot_harness import wait_until
 from tests.fakes.slash_commands import CHANNEL
 from tests.scenarios.compare.world import PRINCIPLE, WORKSPACE, World
@@ -196,4 +197,28 @@ def test_examples_are_checked_before_anything_is_kept(start: Callable[..., World
     reply = wait_until(lambda: bot_replies(world.slack, upload), 15, what="the upload's reply")
     assert "column(s) 'color' that the template does not use" in message_text(reply[0])
     assert ExampleStore(world.services.redis, WORKSPACE).all("uses") == []
+    assert world.gemini.requests == []
+
+
+def test_a_cancelled_comparison_calls_no_model(start: Callable[..., World]) -> None:
+    world = start()
+    world.prompt_with_principle()
+    ana = world.person()
+    ana.ask("examples uses add item=apple")
+    PromptStore(world.services.redis, WORKSPACE).edit("uses", "List uses for {item}.", "U0ANA")
+    ana.send("compare uses 2 3")
+    progress = world.progress_message()
+    before = len(world.responses.replies)
+    assert (
+        ana.click(progress, CANCEL_ACTION, action_values(progress, CANCEL_ACTION)[0]).status == 200
+    )
+    assert "Stopping" in message_text(world.responses.wait_for_reply(before + 1))
+    world.run_jobs()
+
+    def cancelled() -> bool:
+        return any(
+            "cancelled" in str(c.params.get("text")) for c in world.slack.calls_to("chat.update")
+        )
+
+    wait_until(cancelled, 15, what="the progress message saying it was cancelled")
     assert world.gemini.requests == []
