@@ -10,7 +10,7 @@ prompt versions a team approved in Slack from alignbot's prompt API.
 
 from __future__ import annotations
 
-from alignment import data, errors, labeler, model_helper, prompt_client, single_run
+from alignment import compare, data, errors, labeler, model_helper, prompt_client, single_run
 from alignment.data import DatasetError, DatasetLimits, load_dataset, split_dataset
 from alignment.errors import AlignmentError
 from alignment.labeler import (
@@ -49,6 +49,7 @@ __all__ = [
     "OpenAICompatibleModelHelper",
     "PromptClient",
     "ServedPrompt",
+    "compare",
     "data",
     "delete_attribute_from_checkpoint",
     "errors",

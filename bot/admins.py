@@ -27,6 +27,7 @@ _ACTION_WORDS = {
     "retrain": "retrain an existing labeler",
     "notify": "change a labeler's notifications",
     "cancel": "cancel someone else's training",
+    "make-current": "make a compared version current",
 }
 
 # The operations that change a prompt's text or history, or administer a labeler, for everyone.

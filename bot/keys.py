@@ -13,6 +13,8 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:prompt:{name}:principles             str   JSON principles (compare-and-set)
     {ns}:prompt:{name}:principle-log          list  JSON notes: what each version changed
     {ns}:prompt:{name}:undone                 set   versions whose change has been undone
+    {ns}:prompt:{name}:examples               hash  example id -> JSON saved example
+    {ns}:prompt:{name}:examples-next          str   the number of the next example id
     {ns}:deleted:{name}                       list  JSON records of deletions of that name
     {ns}:deleted:{name}:{deletion}:{part}     any   a deleted prompt's keys, kept for restoring
     {ns}:offer:{channel}:{ts}:{user}:{emoji}  hash  suggested reasons offered for one reaction
@@ -37,6 +39,10 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:training:{run_id}:posted             hash  closing message kind -> its ts (TTL)
     {ns}:upload:{file_id}                     str   JSON facts about an uploaded CSV
     {ns}:job:{job_id}                         str   JSON progress of a background job
+    {ns}:compare:{compare_id}                 str   JSON state and summary of one comparison
+    {ns}:compare:{compare_id}:cancel          str   set when someone cancels the comparison
+    {ns}:compare:{compare_id}:progress        str   when the progress message was last edited
+    {ns}:compare-answer:{request_hash}        str   a model answer cached for comparisons (TTL)
     {ns}:seen:event:{event_id}                str   apply-once marker (TTL)
     {ns}:seen:message:{channel}:{ts}          str   apply-once marker (TTL)
     {ns}:seen:file:{file_id}                  str   apply-once marker (TTL)
@@ -204,6 +210,24 @@ class WorkspaceKeys:
 
     def principles(self, name: str) -> str:
         return f"{self.prompt(name)}:principles"
+
+    def prompt_examples(self, name: str) -> str:
+        return f"{self.prompt(name)}:examples"
+
+    def prompt_examples_next(self, name: str) -> str:
+        return f"{self.prompt(name)}:examples-next"
+
+    def compare(self, compare_id: str) -> str:
+        return self.key("compare", compare_id)
+
+    def compare_cancel(self, compare_id: str) -> str:
+        return f"{self.compare(compare_id)}:cancel"
+
+    def compare_progress(self, compare_id: str) -> str:
+        return f"{self.compare(compare_id)}:progress"
+
+    def compare_answer(self, request_key: str) -> str:
+        return self.key("compare-answer", request_key)
 
     def principle_log(self, name: str) -> str:
         return f"{self.prompt(name)}:principle-log"

@@ -35,7 +35,25 @@ _ABOUT: dict[str, tuple[str, ...]] = {
     ),
     "export": ("The prompt as JSON that the `alignment` library can load.",),
     "principles": ("The principles that feedback on the prompt's answers has gathered so far.",),
-    "apply": ("Folds the principles into the template and saves the result as a new version.",),
+    "apply": (
+        "Folds the principles into the template and saves the result as a new version.",
+        "With `--compare` the new version is kept aside (runs go on using the current one) and "
+        "compared with it on the saved examples; a *Make current* button on the result makes it "
+        "current.",
+    ),
+    "examples": (
+        'The saved inputs of a prompt, each with an optional ideal answer (`ideal="..."`): '
+        "list them, add one, or remove one by id. Also added by the *Save as example* button "
+        "under a run's answer (a rewrite given in that thread becomes its ideal), or by "
+        "uploading a CSV whose columns are the variables (and `ideal`) with the message "
+        "`@alignbot examples NAME`.",
+    ),
+    "compare": (
+        "Runs two versions (default: the current one against the newest) on every saved "
+        "example in the background; the alignment model judges each pair by the prompt's "
+        "principles, in both orders. The result says where B is better, worse or tied, which "
+        "principles decided, and comes with a CSV of every example.",
+    ),
     "revise": ("Rewrites the template as your feedback asks, as a new version.",),
     "history": (
         "Every version of a prompt: who changed what, and when; and every deletion of its name, "

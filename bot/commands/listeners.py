@@ -30,6 +30,10 @@ def _hand_over(work: BackgroundWork, services: Services, origin: Origin, text: s
 
 
 def _command_text(event: dict[str, Any], context: BoltContext) -> str | None:
+    # A message with files is an upload (training, labelling, examples): the upload
+    # listeners take it, with its file.
+    if event.get("files"):
+        return None
     return addressed_command(str(event.get("text") or ""), context.bot_user_id)
 
 

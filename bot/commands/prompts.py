@@ -35,7 +35,9 @@ USAGE = {
     "run": f"/align run NAME key=value ... [--n 1-{MAX_CANDIDATES}]",
     "export": "/align export NAME",
     "principles": "/align principles NAME",
-    "apply": "/align apply NAME",
+    "apply": "/align apply NAME [--compare]",
+    "examples": '/align examples NAME [add key=value ... ideal="..." | remove ID]',
+    "compare": "/align compare NAME [A] [B]",
     "revise": "/align revise NAME FEEDBACK",
     "history": "/align history NAME",
     "rollback": "/align rollback NAME VERSION",
@@ -97,6 +99,33 @@ class ApplyPrinciples(PromptNamed):
     pass
 
 
+class ApplyAndCompare(PromptNamed):
+    """Apply into a new version that is not current yet, and compare it with the current one."""
+
+
+class ListExamples(PromptNamed):
+    pass
+
+
+@dataclass(frozen=True)
+class AddExample:
+    name: str
+    values: dict[str, str]  # an ``ideal`` value is the ideal answer
+
+
+@dataclass(frozen=True)
+class RemoveExample:
+    name: str
+    example_id: str
+
+
+@dataclass(frozen=True)
+class ComparePrompt:
+    name: str
+    a: int | None = None  # None: the production-labelled or current version
+    b: int | None = None  # None: the newest version
+
+
 @dataclass(frozen=True)
 class RevisePrompt:
     name: str
@@ -133,6 +162,8 @@ VersionCommand = (
     | RestorePrompt
 )
 
+ExampleCommand = ListExamples | AddExample | RemoveExample
+
 Command = (
     Help
     | NewPrompt
@@ -142,6 +173,9 @@ Command = (
     | RunPrompt
     | ExportPrompt
     | VersionCommand
+    | ApplyAndCompare
+    | ExampleCommand
+    | ComparePrompt
 )
 
 
@@ -231,8 +265,8 @@ def _parse_run(raw_args: str) -> Command:
     if not tokens:
         raise CommandSyntaxError("`run` needs a prompt name.", usage)
     name = check_prompt_name(tokens[0].text, usage)
-    variables: dict[str, str] = {}
     candidates = 1
+    pairs: list[Token] = []
     rest = tokens[1:]
     index = 0
     while index < len(rest):
@@ -247,6 +281,15 @@ def _parse_run(raw_args: str) -> Command:
                 index += 1
             candidates = _parse_candidates(value or None)
             continue
+        pairs.append(token)
+    variables = parse_pairs(pairs, usage)
+    return RunPrompt(name, variables, candidates)
+
+
+def parse_pairs(tokens: list[Token], usage: str) -> dict[str, str]:
+    """``key=value`` words as a dict; each key a variable name, given once."""
+    variables: dict[str, str] = {}
+    for token in tokens:
         key, has_equals, value = token.text.partition("=")
         if not has_equals or token.quoted:
             raise CommandSyntaxError(
@@ -263,7 +306,61 @@ def _parse_run(raw_args: str) -> Command:
         if key in variables:
             raise CommandSyntaxError(f"`{key}` is given twice; give each variable once.", usage)
         variables[key] = value
-    return RunPrompt(name, variables, candidates)
+    return variables
+
+
+def _parse_apply(raw_args: str) -> Command:
+    usage = USAGE["apply"]
+    tokens = _tokens(raw_args, "apply")
+    flags = [t.text for t in tokens[1:]]
+    if not tokens:
+        raise CommandSyntaxError("`apply` needs a prompt name.", usage)
+    if flags not in ([], ["--compare"]):
+        extra = " ".join(flag for flag in flags if flag != "--compare")
+        raise CommandSyntaxError(
+            f"`apply` takes only a prompt name (and `--compare`); remove `{extra}`.", usage
+        )
+    name = check_prompt_name(tokens[0].text, usage)
+    return ApplyAndCompare(name) if flags else ApplyPrinciples(name)
+
+
+def _parse_examples(raw_args: str) -> Command:
+    usage = USAGE["examples"]
+    tokens = _tokens(raw_args, "examples")
+    if not tokens:
+        raise CommandSyntaxError("`examples` needs a prompt name.", usage)
+    name = check_prompt_name(tokens[0].text, usage)
+    if len(tokens) == 1:
+        return ListExamples(name)
+    action = tokens[1].text.lower()
+    if action == "add" and len(tokens) > 2:
+        return AddExample(name, parse_pairs(tokens[2:], usage))
+    if action == "remove" and len(tokens) == 3:
+        return RemoveExample(name, tokens[2].text.lower())
+    raise CommandSyntaxError(
+        f"After `examples {name}` write `add key=value ...` or `remove ID` (ids as "
+        f"`/align examples {name}` lists them, e.g. `e3`).",
+        usage,
+    )
+
+
+def _version_word(token: Token, usage: str) -> int:
+    number = token.text.lower().removeprefix("v")
+    if not number.isdigit() or int(number) < 1:
+        raise CommandSyntaxError(f"`{token.text}` is not a version number.", usage)
+    return int(number)
+
+
+def _parse_compare(raw_args: str) -> Command:
+    usage = USAGE["compare"]
+    tokens = _tokens(raw_args, "compare")
+    if not tokens or len(tokens) > 3:
+        raise CommandSyntaxError("`compare` takes a prompt name and up to two versions.", usage)
+    name = check_prompt_name(tokens[0].text, usage)
+    versions = [_version_word(token, usage) for token in tokens[1:]]
+    if len(versions) == 1:
+        return ComparePrompt(name, None, versions[0])
+    return ComparePrompt(name, *versions) if versions else ComparePrompt(name)
 
 
 def _parse_revise(raw_args: str) -> Command:
@@ -319,7 +416,9 @@ _PARSERS: dict[str, Callable[[str], Command]] = {
     "run": _parse_run,
     "export": _parse_export,
     "principles": lambda raw: ShowPrinciples(_single_name(raw, "principles")),
-    "apply": lambda raw: ApplyPrinciples(_single_name(raw, "apply")),
+    "apply": _parse_apply,
+    "examples": _parse_examples,
+    "compare": _parse_compare,
     "revise": _parse_revise,
     "history": lambda raw: ShowHistory(_single_name(raw, "history")),
     "rollback": _parse_rollback,

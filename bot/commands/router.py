@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 
 from bot.commands.prompts import (
+    AddExample,
+    ApplyAndCompare,
     ApplyPrinciples,
     Command,
+    ComparePrompt,
     DeletePrompt,
     EditPrompt,
     ExportPrompt,
     Help,
+    ListExamples,
     ListPrompts,
     NewPrompt,
+    RemoveExample,
     RestorePrompt,
     RevisePrompt,
     RollbackPrompt,
@@ -21,6 +26,8 @@ from bot.commands.prompts import (
     parse_command,
 )
 from bot.commands.text import CommandSyntaxError
+from bot.compare.handlers import perform_compare_command
+from bot.examples.handlers import perform_example_command
 from bot.labelers import browse as labelers
 from bot.labelers.handlers import handle_training_text
 from bot.prompts import handlers as prompts
@@ -43,6 +50,9 @@ PROMPT_CHANGES = (
     RollbackPrompt,
     DeletePrompt,
     RestorePrompt,
+    ApplyAndCompare,
+    AddExample,
+    RemoveExample,
 )
 
 
@@ -64,6 +74,10 @@ def perform(services: Services, origin: Origin, command: Command) -> None:
             prompts.export_prompt(services, origin, name)
         case RunPrompt():
             start_run(services, origin, command)
+        case ListExamples() | AddExample() | RemoveExample():
+            perform_example_command(services, origin, command)
+        case ComparePrompt() | ApplyAndCompare():
+            perform_compare_command(services, origin, command)
         case RollbackPrompt(name=name, version=version) if labelers.is_labeler(
             services, origin, name
         ):

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from alignment.single_run import PrincipleChange
+from bot.compare.views import apply_and_compare_button
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.slack.blocks import (
     Block,
@@ -162,7 +163,10 @@ def change_posted(
     blocks.append(
         {
             "type": "actions",
-            "elements": [_button("Undo", UNDO_ACTION, undo_value(prompt, version, prompt_id))],
+            "elements": [
+                _button("Undo", UNDO_ACTION, undo_value(prompt, version, prompt_id)),
+                apply_and_compare_button(prompt),
+            ],
         }
     )
     return Message(text=f"{title} in {prompt} (version {version})", blocks=blocks)

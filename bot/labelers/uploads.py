@@ -32,6 +32,7 @@ from bot.commands.labelers import (
     parse_training_command,
 )
 from bot.commands.text import CommandSyntaxError
+from bot.examples.uploads import add_from_upload, examples_upload_text
 from bot.keys import Workspace
 from bot.labelers import views as training_views
 from bot.labelers.handlers import perform_training
@@ -223,15 +224,23 @@ def label_from(
 def handle_upload(
     services: Services, workspace: Workspace, bot_user_id: str | None, upload: Upload
 ) -> None:
-    """Act once on an upload whose message starts with the bot's mention and a labeler word."""
+    """Act once on an upload whose message starts with the bot's mention and a labeler word
+    (or ``examples``: then the file holds examples of a prompt)."""
     text = addressed_training_text(upload.text, bot_user_id)
-    if text is None:
+    examples_text = examples_upload_text(upload.text, bot_user_id)
+    if text is None and examples_text is None:
         return
     claim = upload_claim(workspace, upload.primary_file.id, upload.ts)
     if not claim_once(services.redis, claim):
         log.info("upload of %s already handled", upload.primary_file.id)
         return
     client = services.slack_for(workspace)
+    if examples_text is not None:
+        origin = Origin(workspace, upload.user, upload.channel, client, upload.thread_ts)
+        added = add_from_upload(services, origin, examples_text, upload.primary_file.id)
+        say_in_thread(client, upload, added)
+        return
+    assert text is not None
     try:
         command = parse_training_command(text)
     except CommandSyntaxError as error:
@@ -257,6 +266,7 @@ def register(app: App, services: Services) -> None:
         text = str(event.get("text") or "")
         return bool(event.get("files")) and (
             addressed_training_text(text, context.bot_user_id) is not None
+            or examples_upload_text(text, context.bot_user_id) is not None
         )
 
     def has_files(event: dict[str, Any]) -> bool:
@@ -269,7 +279,8 @@ def register(app: App, services: Services) -> None:
         why not, unless the workspace allows it."""
         if services.settings.allow_external_users or not event_is_external(body, event, context):
             return False
-        if addressed_training_text(upload.text, context.bot_user_id) is None:
+        addressed = addressed_training_text(upload.text, context.bot_user_id) is not None
+        if not addressed and examples_upload_text(upload.text, context.bot_user_id) is None:
             return False  # not speaking to the bot: nothing to refuse
         refusal = block_kit.error(EXTERNAL_REFUSAL)
         client = services.slack_for(Workspace.from_context(context))

@@ -57,6 +57,8 @@ def _parts(keys: WorkspaceKeys, name: str) -> dict[str, str]:
         "meta": keys.prompt(name),
         "log": keys.principle_log(name),
         "undone": keys.undone_changes(name),
+        "examples": keys.prompt_examples(name),
+        "examples-next": keys.prompt_examples_next(name),
     }
 
 

@@ -29,6 +29,7 @@ from bot.prompts.principle_updates import TooBusyError
 from bot.prompts.store import PromptStore, PromptStoreError
 from bot.prompts.versions import (
     NothingToApplyError,
+    Rewrite,
     apply_principles,
     history,
     rewrite_prompt,
@@ -50,16 +51,22 @@ def show_principles(services: Services, origin: Origin, name: str) -> None:
     origin.reply_private(version_views.principles_message(record))
 
 
-def apply(services: Services, origin: Origin, name: str) -> None:
-    if not permitted(services, origin, "apply", name):
-        return
-    PromptStore(services.redis, origin.workspace).current(name)  # unknown names: a helpful error
+def folding(services: Services) -> Rewrite:
+    """The rewrite ``apply`` makes: the principles folded into the template by the model."""
 
     def fold(prompt: ConstitutionalPrompt) -> ConstitutionalPrompt:
         runner = _runner(services, prompt)
         runner.update_model_description_from_principles()
         return runner.data
 
+    return fold
+
+
+def apply(services: Services, origin: Origin, name: str) -> None:
+    if not permitted(services, origin, "apply", name):
+        return
+    PromptStore(services.redis, origin.workspace).current(name)  # unknown names: a helpful error
+    fold = folding(services)
     change = apply_principles(services.redis, origin.workspace, name, origin.user, fold)
     count = len(change.after.prompt.principles)
     headline = f"Applied {count} principle{'s' if count != 1 else ''}:"

@@ -92,9 +92,18 @@ def read_current(client: redis.Redis | Pipeline, workspace: Workspace, name: str
 
 
 def append_version(
-    client: redis.Redis, workspace: Workspace, name: str, author: str, build: Builder
+    client: redis.Redis,
+    workspace: Workspace,
+    name: str,
+    author: str,
+    build: Builder,
+    make_current: bool = True,
 ) -> tuple[PromptVersion, VersionNote]:
-    """Commit the version ``build`` makes from the current one; returns it and its note."""
+    """Commit the version ``build`` makes from the current one; returns it and its note.
+
+    Without ``make_current`` the version is kept but runs go on using the current one, until
+    ``make_version_current`` moves to it (a version waiting for a comparison).
+    """
     keys = workspace.keys
     versions_key, meta_key = keys.prompt_versions(name), keys.prompt(name)
     written: list[tuple[PromptVersion, VersionNote]] = []
@@ -110,14 +119,15 @@ def append_version(
         note = replace(nxt.note, version=number, at=record.created_at)
         pipe.multi()
         pipe.rpush(versions_key, json.dumps(record.to_dict()))
-        pipe.hset(
-            meta_key,
-            mapping={
-                "current_version": str(number),
-                "updated_by": author,
-                "updated_at": record.created_at,
-            },
-        )
+        if make_current:
+            pipe.hset(
+                meta_key,
+                mapping={
+                    "current_version": str(number),
+                    "updated_by": author,
+                    "updated_at": record.created_at,
+                },
+            )
         pipe.rpush(keys.principle_log(name), note.to_json())
         pipe.rpush(
             keys.audit(),
@@ -129,6 +139,43 @@ def append_version(
 
     client.transaction(attempt, versions_key, meta_key)
     return written[0]
+
+
+def make_version_current(
+    client: redis.Redis,
+    workspace: Workspace,
+    name: str,
+    version: int,
+    expected_current: int,
+    user: str,
+    why: str,
+) -> None:
+    """Point runs at ``version``, only while ``expected_current`` is still the current one.
+
+    Raises StaleVersionError when the prompt moved on (someone changed it since the version
+    was made and compared: making it current would drop that change).
+    """
+    keys = workspace.keys
+    versions_key, meta_key = keys.prompt_versions(name), keys.prompt(name)
+
+    def attempt(pipe: Pipeline) -> None:
+        count = int(pipe.llen(versions_key))
+        if count == 0:
+            raise UnknownPromptError(name, [])
+        current = pipe.hget(meta_key, "current_version")
+        if int(current or count) != expected_current or not 1 <= version <= count:
+            raise StaleVersionError
+        at = now_iso()
+        pipe.multi()
+        pipe.hset(
+            meta_key,
+            mapping={"current_version": str(version), "updated_by": user, "updated_at": at},
+        )
+        pipe.rpush(
+            keys.audit(), audit_entry(user, "make-current", name, f"version {version}: {why}")
+        )
+
+    client.transaction(attempt, versions_key, meta_key)
 
 
 def notes(client: redis.Redis, workspace: Workspace, name: str) -> dict[int, VersionNote]:

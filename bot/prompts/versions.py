@@ -80,15 +80,19 @@ def rewrite_prompt(
     action: str,
     summary: str,
     rewrite: Rewrite,
+    make_current: bool = True,
 ) -> VersionChange:
-    """Commit ``rewrite`` of the current version; redone if the prompt moved on meanwhile."""
+    """Commit ``rewrite`` of the current version; redone if the prompt moved on meanwhile.
+
+    Without ``make_current`` the new version waits, not current, for ``make_version_current``.
+    """
     for _ in range(MAX_ATTEMPTS):
         seen = read_current(client, workspace, name)
         rewritten = rewrite(copy.deepcopy(seen.prompt))
 
         build = _on_top_of(seen.version, rewritten, _blank_note(action, user, summary))
         try:
-            record, note = append_version(client, workspace, name, user, build)
+            record, note = append_version(client, workspace, name, user, build, make_current)
         except StaleVersionError:
             continue
         return VersionChange(seen, record, note)
@@ -104,17 +108,31 @@ class NothingToApplyError(VersionRefusedError):
     pass
 
 
+# Said in history of a version applied with ``--compare`` and not made current (yet).
+PENDING_SUMMARY_SUFFIX = ", kept aside for a comparison before it goes live"
+
+
 def apply_principles(
-    client: redis.Redis, workspace: Workspace, name: str, user: str, fold: Rewrite
+    client: redis.Redis,
+    workspace: Workspace,
+    name: str,
+    user: str,
+    fold: Rewrite,
+    make_current: bool = True,
 ) -> VersionChange:
-    """Fold the principles into the template with ``fold``; NothingToApplyError without any."""
+    """Fold the principles into the template with ``fold``; NothingToApplyError without any.
+
+    Without ``make_current`` the new version is kept aside (see ``rewrite_prompt``).
+    """
     current = read_current(client, workspace, name)
     if not current.prompt.principles:
         raise NothingToApplyError(
             f"`{name}` has no principles to apply yet. React to or reply on a run's answer first."
         )
     summary = fold_principles_summary(current.prompt)
-    return rewrite_prompt(client, workspace, name, user, "apply", summary, fold)
+    if not make_current:
+        summary += PENDING_SUMMARY_SUFFIX
+    return rewrite_prompt(client, workspace, name, user, "apply", summary, fold, make_current)
 
 
 def rollback(

@@ -100,7 +100,12 @@ def message_text(message: dict[str, Any]) -> str:
             parts.append(block["text"])  # standard Markdown, as a plain string
         elif "text" in block:
             parts.append(block["text"]["text"])
-        parts.extend(element.get("text", "") for element in block.get("elements", []))
+        for element in block.get("elements", []):
+            text = element.get("text", "")
+            # Buttons carry a text object; context elements a plain string.
+            parts.append(text.get("text", "") if isinstance(text, dict) else text)
+        for field in block.get("fields", []):
+            parts.append(field.get("text", ""))
     return "\n".join(parts) if parts else str(message.get("text") or "")
 
 

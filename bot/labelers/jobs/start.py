@@ -109,7 +109,7 @@ def _check(request: TrainingRequest) -> None:
         raise TrainingRequestError(f"The data has no column(s) {', '.join(missing)}.")
 
 
-def _runtime_for(services: Services) -> TrainingRuntime:
+def runtime_for(services: Services) -> TrainingRuntime:
     installed = installed_runtime()
     if installed is not None and installed.services is services:
         return installed
@@ -127,7 +127,7 @@ def start_training(
     Raises TrainingRequestError, TrainingInProgressError, LabelerNameTakenError or
     DatasetTooLargeError (each message says what to do), before anything is posted.
     """
-    runtime = runtime or _runtime_for(services)
+    runtime = runtime or runtime_for(services)
     config = runtime.config
     _check(request)
     runs = RunStore(runtime.redis, workspace)

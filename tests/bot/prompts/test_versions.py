@@ -30,6 +30,7 @@ from bot.prompts.principle_updates import (
     change_from_feedback,
 )
 from bot.prompts.store import PromptStore, UnknownPromptError
+from bot.prompts.version_log import StaleVersionError, make_version_current
 from bot.prompts.versions import (
     NothingToApplyError,
     apply_principles,
@@ -370,3 +371,25 @@ def test_a_deletion_is_named_by_enough_of_its_id() -> None:
         choose_deletion("uses", known, "abcd")
     with pytest.raises(RestoreError, match="no deletion"):
         choose_deletion("uses", known, "abc")
+
+
+def test_a_version_kept_aside_goes_live_only_while_the_prompt_has_not_moved(
+    store: PromptStore, redis_client: redis.Redis
+) -> None:
+    current = store.current("uses").version
+    give(redis_client, "be brief")
+
+    def fold(prompt: ConstitutionalPrompt) -> ConstitutionalPrompt:
+        prompt.preamble += " Be brief."
+        return prompt
+
+    kept = apply_principles(redis_client, WORKSPACE, "uses", "U0ANA", fold, make_current=False)
+    assert store.current("uses").version == current + 1  # the feedback's version, not the apply's
+    aside = kept.after.version
+    give(redis_client, "name real objects")  # the prompt moves on
+    with pytest.raises(StaleVersionError):
+        make_version_current(redis_client, WORKSPACE, "uses", aside, current + 1, "U0ANA", "x")
+    assert store.current("uses").version == current + 3
+    make_version_current(redis_client, WORKSPACE, "uses", aside, current + 3, "U0ANA", "why")
+    assert store.current("uses").version == aside
+    assert history(redis_client, WORKSPACE, "uses")[aside - 1].current

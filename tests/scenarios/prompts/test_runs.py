@@ -104,10 +104,11 @@ def test_story_create_run_edit_run_again_and_export(
     assert placeholder_ts not in [m["ts"] for m in slack.channel_messages(CHANNEL)]
     assert "".join(section_text(m) for m in answers) == long_answer
     # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn.
-    # The last part ends with the answer's "Feedback" menu.
-    assert all([b["type"] for b in m["blocks"]][-1:] == ["markdown"] for m in answers[:-1])
-    assert [b["type"] for b in answers[-1]["blocks"]][-2:] == ["markdown", "section"]
-    assert answers[-1]["blocks"][-1]["accessory"]["action_id"] == MENU_ACTION
+    # The last part ends with the answer's "Feedback" menu and its "Save as example" button.
+    kinds = [[b["type"] for b in m["blocks"]] for m in answers]
+    assert all(k[-1:] == ["markdown"] for k in kinds[:-1])
+    assert kinds[-1][-3:] == ["markdown", "section", "actions"]
+    assert answers[-1]["blocks"][-2]["accessory"]["action_id"] == MENU_ACTION
     run_ids = {m["metadata"]["event_payload"]["run_id"] for m in answers}
     assert len(run_ids) == 1
     assert {m["metadata"]["event_type"] for m in answers} == {ANSWER_EVENT_TYPE}

@@ -1,0 +1,1 @@
+"""Comparing two versions of a prompt on saved examples (internals of ``alignment.compare``)."""
