@@ -24,7 +24,8 @@ def test_the_benchmark_prints_both_paths_and_their_ratio() -> None:
         assert match is not None, done.stdout + done.stderr
         whole, streamed, ratio = (float(value) for value in match.groups())
         assert whole > 0 and streamed > 0
-        assert abs(ratio - streamed / whole) < 0.01
+        # The three are printed to two decimals, so the ratio agrees only within that rounding.
+        assert abs(ratio * whole - streamed) <= 0.005 * (whole + ratio) + 0.006
         rows[label] = (whole, streamed)
     # Each path's final message comes no earlier than its first visible text.
     assert all(streamed <= rows["final message (s)"][1] for _, streamed in rows.values())

@@ -217,6 +217,6 @@ def test_a_prompt_run_logs_its_team_channel_prompt_and_run(
     assert saved["team"] == TEAM_ID and saved["channel"] == CHANNEL
     assert saved["user"] == person.user and saved["prompt"] == "uses"
     # The model request was logged (by the HTTP client library) under the same prompt.
-    model_lines = [line for line in lines if "generateContent" in line["message"]]
+    model_lines = [line for line in lines if "generatecontent" in line["message"].lower()]
     assert model_lines and all(line.get("prompt") == "uses" for line in model_lines)
     assert all(line.get("channel") == CHANNEL for line in model_lines)
