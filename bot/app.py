@@ -10,7 +10,6 @@ from slack_bolt import App
 
 from bot.commands import listeners as command_listeners
 from bot.compare import handlers as compare_listeners
-from bot.examples import listeners as example_listeners
 from bot.feedback import listeners as feedback_listeners
 from bot.feedback.actions import ANSWER_ACTIONS
 from bot.home import listeners as home_listeners
@@ -42,7 +41,6 @@ def register_product(app: App, services: Services) -> None:
     # First: these match only their own events, and each listener tried costs ack time.
     feedback_listeners.register_interactions(app, services, work)
     prompt_listeners.register(app, services)
-    example_listeners.register(app, services)
     compare_listeners.register(app, services, work)
     home_listeners.register(app, services, work)
     command_listeners.register(app, services, work)

@@ -43,8 +43,9 @@ _ABOUT: dict[str, tuple[str, ...]] = {
     ),
     "examples": (
         'The saved inputs of a prompt, each with an optional ideal answer (`ideal="..."`): '
-        "list them, add one, or remove one by id. Also added by the *Save as example* button "
-        "under a run's answer (a rewrite given in that thread becomes its ideal), or by "
+        "list them, add one, or remove one by id. Also added by *Save as example* in a run's "
+        "answer's *Feedback* menu or its shortcuts (a rewrite given in that thread becomes its "
+        "ideal), or by "
         "uploading a CSV whose columns are the variables (and `ideal`) with the message "
         "`@alignbot examples NAME`.",
     ),

@@ -83,8 +83,8 @@ def _start(
     if not saved:
         raise CompareRefused(
             f"`{name}` has no examples to compare on. Add some with `/align examples {name} add "
-            f"key=value ...`, the *Save as example* button under a run's answer, or a CSV "
-            f"uploaded with `@alignbot examples {name}`."
+            f"key=value ...`, *Save as example* in a run's answer's *Feedback* menu, or a "
+            f"CSV uploaded with `@alignbot examples {name}`."
         )
     versions = [
         AlignableSingleRun(

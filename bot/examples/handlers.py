@@ -1,4 +1,4 @@
-"""`/align examples NAME [add ... | remove ID]`, the "Save as example" button, and the checks
+"""`/align examples NAME [add ... | remove ID]`, "Save as example" on an answer, and the checks
 every way of adding shares (the prompt exists, variables known and filled, sizes, the limit)."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def rewrite_in_thread(
 
 
 def save_run_answer(services: Services, origin: Origin, run: RunRecord, candidate: int) -> Message:
-    """The "Save as example" button: the run's variables, and a rewrite of it as the ideal."""
+    """ "Save as example" on an answer: the run's variables, and a rewrite of it as the ideal."""
     prompts = PromptStore(services.redis, origin.workspace)
     if not prompts.is_same_prompt(run.prompt_name, run.prompt_id):
         return block_kit.error(

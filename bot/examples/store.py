@@ -39,7 +39,7 @@ class SavedExample:
     ideal: str | None
     user: str
     at: str
-    source: str  # command, button or upload
+    source: str  # command, button (Save as example on an answer) or upload
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

@@ -1,37 +1,18 @@
-"""Block Kit for examples: the list, what was saved, and the "Save as example" button."""
+"""Block Kit for examples: the list, and what was saved or removed."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from bot.examples.store import MAX_EXAMPLES_PER_PROMPT, SavedExample
 from bot.slack.blocks import (
     MESSAGE_BLOCK_LIMIT,
-    Block,
     Message,
     escaped_preview,
     fit_blocks,
     mrkdwn_context,
     mrkdwn_section,
-    plain_text,
 )
 
-SAVE_EXAMPLE_ACTION = "alignbot_save_example"
 _PREVIEW = 300
-
-
-def save_example_actions() -> Block:
-    """An actions block with the "Save as example" button, for the end of a run's answer.
-
-    The button carries nothing: the message it sits on says which run and answer it is.
-    """
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": plain_text("Save as example"),
-        "action_id": SAVE_EXAMPLE_ACTION,
-        "value": "answer",
-    }
-    return {"type": "actions", "elements": [button]}
 
 
 def _line(example: SavedExample) -> str:
@@ -46,8 +27,8 @@ def example_list(name: str, examples: list[SavedExample]) -> Message:
     if not examples:
         text = (
             f"`{name}` has no examples yet. Add one with `/align examples {name} add key=value "
-            f'... ideal="..."`, the *Save as example* button under a run\'s answer, or a CSV '
-            f"uploaded with `@alignbot examples {name}`."
+            f"... ideal=\"...\"`, *Save as example* in a run's answer's *Feedback* menu, or a "
+            f"CSV uploaded with `@alignbot examples {name}`."
         )
         return Message(text=text, blocks=[mrkdwn_section(text)])
     head = (

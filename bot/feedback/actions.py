@@ -5,28 +5,35 @@ Every entry of ``ANSWER_ACTIONS`` is offered twice, from the same definition:
 - as a *message shortcut* (the "More actions" menu Slack shows on every message), declared in
   the app manifest under its ``callback_id``, ``alignbot_answer_<name>``;
 - as an option of the *"Feedback" overflow menu* posted under each answer
-  (:func:`answer_menu_block`, which ``bot.prompts.views`` puts on every answer message).
+  (:func:`answer_menu_block`, which ``bot.prompts.views`` puts on every answer message, posted
+  whole or streamed).
 
 Either way ``bot.feedback.answer_listeners`` acks, finds the run and candidate the message shows
 (``bot.prompts.runs``), answers privately when the message is not an answer (or its prompt is
 gone, or the person is in another organization), and otherwise calls the entry's ``start``
-with an ``AnswerRequest`` (``bot.feedback.answer_request``). Critique, kudos and rewrite are
-built from the feedback kinds (``bot.feedback.kinds``): each opens a form whose submission
-goes through the same ``learn_and_announce`` as reactions and replies.
+with an ``AnswerRequest`` (``bot.feedback.answer_request``). An action either opens a form or
+acts at once and answers privately in the run's thread:
 
-Adding an action (say "Save as example") is one entry in ``ANSWER_ACTIONS`` below::
+- critique, kudos and rewrite are built from the feedback kinds (``bot.feedback.kinds``): each
+  opens a form whose submission goes through the same ``learn_and_announce`` as reactions and
+  replies;
+- "Save as example" (``bot.examples.answer_action``) saves the run's input as an example at once.
+
+Adding an action is one entry in ``ANSWER_ACTIONS`` below::
 
     AnswerAction(
         name="example",                 # a word: the menu option's value, the callback id's end
         label="Save as example",        # the shortcut's name and the menu's option (<= 24 chars)
-        description="Keep this answer as an example for regression runs",  # <= 150 chars
+        description="Keep this answer's input as an example",  # <= 150 chars
         start=save_as_example,          # your feature's function of an AnswerRequest
     )
 
 ``start`` runs right after the ack, in a listener thread: open a form at once if it needs one
-(a ``trigger_id`` lasts three seconds), and hand anything slow to ``request.work`` (see
-``bot.feedback.learning.hand_over``). Then regenerate the manifest (``alignbot manifest``) into
-``manifest.yml``; ``tests/bot/slack/test_manifest.py`` fails until the two agree.
+(a ``trigger_id`` lasts three seconds), do quick work (a few Redis calls) there, and hand
+anything slow to ``request.work`` (see ``bot.feedback.learning.hand_over``). An action that was
+once a button of its own under answers names that button's ``action_id`` in ``former_buttons``,
+so clicks on older answers still start it. Then regenerate the manifest (``alignbot manifest``)
+into ``manifest.yml``; ``tests/bot/slack/test_manifest.py`` fails until the two agree.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot.examples import answer_action as example_action
 from bot.feedback.answer_forms import open_feedback_form
 from bot.feedback.answer_request import AnswerRequest
 from bot.feedback.kinds import FEEDBACK_KINDS, SlackFeedbackKinds
@@ -59,6 +67,8 @@ class AnswerAction:
     label: str
     description: str
     start: Callable[[AnswerRequest], None]
+    # Action ids of buttons that started this action under older answers (see above).
+    former_buttons: tuple[str, ...] = ()
 
     @property
     def callback_id(self) -> str:
@@ -147,7 +157,18 @@ def feedback_actions(kinds: SlackFeedbackKinds = FEEDBACK_KINDS) -> list[AnswerA
     ]
 
 
-ANSWER_ACTIONS = AnswerActions([*feedback_actions()])
+ANSWER_ACTIONS = AnswerActions(
+    [
+        *feedback_actions(),
+        AnswerAction(
+            name=example_action.NAME,
+            label=example_action.LABEL,
+            description=example_action.DESCRIPTION,
+            start=example_action.save_as_example,
+            former_buttons=(example_action.FORMER_BUTTON,),
+        ),
+    ]
+)
 
 
 def answer_menu_block() -> Block:

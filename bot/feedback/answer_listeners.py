@@ -1,6 +1,7 @@
 """Message shortcuts and the answers' "Feedback" menu: ack, find the answer, start the action.
 
-Both offer the entries of ``bot.feedback.actions.ANSWER_ACTIONS``. A shortcut can be chosen on
+Both offer the entries of ``bot.feedback.actions.ANSWER_ACTIONS`` (and an action's former
+button under older answers starts it as the menu does). A shortcut can be chosen on
 any message, so the message is looked up first; a message that is not one of the bot's answers
 gets a private explanation of what the actions work on. Finding the answer is two Redis reads,
 done in the listener right after the ack, because a form must open within the three seconds a
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -94,21 +96,42 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         origin = _origin(body, context, client, channel, message.get("thread_ts"))
         begin(action, origin, ChosenMessage(channel, ts, _posted_by_bot(message, context)))
 
-    def on_menu(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        ack()
+    def chosen_on_answer(
+        body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> tuple[Origin, ChosenMessage] | None:
+        """Who chose, and on which answer, from a menu or button on the answer itself."""
         container = body.get("container") or {}
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
         ts = str(container.get("message_ts") or "")
         if not (channel and ts):
-            return
+            return None
         message = dict(body.get("message") or {})
         origin = _origin(body, context, client, channel, message.get("thread_ts"))
-        chosen = (body["actions"][0].get("selected_option") or {}).get("value")
-        action = ANSWER_ACTIONS.get(str(chosen or ""))
+        return origin, ChosenMessage(channel, ts, by_the_bot=True)
+
+    def on_menu(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        ack()
+        found = chosen_on_answer(body, context, client)
+        if found is None:
+            return
+        origin, chosen = found
+        picked = (body["actions"][0].get("selected_option") or {}).get("value")
+        action = ANSWER_ACTIONS.get(str(picked or ""))
         if action is None:
             origin.reply_private(block_kit.error(STALE_CHOICE))
             return
-        begin(action, origin, ChosenMessage(channel, ts, by_the_bot=True))
+        begin(action, origin, chosen)
+
+    def on_former_button(action: AnswerAction) -> Callable[..., None]:
+        def clicked(
+            ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+        ) -> None:
+            ack()
+            found = chosen_on_answer(body, context, client)
+            if found is not None:
+                begin(action, *found)
+
+        return clicked
 
     def on_form(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         view = body["view"]
@@ -126,5 +149,7 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
 
     for action in ANSWER_ACTIONS:
         app.shortcut({"type": "message_action", "callback_id": action.callback_id})(on_shortcut)
+        for button in action.former_buttons:
+            app.action(button)(on_former_button(action))
     app.action(MENU_ACTION)(on_menu)
     app.view(FORM_CALLBACK)(on_form)

@@ -2,7 +2,7 @@
 
 A message shortcut can be chosen on any message in Slack, so the message is looked up the way
 reactions look it up (``RunStore.answer_at``): only a message the bot posted as (part of) a
-run's answer points at a run. Everything else gets a private explanation instead of a form.
+run's answer points at a run. Everything else gets a private explanation instead of the action.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def find_answer(
         ref = load_answer(services, workspace, pointer.run_id, pointer.candidate)
     except FeedbackTargetGoneError:
         return (
-            "That answer's run is no longer stored, so feedback on it cannot be applied. "
+            "That answer's run is no longer stored, so nothing can be done with it. "
             "Run the prompt again with `/align run PROMPT`."
         )
     if external and not services.settings.allow_external_users:

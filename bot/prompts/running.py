@@ -11,7 +11,6 @@ answer whose run was never saved could not be applied.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import redis
 from slack_sdk.errors import SlackApiError
@@ -21,7 +20,6 @@ from alignment.model_helper import SupportsStreaming
 from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.budgets import OverBudgetError
 from bot.commands.prompts import USAGE, RunPrompt
-from bot.examples.views import save_example_actions
 from bot.observability.context import bind_log_fields
 from bot.prompts import views
 from bot.prompts.handlers import INVITE_HINT, NOT_IN_CHANNEL_CODES, form_metadata, open_form
@@ -208,10 +206,7 @@ def _post_answers(
     posted: list[AnswerMessage] = []
     for candidate, answer in enumerate(answers):
         metadata = answer_metadata(run_id, candidate)
-        messages = views.answer_messages(answer, candidate, len(answers))
-        # The last piece of each answer carries its "Save as example" button.
-        messages[-1] = replace(messages[-1], blocks=[*messages[-1].blocks, save_example_actions()])
-        for part, message in enumerate(messages):
+        for part, message in enumerate(views.answer_messages(answer, candidate, len(answers))):
             if not posted:
                 client.chat_update(
                     channel=channel, ts=placeholder_ts, metadata=metadata, **message.as_kwargs()

@@ -36,8 +36,8 @@ def _named(name: str) -> AnswerAction:
 EXAMPLE = AnswerAction("example", "Save as example", "Keep this answer as an example", _nothing)
 
 
-def test_every_feedback_kind_is_an_action_in_the_menu_and_the_manifest() -> None:
-    assert [a.name for a in ANSWER_ACTIONS] == list(FEEDBACK_KINDS.names)
+def test_every_feedback_kind_and_save_as_example_is_in_the_menu_and_the_manifest() -> None:
+    assert [a.name for a in ANSWER_ACTIONS] == [*FEEDBACK_KINDS.names, "example"]
     menu = ANSWER_ACTIONS.menu_block()
     assert menu["accessory"]["action_id"] == MENU_ACTION
     options = menu["accessory"]["options"]
@@ -45,6 +45,7 @@ def test_every_feedback_kind_is_an_action_in_the_menu_and_the_manifest() -> None
         ("Kudos", "kudos"),
         ("Critique", "critique"),
         ("Rewrite", "rewrite"),
+        ("Save as example", "example"),
     ]
     assert "Feedback" in menu["text"]["text"]
     assert_message_fits("answer", [menu])
@@ -54,8 +55,12 @@ def test_every_feedback_kind_is_an_action_in_the_menu_and_the_manifest() -> None
         "alignbot_answer_kudos",
         "alignbot_answer_critique",
         "alignbot_answer_rewrite",
+        "alignbot_answer_example",
     ]
-    assert ANSWER_ACTIONS.labels() == "*Kudos*, *Critique* or *Rewrite*"
+    assert ANSWER_ACTIONS.labels() == "*Kudos*, *Critique*, *Rewrite* or *Save as example*"
+    # Older answers' own "Save as example" button starts the same entry.
+    example = ANSWER_ACTIONS.get("example")
+    assert example is not None and example.former_buttons == ("alignbot_save_example",)
 
 
 def test_an_added_action_is_one_entry_that_reaches_the_menu_and_the_shortcuts() -> None:

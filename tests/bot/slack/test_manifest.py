@@ -166,6 +166,7 @@ def test_every_answer_action_is_a_declared_message_shortcut() -> None:
         ("Kudos", "message"),
         ("Critique", "message"),
         ("Rewrite", "message"),
+        ("Save as example", "message"),
     ]
     assert load_manifest()["settings"]["interactivity"]["is_enabled"] is True
 

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.compare.views import CANCEL_ACTION, MAKE_CURRENT_ACTION
+from bot.examples.answer_action import FORMER_BUTTON
 from bot.examples.store import ExampleStore
-from bot.examples.views import SAVE_EXAMPLE_ACTION
+from bot.feedback.actions import ANSWER_ACTIONS, MENU_ACTION
 from bot.prompts.store import PromptStore
 from tests.fakes.bot_harness import wait_until
 from tests.fakes.slash_commands import CHANNEL
@@ -28,10 +29,20 @@ def click(world: World, person: Teammate, message: dict[str, Any], action: str) 
     return message_text(world.responses.wait_for_reply(before + 1))
 
 
+def private_reply(world: World, send: Callable[[], Any]) -> str:
+    """What the bot says privately after ``send`` (a menu choice, shortcut or click)."""
+    before = len(world.responses.replies)
+    assert send().status == 200
+    return message_text(world.responses.wait_for_reply(before + 1))
+
+
 def answer_of_run(world: World, item: str) -> dict[str, Any]:
+    """The run's answer in its final form: the "Feedback" menu under it, the run's metadata."""
+
     def found() -> dict[str, Any] | None:
         for message in world.slack.channel_messages(CHANNEL):
-            if with_action(message, SAVE_EXAMPLE_ACTION) and item in message_text(message):
+            final = with_action(message, MENU_ACTION) and "metadata" in message
+            if final and item in message_text(message):
                 return message
         return None
 
@@ -58,16 +69,25 @@ def test_examples_saved_three_ways_then_a_compare_counts_and_make_current_on_cli
     told = ana.ask('examples uses add item=apple ideal="Eat it; bake it; juggle it."')
     assert "Saved 1 example of `uses` (e1), 1 with an ideal answer" in told
 
-    # 2. The button under a run's answer; the rewrite given in that thread becomes the ideal.
+    # 2. "Save as example" in a run's answer's Feedback menu; the rewrite given in that thread
+    # becomes the ideal.
     ana.send("run uses item=rope")
     answer = answer_of_run(world, "long: rope")
     ana.reply(answer["thread_ts"], "rewrite: Tie a knot; climb; swing.")
     world.wait_text(answer["thread_ts"], "Principle added")
-    assert "Saved 1 example of `uses` (e2), 1 with an ideal answer" in click(
-        world, ana, answer, SAVE_EXAMPLE_ACTION
+    assert "Saved 1 example of `uses` (e2), 1 with an ideal answer" in private_reply(
+        world, lambda: ana.choose(answer, MENU_ACTION, "example")
     )
-    # The same input again is not kept twice.
-    assert "already example e2" in click(world, ana, answer, SAVE_EXAMPLE_ACTION)
+    # The same input again, from the message shortcut or an older answer's own button, is
+    # not kept twice.
+    example = ANSWER_ACTIONS.get("example")
+    assert example is not None
+    assert "already example e2" in private_reply(
+        world, lambda: ana.shortcut(answer, example.callback_id)
+    )
+    assert "already example e2" in private_reply(
+        world, lambda: ana.click(answer, FORMER_BUTTON, "answer")
+    )
 
     # 3. A CSV upload: the variables' column and an optional ideal column.
     upload = Upload(
@@ -173,6 +193,28 @@ def test_make_current_is_for_admins_when_admins_are_set(start: Callable[..., Wor
     assert world.prompts().current("uses").version == 2
     click(world, boss, result, MAKE_CURRENT_ACTION)
     assert world.prompts().current("uses").version == 3
+
+
+def test_save_as_example_from_the_shortcut_keeps_the_input_and_only_works_on_answers(
+    start: Callable[..., World],
+) -> None:
+    world = start()
+    world.prompt_with_principle()
+    ana = world.person()
+    example = ANSWER_ACTIONS.get("example")
+    assert example is not None
+    ana.send("run uses item=stick")
+    answer = answer_of_run(world, "long: stick")
+    root = next(m for m in world.slack.channel_messages(CHANNEL) if m["ts"] == answer["thread_ts"])
+    # The run's root message is the bot's, but not an answer: nothing is saved, and it says why.
+    refused = private_reply(world, lambda: ana.shortcut(root, example.callback_id))
+    assert "*Save as example* work on the answers I post" in refused
+    assert ExampleStore(world.services.redis, WORKSPACE).all("uses") == []
+    # On the answer: its input is kept, with no ideal since nobody rewrote it.
+    saved = private_reply(world, lambda: ana.shortcut(answer, example.callback_id))
+    assert "Saved 1 example of `uses` (e1). It now has 1 of at most 50." in saved
+    kept = ExampleStore(world.services.redis, WORKSPACE).all("uses")
+    assert [(e.values, e.ideal, e.user) for e in kept] == [({"item": "stick"}, None, ana.user)]
 
 
 def test_examples_are_checked_before_anything_is_kept(start: Callable[..., World]) -> None:

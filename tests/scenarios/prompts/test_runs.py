@@ -13,7 +13,7 @@ import redis
 
 from alignment._single_run.types import ConstitutionalPrompt
 from bot.commands.text import unescape
-from bot.feedback.actions import MENU_ACTION
+from bot.feedback.actions import ANSWER_ACTIONS, MENU_ACTION
 from bot.keys import Workspace, is_bookkeeping
 from bot.prompts import views
 from bot.prompts.runs import ANSWER_EVENT_TYPE, RunStore
@@ -103,12 +103,19 @@ def test_story_create_run_edit_run_again_and_export(
     assert long_answer.startswith(stream.text.replace("\u200b", "")[:1000])
     assert placeholder_ts not in [m["ts"] for m in slack.channel_messages(CHANNEL)]
     assert "".join(section_text(m) for m in answers) == long_answer
-    # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn.
-    # The last part ends with the answer's "Feedback" menu and its "Save as example" button.
+    # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn,
+    # under a "part N of M" label. Only the last part ends with the answer's "Feedback" menu,
+    # which holds every answer action, "Save as example" included; no other buttons.
     kinds = [[b["type"] for b in m["blocks"]] for m in answers]
-    assert all(k[-1:] == ["markdown"] for k in kinds[:-1])
-    assert kinds[-1][-3:] == ["markdown", "section", "actions"]
-    assert answers[-1]["blocks"][-2]["accessory"]["action_id"] == MENU_ACTION
+    assert kinds[:-1] == [["context", "markdown"]] * (parts - 1)
+    assert kinds[-1] == ["context", "markdown", "section"]
+    assert [m["blocks"][0]["elements"][0]["text"].strip() for m in answers] == [
+        f"part {n} of {parts}" for n in range(1, parts + 1)
+    ]
+    menu = answers[-1]["blocks"][-1]["accessory"]
+    assert menu["action_id"] == MENU_ACTION
+    assert [o["value"] for o in menu["options"]] == [a.name for a in ANSWER_ACTIONS]
+    assert "example" in [o["value"] for o in menu["options"]]
     run_ids = {m["metadata"]["event_payload"]["run_id"] for m in answers}
     assert len(run_ids) == 1
     assert {m["metadata"]["event_type"] for m in answers} == {ANSWER_EVENT_TYPE}
@@ -161,10 +168,15 @@ def test_story_create_run_edit_run_again_and_export(
     }
     model_calls = len(fake_gemini.requests)
     assert person.bot.post(person.signer.event({"type": "message", **mention})).status == 200
+    # Waits for the answer's final form: while it streams, it carries no run metadata yet.
     in_thread = wait_until(
-        lambda: [m for m in thread_replies(slack, second_ts) if section_text(m) == "Tape ideas"],
+        lambda: [
+            m
+            for m in thread_replies(slack, second_ts)
+            if section_text(m) == "Tape ideas" and "metadata" in m
+        ],
         15,
-        what="the mention's answer in the thread",
+        what="the mention's answer in the thread, in its final form",
     )
     assert in_thread[0]["metadata"]["event_type"] == ANSWER_EVENT_TYPE
     assert prompt_text(fake_gemini.requests[-1]) == "Give five uses for <tape>, one line each."
