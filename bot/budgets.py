@@ -114,3 +114,33 @@ class Budgets:
             whose = "user" if int(refused) == 1 else "workspace"
             limit = limits.per_user if whose == "user" else limits.per_workspace
             raise OverBudgetError(whose, limit, limits.window_seconds, int(left_ms) / 1000)
+
+
+# One counter: returns 0 when counted, else milliseconds until its window ends.
+_COUNT = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used + 1 > tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then left = tonumber(ARGV[2]) end
+  return math.max(left, 1)
+end
+redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+class RequestWindow:
+    """At most ``limit`` requests per ``window_seconds`` for each counter key, shared by every
+    process through Redis (the prompt API counts each API key's requests here)."""
+
+    def __init__(self, client: redis.Redis, limit: int, window_seconds: int = 60) -> None:
+        self.limit, self.window_seconds = limit, window_seconds
+        self._count = client.register_script(_COUNT)
+
+    def take(self, key: str, client: redis.Redis | None = None) -> float | None:
+        """Count one request under ``key``; None when allowed, else seconds to wait."""
+        left_ms = int(
+            self._count(keys=[key], args=[self.limit, self.window_seconds * 1000], client=client)
+        )
+        return left_ms / 1000 if left_ms > 0 else None

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from bot.api.handlers import manage_keys
 from bot.commands.prompts import (
+    ApiKeyCommand,
     ApplyPrinciples,
     Command,
+    ConfigurePrompt,
     DeletePrompt,
     EditPrompt,
     ExportPrompt,
     Help,
     ListPrompts,
     NewPrompt,
+    PromotePrompt,
     RestorePrompt,
     RevisePrompt,
     RollbackPrompt,
@@ -26,6 +30,7 @@ from bot.labelers.handlers import handle_training_text
 from bot.prompts import handlers as prompts
 from bot.prompts import views
 from bot.prompts.permissions import external_allowed
+from bot.prompts.promotion import configure_prompt, promote
 from bot.prompts.running import start_run
 from bot.prompts.version_commands import perform_version_command
 from bot.services import Services
@@ -43,6 +48,9 @@ PROMPT_CHANGES = (
     RollbackPrompt,
     DeletePrompt,
     RestorePrompt,
+    PromotePrompt,
+    ConfigurePrompt,
+    ApiKeyCommand,
 )
 
 
@@ -64,6 +72,12 @@ def perform(services: Services, origin: Origin, command: Command) -> None:
             prompts.export_prompt(services, origin, name)
         case RunPrompt():
             start_run(services, origin, command)
+        case PromotePrompt():
+            promote(services, origin, command)
+        case ConfigurePrompt():
+            configure_prompt(services, origin, command)
+        case ApiKeyCommand():
+            manage_keys(services, origin, command)
         case RollbackPrompt(name=name, version=version) if labelers.is_labeler(
             services, origin, name
         ):

@@ -8,7 +8,7 @@ from tests.architecture.import_graph import ImportEdge, cycles, import_graph
 
 GRAPH = import_graph(["alignment", "bot"])
 
-FEATURES = ("bot.commands", "bot.prompts", "bot.feedback", "bot.labelers", "bot.home")
+FEATURES = ("bot.commands", "bot.prompts", "bot.feedback", "bot.labelers", "bot.home", "bot.api")
 SHARED_LAYERS = ("bot.slack", "bot.transport", "bot.observability", "bot.models")
 ENTRY_POINTS = ("bot.app", "bot.cli", "bot.run")
 
