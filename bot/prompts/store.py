@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,6 +126,7 @@ class PromptSummary:
     current_version: int
     updated_by: str
     updated_at: str
+    labels: dict[str, int] = field(default_factory=dict)  # label -> version
 
 
 def _now() -> str:
@@ -268,14 +269,17 @@ class PromptStore:
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(self.keys.prompt(name))
+            pipe.hgetall(self.keys.prompt_labels(name))
+        answers = pipe.execute()
         summaries = []
-        for name, meta in zip(names, pipe.execute(), strict=True):
+        for name, meta, labels in zip(names, answers[::2], answers[1::2], strict=True):
             summaries.append(
                 PromptSummary(
                     name=name,
                     current_version=int(meta.get("current_version", 1)),
                     updated_by=str(meta.get("updated_by", "")),
                     updated_at=str(meta.get("updated_at", "")),
+                    labels={str(k): int(v) for k, v in sorted(labels.items())},
                 )
             )
         return summaries
