@@ -96,7 +96,7 @@ def first_run(slack: SlackEmulator, client: redis.Redis) -> RunRecord | None:
 def everything_in(client: redis.Redis) -> str:
     parts: list[str] = []
     for key in client.scan_iter():
-        kind = client.type(key)
+        kind = str(client.type(key))
         values = {
             "string": lambda k: client.get(k),
             "hash": lambda k: client.hgetall(k),
