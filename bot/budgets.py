@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 import redis
+from redis.client import Pipeline
 
 from bot.keys import Workspace
 
@@ -116,18 +117,23 @@ class Budgets:
             raise OverBudgetError(whose, limit, limits.window_seconds, int(left_ms) / 1000)
 
 
-# One counter: returns 0 when counted, else milliseconds until its window ends.
-_COUNT = """
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used + 1 > tonumber(ARGV[1]) then
-  local left = redis.call('PTTL', KEYS[1])
-  if left < 0 then left = tonumber(ARGV[2]) end
-  return math.max(left, 1)
+# Counts one request under ``key``: 0 when counted, else milliseconds until its window ends.
+# A Lua function, so a script that does more in the same round trip (the prompt API's read)
+# counts exactly as ``RequestWindow`` does.
+COUNT_REQUEST_LUA = """
+local function count_request(key, limit, window)
+  local used = tonumber(redis.call('GET', key) or '0')
+  if used + 1 > limit then
+    local left = redis.call('PTTL', key)
+    if left < 0 then left = window end
+    return math.max(left, 1)
+  end
+  redis.call('INCR', key)
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
+  return 0
 end
-redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
 """
+_COUNT = COUNT_REQUEST_LUA + "return count_request(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
 
 
 class RequestWindow:
@@ -138,9 +144,24 @@ class RequestWindow:
         self.limit, self.window_seconds = limit, window_seconds
         self._count = client.register_script(_COUNT)
 
-    def take(self, key: str, client: redis.Redis | None = None) -> float | None:
+    def take(self, key: str) -> float | None:
         """Count one request under ``key``; None when allowed, else seconds to wait."""
-        left_ms = int(
-            self._count(keys=[key], args=[self.limit, self.window_seconds * 1000], client=client)
-        )
+        return self.verdict(self._count(keys=[key], args=self._args()))
+
+    def take_in(self, pipe: Pipeline, key: str) -> None:
+        """Queue the count in ``pipe``, so it costs no round trip of its own; read the answer
+        with ``verdict``."""
+        self._count(keys=[key], args=self._args(), client=pipe)
+
+    @staticmethod
+    def verdict(answer: object) -> float | None:
+        """Seconds to wait from a count's answer (milliseconds left); None when counted."""
+        left_ms = int(str(answer))
         return left_ms / 1000 if left_ms > 0 else None
+
+    def _args(self) -> list[int]:
+        return [self.limit, self.window_ms]
+
+    @property
+    def window_ms(self) -> int:
+        return self.window_seconds * 1000

@@ -4,17 +4,24 @@ A prompt's document: its name, the version asked for (the current one, the one a
 or a number), the labels on that version, the template with its variables, the principles, the
 version's model settings and when it was saved. The list: each prompt's current version,
 labels and last change. Both are plain JSON values; ``bot.api.routes`` serialises them.
+
+Which version a label or "current" points at and that version itself are read by one Lua
+script, so a request never sees a label from before a move with a version from after it, and
+the whole read is one round trip (queued in the same pipeline as the key's rate-limit count).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from bot.keys import Workspace
+from bot.api.keys import KeyOwner
+from bot.budgets import COUNT_REQUEST_LUA, RequestWindow
+from bot.keys import Workspace, api_key_pointer
 from bot.prompts.store import NAME_KIND, PromptVersion
 
 
@@ -47,32 +54,95 @@ def prompt_document(record: PromptVersion, labels: dict[str, int]) -> dict[str, 
     }
 
 
-def read_prompt(
-    client: redis.Redis, workspace: Workspace, name: str, wanted: Selector
-) -> dict[str, Any]:
-    """The document of the version of ``name`` that ``wanted`` selects; NotFound otherwise."""
-    keys = workspace.keys
-    pipe = client.pipeline(transaction=False)
-    pipe.hget(keys.names(), name)
-    pipe.hget(keys.prompt(name), "current_version")
-    pipe.hgetall(keys.prompt_labels(name))
-    kind, current, raw_labels = pipe.execute()
-    if kind != NAME_KIND:
-        raise NotFound(f"There is no prompt named '{name}' in this workspace.")
-    labels = _labels(raw_labels)
-    if wanted.label is not None:
-        if wanted.label not in labels:
+# KEYS: the key's pointer, its request counter, then the prompt's names, meta, labels and
+# versions. ARGV: limit, window (ms), name, the prompt kind, label or "", version or "".
+# Returns {outcome, labels as a flat list or the wait in ms, the version's JSON or its number}.
+_READ = (
+    COUNT_REQUEST_LUA
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'no-key', {}, ''} end
+local wait = count_request(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if wait > 0 then return {'limited', wait, ''} end
+if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return {'no-prompt', {}, ''} end
+local labels = redis.call('HGETALL', KEYS[5])
+local number
+if ARGV[5] ~= '' then
+  number = redis.call('HGET', KEYS[5], ARGV[5])
+  if not number then return {'no-label', labels, ''} end
+elseif ARGV[6] ~= '' then
+  number = ARGV[6]
+else
+  number = redis.call('HGET', KEYS[4], 'current_version') or '0'
+end
+local index = tonumber(number) - 1
+if index < 0 then index = -1 end
+local raw = redis.call('LINDEX', KEYS[6], index)
+if not raw then return {'no-version', labels, number} end
+return {'ok', labels, raw}
+"""
+)
+
+
+class KeyGone(Exception):
+    """The request's key was revoked since this process looked it up."""
+
+
+class OverLimit(Exception):
+    def __init__(self, wait_seconds: float) -> None:
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(raw: str) -> PromptVersion:
+    # Versions never change once written, so the same stored JSON always reads the same; the
+    # versions applications poll are few, and parsing is most of a request's own work.
+    return PromptVersion.from_dict(json.loads(raw))
+
+
+class PromptReader:
+    """One request's whole visit to Redis, in one script: the key still exists, the request is
+    within the key's limit (counted as ``bot.budgets.RequestWindow`` counts), and the version
+    asked for with the prompt's labels, read together so a label and its version agree."""
+
+    def __init__(self, client: redis.Redis, window: RequestWindow) -> None:
+        self._read = client.register_script(_READ)
+        self.window = window
+
+    def read(self, key_hash: str, owner: KeyOwner, name: str, wanted: Selector) -> dict[str, Any]:
+        """The document asked for; KeyGone, OverLimit or NotFound otherwise."""
+        keys = owner.workspace.keys
+        answer = self._read(
+            keys=[
+                api_key_pointer(key_hash),
+                keys.api_key_budget(owner.name),
+                keys.names(),
+                keys.prompt(name),
+                keys.prompt_labels(name),
+                keys.prompt_versions(name),
+            ],
+            args=[
+                self.window.limit,
+                self.window.window_ms,
+                name,
+                NAME_KIND,
+                wanted.label or "",
+                wanted.version or "",
+            ],
+        )
+        outcome, middle, payload = str(answer[0]), answer[1], answer[2]
+        if outcome == "no-key":
+            raise KeyGone
+        if outcome == "limited":
+            raise OverLimit(int(middle) / 1000)
+        if outcome == "no-prompt":
+            raise NotFound(f"There is no prompt named '{name}' in this workspace.")
+        if outcome == "no-label":
             raise NotFound(f"Prompt '{name}' has no label '{wanted.label}'.")
-        number = labels[wanted.label]
-    elif wanted.version is not None:
-        number = wanted.version
-    else:
-        number = int(current) if current is not None else -1
-    raw = client.lindex(keys.prompt_versions(name), number - 1 if number > 0 else -1)
-    if raw is None:
-        raise NotFound(f"Prompt '{name}' has no version {number}.")
-    record = PromptVersion.from_dict(json.loads(str(raw)))
-    return prompt_document(record, labels)
+        if outcome == "no-version":
+            raise NotFound(f"Prompt '{name}' has no version {payload}.")
+        labels = _labels(dict(zip(middle[::2], middle[1::2], strict=True)))
+        return prompt_document(_parsed(str(payload)), labels)
 
 
 def list_prompts(client: redis.Redis, workspace: Workspace) -> dict[str, Any]:

@@ -6,8 +6,10 @@ its keys' records (name, hash, who made it, when) in one hash; a pointer from th
 workspace is the only thing outside the workspace's namespace, and it is how a request with a
 bare key finds whose it is. Creating and revoking write both in one MULTI.
 
-Every request looks its key up in Redis; nothing is cached in a process, so a revoked key is
-refused at once by every process serving the API.
+Every request checks in Redis that its key still exists, so a revoked key is refused at once
+by every process serving the API. What a process remembers (``KeyDirectory``) is only whose a
+key is, which never changes while the key lives; the check that it lives goes in the same round
+trip as the request's reads, and a request whose key is gone gets nothing of them.
 """
 
 from __future__ import annotations
@@ -154,3 +156,44 @@ def key_owner(client: redis.Redis, presented: str) -> KeyOwner | None:
     pointer = json.loads(str(raw))
     workspace = Workspace(str(pointer["team"]), pointer.get("enterprise") or None)
     return KeyOwner(workspace, str(pointer["name"]))
+
+
+class KeyDirectory:
+    """Whose each live key is, remembered by hash in this process (a bounded map).
+
+    ``lookup`` answers from memory or from Redis; whoever uses a remembered answer must also
+    queue ``check`` in the pipeline of its reads and call ``confirm`` on the answer, which
+    forgets a key that is gone (revoked) and says so.
+    """
+
+    MAX_REMEMBERED = 10_000
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._known: dict[str, KeyOwner] = {}
+
+    def lookup(self, presented: str) -> tuple[str, KeyOwner] | None:
+        """The key's hash and owner; None for anything that is not a live key."""
+        if not looks_like_key(presented):
+            return None
+        key_hash = hash_key(presented)
+        owner = self._known.get(key_hash)
+        if owner is None:
+            owner = key_owner(self.redis, presented)
+            if owner is None:
+                return None
+            if len(self._known) >= self.MAX_REMEMBERED:
+                self._known.clear()
+            self._known[key_hash] = owner
+        return key_hash, owner
+
+    @staticmethod
+    def check(pipe: Pipeline, key_hash: str) -> None:
+        pipe.exists(api_key_pointer(key_hash))
+
+    def confirm(self, key_hash: str, exists: object) -> bool:
+        """Whether ``check`` found the key; a key found gone is forgotten."""
+        if exists:
+            return True
+        self._known.pop(key_hash, None)
+        return False

@@ -19,8 +19,15 @@ from urllib.parse import parse_qs
 
 import redis
 
-from bot.api.documents import NotFound, Selector, list_prompts, read_prompt
-from bot.api.keys import KeyOwner, key_owner
+from bot.api.documents import (
+    KeyGone,
+    NotFound,
+    OverLimit,
+    PromptReader,
+    Selector,
+    list_prompts,
+)
+from bot.api.keys import KeyDirectory, KeyOwner
 from bot.api.openapi import openapi_document
 from bot.budgets import RequestWindow
 from bot.commands.prompts import PROMPT_NAME_RULE, is_prompt_name
@@ -116,6 +123,11 @@ def _unauthorized(message: str) -> ApiError:
     )
 
 
+def _invalid_key() -> ApiError:
+    # One answer for malformed, unknown and revoked keys: nothing to learn by probing.
+    return _unauthorized("The API key is not valid (unknown or revoked).")
+
+
 def _selector(query: str) -> Selector:
     params = parse_qs(query, keep_blank_values=True)
     labels, versions = params.get("label", []), params.get("version", [])
@@ -142,6 +154,8 @@ class PromptApi:
     def __init__(self, client: redis.Redis, requests_per_minute: int) -> None:
         self.redis = client
         self.window = RequestWindow(client, requests_per_minute, window_seconds=60)
+        self.reader = PromptReader(client, self.window)
+        self.keys = KeyDirectory(client)
         self.openapi = _body(openapi_document())
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -166,7 +180,11 @@ class PromptApi:
             return _document(environ, start_response, json.loads(self.openapi))
         if path == PROMPTS_PATH:
             self._only_get(environ)
-            owner = self._authorised(environ)
+            key_hash, owner = self._owner(environ)
+            pipe = self.redis.pipeline(transaction=False)
+            self.keys.check(pipe, key_hash)
+            self.window.take_in(pipe, self._budget(owner))
+            self._admitted(key_hash, *pipe.execute())
             return _document(environ, start_response, list_prompts(self.redis, owner.workspace))
         prefix = PROMPTS_PATH + "/"
         if not path.startswith(prefix):
@@ -176,9 +194,15 @@ class PromptApi:
         if not is_prompt_name(name):
             raise bad_request(f"A prompt name is {PROMPT_NAME_RULE} characters.")
         wanted = _selector(environ.get("QUERY_STRING", ""))
-        owner = self._authorised(environ)
+        key_hash, owner = self._owner(environ)
+        # The key's check, its count and the read: one script, one round trip.
         try:
-            document = read_prompt(self.redis, owner.workspace, name, wanted)
+            document = self.reader.read(key_hash, owner, name, wanted)
+        except KeyGone:
+            self.keys.confirm(key_hash, False)
+            raise _invalid_key() from None
+        except OverLimit as over:
+            raise self._rate_limited(over.wait_seconds) from None
         except NotFound as missing:
             raise not_found(str(missing)) from None
         return _document(environ, start_response, document)
@@ -193,23 +217,34 @@ class PromptApi:
                 [("Allow", "GET")],
             )
 
-    def _authorised(self, environ: WSGIEnvironment) -> KeyOwner:
+    def _owner(self, environ: WSGIEnvironment) -> tuple[str, KeyOwner]:
         header = environ.get("HTTP_AUTHORIZATION")
         if not header:
             raise _unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
         match = _BEARER.fullmatch(header)
-        owner = key_owner(self.redis, match.group(1)) if match else None
-        if owner is None:
-            # One answer for malformed, unknown and revoked keys: nothing to learn by probing.
-            raise _unauthorized("The API key is not valid (unknown or revoked).")
-        wait = self.window.take(owner.workspace.keys.api_key_budget(owner.name))
+        found = self.keys.lookup(match.group(1)) if match else None
+        if found is None:
+            raise _invalid_key()
+        return found
+
+    def _admitted(self, key_hash: str, live: object, count: object) -> None:
+        """401 for a key revoked since it was looked up, 429 over its limit."""
+        if not self.keys.confirm(key_hash, live):
+            raise _invalid_key()
+        wait = self.window.verdict(count)
         if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            raise ApiError(
-                "429 Too Many Requests",
-                "rate_limited",
-                f"This key is over its limit of {self.window.limit} requests per minute; "
-                f"retry after {seconds} seconds.",
-                [("Retry-After", str(seconds))],
-            )
-        return owner
+            raise self._rate_limited(wait)
+
+    @staticmethod
+    def _budget(owner: KeyOwner) -> str:
+        return owner.workspace.keys.api_key_budget(owner.name)
+
+    def _rate_limited(self, wait: float) -> ApiError:
+        seconds = max(1, math.ceil(wait))
+        return ApiError(
+            "429 Too Many Requests",
+            "rate_limited",
+            f"This key is over its limit of {self.window.limit} requests per minute; "
+            f"retry after {seconds} seconds.",
+            [("Retry-After", str(seconds))],
+        )
