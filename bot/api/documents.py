@@ -5,9 +5,9 @@ or a number), the labels on that version, the template with its variables, the p
 version's model settings and when it was saved. The list: each prompt's current version,
 labels and last change. Both are plain JSON values; ``bot.api.routes`` serialises them.
 
-Which version a label or "current" points at and that version itself are read by one Lua
-script, so a request never sees a label from before a move with a version from after it, and
-the whole read is one round trip (queued in the same pipeline as the key's rate-limit count).
+A prompt is read by one Lua script that also checks the request's key still exists and counts
+the request against the key's limit: one round trip per request, and a label and the version
+it points at are read together, never one from before a move and the other from after it.
 """
 
 from __future__ import annotations

@@ -161,9 +161,11 @@ def key_owner(client: redis.Redis, presented: str) -> KeyOwner | None:
 class KeyDirectory:
     """Whose each live key is, remembered by hash in this process (a bounded map).
 
-    ``lookup`` answers from memory or from Redis; whoever uses a remembered answer must also
-    queue ``check`` in the pipeline of its reads and call ``confirm`` on the answer, which
-    forgets a key that is gone (revoked) and says so.
+    ``lookup`` answers from memory or from Redis. Whoever uses a remembered answer must also
+    check, in the same round trip as its reads, that the key still exists (``check`` queues
+    that in a pipeline; the prompt read's script does it itself) and pass the outcome to
+    ``confirm``, which forgets a key that is gone (revoked) and says so. Dict operations are
+    atomic, so the request threads share one directory without a lock.
     """
 
     MAX_REMEMBERED = 10_000

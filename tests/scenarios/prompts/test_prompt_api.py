@@ -115,7 +115,8 @@ def test_shape_promote_and_fetch_from_an_application(
     redis_client: redis.Redis,
     tmp_path: Path,
 ) -> None:
-    bot = bot_process(model_env=gemini.env, ALIGN_EVENT_PROCESSES="0")
+    # DEBUG, so the log holds every request and reply body the libraries log: keys must not.
+    bot = bot_process(model_env=gemini.env, ALIGN_EVENT_PROCESSES="0", ALIGN_LOG_LEVEL="DEBUG")
     ana = Teammate(bot, responses, "U0ANA")
     ben = Teammate(bot, responses, "U0BEN")
     store = PromptStore(redis_client, WORKSPACE)
