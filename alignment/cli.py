@@ -24,6 +24,7 @@ import pandas as pd
 
 from alignment._data.spreadsheet import write_spreadsheet_csv
 from alignment._labeler.file import LabelerFile
+from alignment._labeler.mixture import check_rows_for_experts
 from alignment._labeler.scorecard_table import format_scorecard
 from alignment._labeler.text_progress import ProgressBar
 from alignment._providers.base import ModelHelper
@@ -38,7 +39,7 @@ from alignment.data import (
     split_dataset,
 )
 from alignment.errors import LabelerFileError, ModelError
-from alignment.labeler import Labeler, LabelerCheckpoint, PredictionResult
+from alignment.labeler import MAX_EXPERTS, Labeler, LabelerCheckpoint, PredictionResult
 from alignment.model_helper import model_from_spec
 
 ModelFactory = Callable[[str], ModelHelper]
@@ -102,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-racing scores them all, as the seed library does (racing)",
     )
     train.add_argument(
+        "--experts",
+        type=_experts,
+        default=1,
+        metavar="K",
+        help=f"train a mixture of K experts (1 to {MAX_EXPERTS}): rows grouped by their "
+        "embeddings, one rule set per group, each row labelled by its group's expert (1)",
+    )
+    train.add_argument(
         "--out", default="checkpoint.json", help="labeler file to write (checkpoint.json)"
     )
 
@@ -120,6 +129,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _experts(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_EXPERTS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_EXPERTS}, got {value}")
     return value
 
 
@@ -196,20 +212,13 @@ def _train(
     eval_model = factory(eval_spec)
     train_model = eval_model if train_spec == eval_spec else factory(train_spec)
     values = label_values(frame, args.label)
-    labeler = Labeler(
-        input_names=list(args.inputs),
-        label_name=args.label,
-        label_values=values,
-        task_description=args.task,
-        train_model_helper=train_model,
-        eval_model_helper=eval_model,
-        hparams={"racing": args.racing},
-        max_concurrency=args.concurrency,
-        seed=args.seed,
-        progress=progress,
-        # Kept with the labeler, so files it labels or scores read the score column the same way.
-        score_threshold=args.threshold,
-    )
+    try:
+        labeler = _new_labeler(args, values, train_model, eval_model, progress)
+        # Checked before any model call: experts need enough rows to group.
+        if args.experts > 1:
+            check_rows_for_experts(args.experts, len(train))
+    except ValueError as error:
+        return _fail(streams, progress, f"cannot train: {error}")
     saved = LabelerFile(
         settings=labeler.settings_dict(),
         checkpoint={},
@@ -246,7 +255,7 @@ def _train(
         kept = f"{args.out} holds step {done}" if done else "no step finished, nothing saved"
         streams.err.write(f"Interrupted: {kept}.\n")
         return EXIT_INTERRUPTED
-    streams.out.write(_format_rules(checkpoint.attributes, values) + "\n")
+    streams.out.write(_format_checkpoint(checkpoint, values) + "\n")
     streams.out.write(f"Saved the labeler to {args.out}\n")
     return 0
 
@@ -276,7 +285,10 @@ def _label(
         ) from None
     inputs = list(labeler.input_names)
     frame = load_rows_to_label(args.data, inputs, labeler.label_name, labeler.score_threshold)
-    predictions = labeler.infer_checkpoint(checkpoint, frame)
+    try:
+        predictions = labeler.infer_checkpoint(checkpoint, frame)
+    except ValueError as error:  # e.g. experts grouped by another embedding model
+        return _fail(streams, progress, f"cannot label: {error}")
     progress.finish()
     if labeler.label_name in frame:
         streams.err.write(_known_labels_report(labeler, frame, predictions) + "\n")
@@ -317,6 +329,42 @@ def _check_output_folder(path: str) -> None:
     folder = Path(path).parent
     if not folder.is_dir():
         raise OSError(2, "the folder does not exist", str(folder))
+
+
+def _new_labeler(
+    args: argparse.Namespace,
+    values: Sequence[Any],
+    train_model: ModelHelper,
+    eval_model: ModelHelper,
+    progress: ProgressBar,
+) -> Labeler:
+    return Labeler(
+        input_names=list(args.inputs),
+        label_name=args.label,
+        label_values=values,
+        task_description=args.task,
+        train_model_helper=train_model,
+        eval_model_helper=eval_model,
+        hparams={"racing": args.racing},
+        max_concurrency=args.concurrency,
+        seed=args.seed,
+        progress=progress,
+        # Kept with the labeler, so files it labels or scores read the score column the same way.
+        score_threshold=args.threshold,
+        n_experts=args.experts,
+    )
+
+
+def _format_checkpoint(checkpoint: LabelerCheckpoint, values: Sequence[object]) -> str:
+    if not checkpoint.experts:
+        return _format_rules(checkpoint.attributes, values)
+    total = sum(len(expert.rows) for expert in checkpoint.experts) or 1
+    parts = []
+    for number, expert in enumerate(checkpoint.experts, start=1):
+        share = len(expert.rows) / total
+        title = f"Expert {number} of {len(checkpoint.experts)} ({share:.0%} of the training rows)"
+        parts.append(title + "\n" + _format_rules(expert.checkpoint.attributes, values))
+    return "\n\n".join(parts)
 
 
 def _format_rules(rules: Sequence[Mapping[str, Any]], values: Sequence[object]) -> str:

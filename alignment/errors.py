@@ -16,9 +16,11 @@ AlignmentError
 │   ├── ModelTransientError               worth retrying: rate limit, 5xx, timeout (never seen
 │   │                                     by callers: the retry loop turns it into the next one)
 │   ├── ModelUnavailableError             every attempt failed with a transient error
+│   ├── ModelStreamError                  a streamed answer stopped part-way (``partial``)
 │   └── LabelerModelError                 a model call made by the labeler failed
 ├── TemplateError (ValueError)            a prompt template cannot be filled
-│   └── MissingVariableError (KeyError)   a ``{variable}`` was given no value
+│   ├── MissingVariableError (KeyError)   a ``{variable}`` was given no value
+│   └── UnexpectedVariableError           a value was given for a variable the template lacks
 ├── AnswerFormatError (ValueError)        a model's answer is not the JSON the prompt asked for
 │   └── AlignmentAnswerError              the alignment model's answer is unusable after a retry
 │       └── PromptVariablesChangedError   a rewritten prompt lost or gained ``{variables}``
@@ -28,7 +30,15 @@ AlignmentError
 ├── DatasetError (ValueError)             a CSV or frame cannot be used as a dataset
 │   └── ScoreLabelsError                  the label column holds scores: a threshold is needed
 ├── LabelerFileError (ValueError)         a saved labeler file cannot be read
-└── TrainingCancelled                     training was asked to stop; nothing was changed
+├── TrainingCancelled                     training was asked to stop; nothing was changed
+└── PromptServiceError                    the prompt API (``PromptClient``) gave no prompt
+    ├── PromptAuthError                   401: the API key is missing, wrong or revoked
+    ├── PromptNotFoundError (LookupError) 404: no such prompt, label or version
+    ├── PromptRequestError (ValueError)   the request was refused (400, or checked before sending)
+    ├── PromptUnavailableError            unreachable, timed out, 5xx or 429, with no copy or
+    │                                     fallback to serve instead
+    └── PromptResponseError               the answer was unusable (too large, not the API's JSON),
+                                          with no copy or fallback to serve instead
 
 This module imports nothing from the rest of the library, so any module can import it.
 """
@@ -50,14 +60,22 @@ __all__ = [
     "ModelRequestError",
     "ModelResponseError",
     "ModelSpecError",
+    "ModelStreamError",
     "ModelTransientError",
     "ModelUnavailableError",
     "NoResponseError",
     "PrincipleConflictError",
+    "PromptAuthError",
+    "PromptNotFoundError",
+    "PromptRequestError",
+    "PromptResponseError",
+    "PromptServiceError",
+    "PromptUnavailableError",
     "PromptVariablesChangedError",
     "ScoreLabelsError",
     "TemplateError",
     "TrainingCancelled",
+    "UnexpectedVariableError",
     "UnknownFeedbackKindError",
 ]
 
@@ -117,6 +135,18 @@ class ModelUnavailableError(ModelError):
         self.last_error = last_error
 
 
+class ModelStreamError(ModelError):
+    """A streamed answer broke off after some of it had arrived; it is not retried.
+
+    Retrying would start the answer again from nothing, after the caller has shown part of it,
+    so the caller decides. ``partial`` holds the text that arrived before the failure.
+    """
+
+    def __init__(self, message: str, partial: str) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
 class LabelerModelError(ModelError):
     """A model call made by the labeler failed; the message says which call and why."""
 
@@ -142,6 +172,21 @@ class MissingVariableError(TemplateError, KeyError):
     def __str__(self) -> str:
         # KeyError would otherwise wrap the message in quotes.
         return str(self.args[0])
+
+
+class UnexpectedVariableError(TemplateError):
+    """Values were given for variables the template does not have (often a misspelt name).
+
+    ``unexpected`` names them and ``expected`` lists the template's variables.
+    """
+
+    def __init__(self, unexpected: list[str], expected: list[str]) -> None:
+        self.unexpected = unexpected
+        self.expected = expected
+        super().__init__(
+            f"the template has no variable(s) {', '.join(unexpected)}; its variables are "
+            f"{', '.join(expected) or '(none)'}"
+        )
 
 
 class AnswerFormatError(AlignmentError, ValueError):
@@ -227,3 +272,44 @@ class LabelerFileError(AlignmentError, ValueError):
 
 class TrainingCancelled(AlignmentError):
     """``should_stop`` asked the labeler to stop; the checkpoint given to it is unchanged."""
+
+
+# -- the prompt API client ------------------------------------------------------------------------
+
+
+class PromptServiceError(AlignmentError):
+    """The prompt API gave no usable prompt; ``str()`` says why and what to check.
+
+    Messages never contain the API key.
+    """
+
+
+class PromptAuthError(PromptServiceError):
+    """The server answered 401: the API key is missing, malformed, unknown or revoked."""
+
+
+class PromptNotFoundError(PromptServiceError, LookupError):
+    """The server answered 404: the workspace has no such prompt, or no version with that label
+    or number (the message names which)."""
+
+
+class PromptRequestError(PromptServiceError, ValueError):
+    """The request itself was refused: a malformed name, label or version, or both a label and
+    a version (by the server's 400, or by the client before anything was sent)."""
+
+
+class PromptUnavailableError(PromptServiceError):
+    """The server could not be reached or could not answer (connection error, timeout, 5xx, 429)
+    and there was neither an earlier copy nor a fallback template to serve instead.
+
+    ``retry_after`` carries the server's hint (seconds) when it sent one.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PromptResponseError(PromptServiceError):
+    """The server's answer could not be used: too large, not JSON, or not the shape the API
+    promises; with no earlier copy nor fallback template to serve instead."""

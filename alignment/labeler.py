@@ -30,14 +30,23 @@ from alignment._labeler.checkpoint_tools import (
 from alignment._labeler.classifier import Classifier
 from alignment._labeler.examples import examples_at, require_columns
 from alignment._labeler.initial_rules import InitialRuleWriter
+from alignment._labeler.mixture import (
+    MAX_EXPERTS,
+    MixtureTrainer,
+    check_rows_for_experts,
+    checked_n_experts,
+)
 from alignment._labeler.model_calls import CallSession, LabelerStats, ModelCaller
 from alignment._labeler.progress import ProgressCallback, ProgressReporter
 from alignment._labeler.prompts import TaskSpec
+from alignment._labeler.routing import Router
 from alignment._labeler.scorecard_table import format_scorecard
-from alignment._labeler.scoring import LabelSet, build_scorecard, score_value
+from alignment._labeler.scoring import LabelSet, build_scorecard, expert_scores, score_value
 from alignment._labeler.step import CURRENT_ORDER, PRIORITY_MINE, StepSettings, TrainingStep
 from alignment._labeler.types import (
     EMPTY_PREDICTION,
+    Expert,
+    ExpertScore,
     LabelerAttribute,
     LabelerCheckpoint,
     LabelValue,
@@ -47,7 +56,7 @@ from alignment._labeler.types import (
     StepRecord,
     TrainingHyperparameters,
 )
-from alignment._providers.base import ModelHelper
+from alignment._providers.base import ModelHelper, SupportsEmbedding, embedding_helper
 from alignment._single_run.types import ConstitutionalPrompt, ConversationTurn
 from alignment.errors import LabelerModelError, TrainingCancelled
 
@@ -56,9 +65,12 @@ from alignment.errors import LabelerModelError, TrainingCancelled
 __all__ = [
     "DEFAULT_HPARAMS",
     "EMPTY_PREDICTION",
+    "MAX_EXPERTS",
     "ConstitutionalPrompt",
     "ConversationTurn",
     "ExampleWithPrediction",
+    "Expert",
+    "ExpertScore",
     "InMemoryResponseCache",
     "LabelValue",
     "Labeler",
@@ -74,6 +86,7 @@ __all__ = [
     "StepRecord",
     "TrainingCancelled",
     "TrainingHyperparameters",
+    "check_rows_for_experts",
     "delete_attribute_from_checkpoint",
     "format_scorecard",
     "get_attribute_for_id",
@@ -111,7 +124,12 @@ _POSITIVE_INTEGERS = (
 
 
 def print_checkpoint(checkpoint: LabelerCheckpoint) -> None:
-    """Print a checkpoint's rules grouped by label, each rule with its id."""
+    """Print a checkpoint's rules grouped by label, each rule with its id (and by expert, for a
+    mixture of experts)."""
+    for number, expert in enumerate(checkpoint.experts, start=1):
+        print(f"\n#################### Expert {number} of {len(checkpoint.experts)} ", end="")
+        print(f"({len(expert.rows):,} training rows) ####################")
+        print_checkpoint(expert.checkpoint)
     groups: dict[str, list[LabelerAttribute]] = defaultdict(list)
     for rule in checkpoint.attributes:
         groups[str(rule["label"])].append(rule)
@@ -136,6 +154,11 @@ class Labeler:
     model call and raises ``TrainingCancelled`` when it returns True. ``score_threshold`` records
     that the labels were made from scores (True where score >= it, False otherwise), so files
     carrying that score column are read by the same rule when they are labelled or scored.
+
+    ``n_experts`` above 1 trains a mixture of experts: the training rows are embedded (by
+    ``embedding_model_helper``, else the eval helper, else the training helper, whichever can
+    ``embed``), grouped by k-means, one rule set is trained per group, and each input is
+    labelled by the expert of its nearest group. ``n_experts=1`` is the single rule set.
     """
 
     def __init__(
@@ -158,6 +181,8 @@ class Labeler:
         requests_per_minute: float | None = None,
         should_stop: Callable[[], bool] | None = None,
         score_threshold: float | None = None,
+        n_experts: int = 1,
+        embedding_model_helper: ModelHelper | SupportsEmbedding | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -197,6 +222,24 @@ class Labeler:
             max_eval_output_tokens,
             label_order_seed=self.seed,
         )
+        self.n_experts = checked_n_experts(n_experts)
+        self.embedding_model_helper = _embedder(
+            embedding_model_helper, eval_model_helper, train_model_helper, self.n_experts
+        )
+
+    @property
+    def _mixture(self) -> MixtureTrainer:
+        if self.embedding_model_helper is None:
+            raise ValueError(_NO_EMBEDDING)
+        return MixtureTrainer(
+            self.n_experts,
+            self.embedding_model_helper,
+            self._caller,
+            self._rule_writer(),
+            self._step_settings,
+            self.max_concurrency,
+            self.progress,
+        )
 
     @property
     def label_values(self) -> list[LabelValue]:
@@ -225,6 +268,7 @@ class Labeler:
             "seed": self.seed,
             "requests_per_minute": self.requests_per_minute,
             "score_threshold": self.score_threshold,
+            "n_experts": self.n_experts,
         }
 
     @classmethod
@@ -250,9 +294,13 @@ class Labeler:
         """A first checkpoint: one rule per label, written from a few examples of that label.
 
         One training-model call per label, all at once. The checkpoint also records the run's
-        validation rows, drawn from ``train_examples`` with the seed.
+        validation rows, drawn from ``train_examples`` with the seed. With experts, the rows are
+        embedded and grouped first, and each expert's rules come from its group's rows.
         """
         require_columns(train_examples, [*self.input_names, self.label_name], "the training data")
+        if self.n_experts > 1:
+            # The rows are grouped, and each expert gets one first rule per label.
+            return self._mixture.initialize(train_examples)
         session = CallSession(self._caller, self.max_concurrency)
         try:
             return self._initial_checkpoints(train_examples, [0], session)[0]
@@ -293,6 +341,8 @@ class Labeler:
             )
         n_mutations = n_mutations_to_try or self.hparams["n_mutations_to_try"]
         keep = n_best or self.hparams["n_best"]
+        if self.n_experts > 1 or (checkpoint is not None and checkpoint.experts):
+            return self._mixture.step(checkpoint, train_examples, test_examples, n_mutations, keep)
         self._caller.check_stop()
         step = 1 if checkpoint is None else checkpoint.steps_done + 1
         before = self._caller.stats
@@ -351,16 +401,18 @@ class Labeler:
             keep=keep,
         )
 
-    def _initial_checkpoints(
-        self, train_examples: pd.DataFrame, attempts: Sequence[int], session: CallSession
-    ) -> list[LabelerCheckpoint]:
-        writer = InitialRuleWriter(
+    def _rule_writer(self) -> InitialRuleWriter:
+        return InitialRuleWriter(
             self.task,
             self.train_model_helper,
             self.seed,
             self.hparams["n_validation_examples"],
         )
-        return writer.write(
+
+    def _initial_checkpoints(
+        self, train_examples: pd.DataFrame, attempts: Sequence[int], session: CallSession
+    ) -> list[LabelerCheckpoint]:
+        return self._rule_writer().write(
             train_examples, attempts, session, ProgressReporter(self.progress, self._caller)
         )
 
@@ -369,13 +421,24 @@ class Labeler:
     def infer_checkpoint(
         self, checkpoint: LabelerCheckpoint, examples: pd.DataFrame
     ) -> list[PredictionResult]:
-        """Label every row of ``examples`` (in order) with ``checkpoint``'s rules."""
+        """Label every row of ``examples`` (in order) with ``checkpoint``'s rules.
+
+        With a mixture of experts each row is embedded and labelled by its nearest expert,
+        whose number the result carries as ``expert``.
+        """
         require_columns(examples, self.input_names, "the data to label")
+        router_helper = self._routing_helper(checkpoint)
         progress = ProgressReporter(self.progress, self._caller).phase("infer", len(examples))
         progress.start()
         session = CallSession(self._caller, self.max_concurrency)
         window = self.max_concurrency * _INFER_WINDOW_PER_SLOT
         results: list[PredictionResult] = []
+        router = (
+            None
+            if router_helper is None
+            else Router(self._caller, session, router_helper, self.task)
+        )
+        centroids = np.array([expert.centroid for expert in checkpoint.experts])
         try:
             pending: list[Any] = []
             for start in range(0, len(examples), window):
@@ -385,13 +448,20 @@ class Labeler:
                     self.input_names,
                     None,
                 )
-                for example in batch:
+                # Embedded a window at a time, so no more vectors are held than rows queued.
+                routes = (
+                    [None] * len(batch)
+                    if router is None
+                    else [int(e) for e in router.route(router.vectors_of(batch), centroids)]
+                )
+                for example, route in zip(batch, routes, strict=True):
                     future = self.classifier.submit(
                         session,
-                        checkpoint,
+                        checkpoint if route is None else checkpoint.experts[route].checkpoint,
                         example,
                         f"labelling row {example.position}",
                         PRIORITY_MINE,
+                        expert=route,
                     )
                     future.add_done_callback(lambda _: progress.advance())
                     pending.append(future)
@@ -413,7 +483,28 @@ class Labeler:
         """Precision, recall, F1 and support per label (in ``label_values`` order), accuracy,
         empty answers, and the confusion matrix (rows: true label, columns: predicted label)."""
         require_columns(labeled_examples, [self.label_name], "the labelled data")
-        return build_scorecard(self.labels, list(labeled_examples[self.label_name]), predictions)
+        truth = list(labeled_examples[self.label_name])
+        scorecard = build_scorecard(self.labels, truth, predictions)
+        experts = expert_scores(self.labels, truth, predictions)
+        if experts:
+            scorecard["experts"] = experts
+        return scorecard
+
+    def _routing_helper(self, checkpoint: LabelerCheckpoint) -> SupportsEmbedding | None:
+        """The helper that embeds rows for ``checkpoint``'s experts; None for one rule set."""
+        if not checkpoint.experts:
+            return None
+        helper = self.embedding_model_helper
+        if helper is None:
+            raise ValueError(_NO_EMBEDDING)
+        made_by = checkpoint.embedding_model
+        if made_by is not None and made_by != helper.embedding_model:
+            raise ValueError(
+                f"this checkpoint's experts were grouped with embeddings from {made_by!r}, but "
+                f"the labeler embeds with {helper.embedding_model!r}: give it a helper that "
+                f"embeds with {made_by!r} (embedding_model_helper=...)"
+            )
+        return helper
 
     def get_score(
         self, labeled_examples: pd.DataFrame, predictions: Sequence[PredictionResult]
@@ -425,6 +516,28 @@ class Labeler:
             self.labels,
             self.hparams.get("pos_label"),
         )
+
+
+_NO_EMBEDDING = (
+    "a mixture of experts needs a model helper that can embed text (one with an embed() "
+    "method and an embedding_model, as GeminiModelHelper and OpenAICompatibleModelHelper have); "
+    "pass embedding_model_helper=..., or use n_experts=1"
+)
+
+
+def _embedder(
+    given: object, eval_helper: object, train_helper: object, n_experts: int
+) -> SupportsEmbedding | None:
+    """The helper that embeds rows: the one given, else the first of the others that can."""
+    if given is not None:
+        found = embedding_helper(given)
+        if found is None:
+            raise ValueError(_NO_EMBEDDING)
+        return found
+    found = embedding_helper(eval_helper) or embedding_helper(train_helper)
+    if found is None and n_experts > 1:
+        raise ValueError(_NO_EMBEDDING)
+    return found
 
 
 def _checked_threshold(threshold: object, labels: LabelSet) -> float | None:

@@ -2,7 +2,9 @@
 
 ``ModelHelper`` is the one contract (``predict``); ``GeminiModelHelper``,
 ``OpenAICompatibleModelHelper`` and ``GemmaModelHelper`` (Gemma on a local server) are ready-made
-helpers with timeouts, bounded retries, a cap on concurrent calls and usage counts.
+helpers with timeouts, bounded retries, a cap on concurrent calls and usage counts; they also
+``embed`` texts (``SupportsEmbedding``) through the same retries, limits and counts, and stream
+(``predict_stream``, the ``SupportsStreaming`` protocol) beside the seed's blocking call.
 ``model_from_spec`` builds one from a string such as ``"gemini:gemini-2.5-flash"``; ``PROVIDERS``,
 ``parse_spec`` and ``spec_problem`` let an application check specs and learn which settings
 (key and base-URL variables) each provider reads.
@@ -10,7 +12,13 @@ helpers with timeouts, bounded retries, a cap on concurrent calls and usage coun
 
 from __future__ import annotations
 
-from alignment._providers.base import ModelHelper, SupportsStructuredOutput, model_identity
+from alignment._providers.base import (
+    ModelHelper,
+    SupportsEmbedding,
+    SupportsStreaming,
+    SupportsStructuredOutput,
+    model_identity,
+)
 from alignment._providers.gate import RequestGate
 from alignment._providers.gemini import DEFAULT_GEMINI_MODEL, GeminiModelHelper
 from alignment._providers.gemma import OLLAMA_BASE_URL, GemmaModelHelper
@@ -35,6 +43,7 @@ from alignment.errors import (
     ModelRequestError,
     ModelResponseError,
     ModelSpecError,
+    ModelStreamError,
     ModelTransientError,
     ModelUnavailableError,
 )
@@ -55,6 +64,7 @@ __all__ = [
     "ModelResponseError",
     "ModelSpec",
     "ModelSpecError",
+    "ModelStreamError",
     "ModelTransientError",
     "ModelUnavailableError",
     "ModelUsage",
@@ -63,6 +73,8 @@ __all__ = [
     "RequestGate",
     "RetryPolicy",
     "ServiceModelHelper",
+    "SupportsEmbedding",
+    "SupportsStreaming",
     "SupportsStructuredOutput",
     "UsageSnapshot",
     "model_from_spec",

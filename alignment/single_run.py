@@ -30,6 +30,7 @@ from typing import Literal, overload
 from alignment._prompting.template import render_template, template_variables
 from alignment._providers.base import ModelHelper
 from alignment._single_run import principle_proposals
+from alignment._single_run.answer_streams import AnswerStream, start_streams
 from alignment._single_run.description_rewrite import edit_from_feedback, fold_principles
 from alignment._single_run.feedback_classifier import ReplyClassification, classify_reply
 from alignment._single_run.feedback_kinds import FEEDBACK_KINDS, FeedbackKind, FeedbackKinds
@@ -49,6 +50,7 @@ __all__ = [
     "FEEDBACK_KINDS",
     "AlignableSingleRun",
     "AlignmentAnswerError",
+    "AnswerStream",
     "ChangeDecision",
     "ConstitutionalPrompt",
     "ConversationTurn",
@@ -263,6 +265,22 @@ class AlignableSingleRun:
         if commit_model_response:
             self.commit_model_response(turns[0])
         return turns if generate_multiple_candidates else turns[0]
+
+    def stream_input(
+        self, user_input: UserInput = None, candidate_count: int = 1
+    ) -> list[AnswerStream]:
+        """Start ``candidate_count`` answers to ``user_input``, streamed as the model writes.
+
+        The streaming counterpart of ``send_input``: the answers are written side by side from
+        the moment this returns, and each ``AnswerStream`` yields its pieces of text, in any
+        order the caller reads them. Nothing is stored in a conversation. With a helper that
+        cannot stream, each stream holds the whole answer in one piece.
+        """
+        if candidate_count < 1:
+            raise ValueError(f"candidate_count must be at least 1, got {candidate_count}")
+        prompt = self.render_input(user_input).text
+        temperature = RUN_TEMPERATURE if candidate_count == 1 else CANDIDATE_TEMPERATURE
+        return start_streams(self.prompt_model, prompt, temperature, candidate_count)
 
     def commit_model_response(
         self, turn: ConversationTurn, conversation_index: int | None = None

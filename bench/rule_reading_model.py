@@ -57,10 +57,15 @@ class RuleReadingModelMixin(SimulatedModelMixin):
         truth = gold_label(key, self.labels)
         topic = topic_of(key)
         about = [tag for tag in RULE_TAG_PATTERN.findall(prompt) if rule_topic(tag) == topic]
-        good = [tag for tag in about if rule_is_good(tag)]
+        good = [tag for tag in about if self.rule_helps(tag, key)]
         if about and _unit_hash("reach", key, ",".join(sorted(about))) < RULE_REACH:
             if good:
                 return truth
             others = [label for label in self.labels if label != truth]
             return others[int(_unit_hash("misled", key) * len(others))]
         return model_label(key, self.labels, self.error_rate)
+
+    def rule_helps(self, tag: str, key: str) -> bool:
+        """Whether the rule tagged ``tag`` gets the ticket ``key`` right (when it is about its
+        topic): here a good rule helps every ticket; a subclass may decide per ticket."""
+        return rule_is_good(tag)

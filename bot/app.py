@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from slack_bolt import App
 
 from bot.commands import listeners as command_listeners
 from bot.feedback import listeners as feedback_listeners
+from bot.feedback.actions import ANSWER_ACTIONS
 from bot.home import listeners as home_listeners
 from bot.labelers import listeners as labeler_listeners
 from bot.observability.instrumentation import instrument_app
 from bot.prompts import listeners as prompt_listeners
 from bot.services import Services
+from bot.slack.app_manifest import app_manifest
 from bot.transport import unhandled
 from bot.transport.background import background_work_of
 from bot.transport.dedup import ApplyOnceExecutor, build_dedup_middleware
@@ -42,6 +45,11 @@ def register_product(app: App, services: Services) -> None:
     feedback_listeners.register_replies(app, services, work)
     # Last: acks whatever no listener above took, so Slack does not retry it.
     unhandled.register(app, services)
+
+
+def product_manifest() -> dict[str, Any]:
+    """The Slack app manifest of what ``register_product`` listens to (Socket Mode)."""
+    return app_manifest(shortcuts=ANSWER_ACTIONS.manifest_shortcuts())
 
 
 def build_app(services: Services, registrars: Sequence[Registrar] | None = None) -> App:

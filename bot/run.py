@@ -13,14 +13,13 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 
 from bot.api.routes import PromptApi
-from bot.app import build_app
+from bot.app import build_app, product_manifest
 from bot.config import WHERE_TO_GET, SettingsError, load_settings
 from bot.labelers.jobs.runtime import TrainingConfig
 from bot.labelers.jobs.worker import InProcessRunner, run_worker
 from bot.observability.logs import add_secrets, configure_logging, secrets_of
 from bot.redis_server import EmbeddedRedisUnavailable
 from bot.services import Services
-from bot.slack.app_manifest import app_manifest
 from bot.slack.manifest import manifest_yaml, with_http_endpoints
 from bot.transport.processes import EventProcesses, parent_alive
 from bot.transport.server import StopSignal, serve_events
@@ -130,7 +129,7 @@ def worker(burst: bool) -> int:
 
 def manifest(http_url: str | None) -> int:
 
-    manifest = app_manifest()
+    manifest = product_manifest()
     if http_url:
         manifest = with_http_endpoints(manifest, http_url)
     sys.stdout.write(manifest_yaml(manifest))

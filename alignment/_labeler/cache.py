@@ -71,3 +71,9 @@ def request_cache_key(
         ensure_ascii=False,
     )
     return "answer:" + hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def embedding_cache_key(model: str, text: str) -> str:
+    """The key of one text's vector from one embedding model."""
+    material = json.dumps(["embedding", model, text], ensure_ascii=False)
+    return "embedding:" + hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -48,11 +48,13 @@ class Classifier:
         purpose: str,
         priority: int,
         keep_request: bool = True,
+        expert: int | None = None,
     ) -> Future[PredictionResult]:
         """Queue the classification; the prompt is built only when a call slot takes it up.
 
         Without ``keep_request`` the result's ``request`` is left empty: training scores
-        thousands of predictions and needs none of their prompts afterwards.
+        thousands of predictions and needs none of their prompts afterwards. ``expert`` marks
+        the result with the expert of a mixture that ``checkpoint`` is.
         """
 
         def classify() -> PredictionResult:
@@ -60,6 +62,8 @@ class Classifier:
             result = self.interpret(request, session.caller.call(self.helper, request, purpose))
             if not keep_request:
                 result["request"] = ""
+            if expert is not None:
+                result["expert"] = expert
             return result
 
         return session.run(classify, priority)

@@ -7,17 +7,21 @@ the worker pool that bounds calls in flight, and stops the whole operation at th
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TypeVar
 
-from alignment._labeler.cache import ResponseCache, request_cache_key
+import numpy as np
+
+from alignment._labeler.cache import ResponseCache, embedding_cache_key, request_cache_key
 from alignment._labeler.concurrency import RateLimiter, WorkerPool
-from alignment._providers.base import ModelHelper, model_identity
+from alignment._providers.base import ModelHelper, SupportsEmbedding, model_identity
 from alignment.errors import LabelerModelError, TrainingCancelled
 
 T = TypeVar("T")
@@ -126,6 +130,60 @@ class ModelCaller:
         finally:
             with self._lock:
                 del self._pending[key]
+
+    def embed(self, helper: SupportsEmbedding, texts: Sequence[str], purpose: str) -> np.ndarray:
+        """One row of float32 per text; texts this model embedded before come from the cache.
+
+        The texts not cached go to the helper in one call, paced, counted and cancellable like
+        any other model call; a failure is raised as ``LabelerModelError`` naming ``purpose``.
+        """
+        self.check_stop()
+        model = f"{model_identity(helper)}:{helper.embedding_model}"
+        keys = [embedding_cache_key(model, text) for text in texts]
+        vectors: list[np.ndarray | None] = [_vector(self._cache_get(key)) for key in keys]
+        missing = [index for index, vector in enumerate(vectors) if vector is None]
+        if len(missing) < len(texts):
+            self.count(cache_hits=len(texts) - len(missing))
+        if missing:
+            fresh = self._send_embedding(helper, model, [texts[i] for i in missing], purpose)
+            for index, vector in zip(missing, fresh, strict=True):
+                vectors[index] = vector
+                self._cache_set(keys[index], base64.b64encode(vector.tobytes()).decode("ascii"))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        found = [vector for vector in vectors if vector is not None]
+        if len({len(vector) for vector in found}) > 1:
+            raise LabelerModelError(
+                f"{purpose} failed: the embeddings of {model} (some from the cache) differ in "
+                "size; start a new run, or clear its cache"
+            )
+        return np.vstack(found)
+
+    def _send_embedding(
+        self, helper: SupportsEmbedding, model: str, texts: list[str], purpose: str
+    ) -> list[np.ndarray]:
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire()
+            self.check_stop()
+        with self._lock:
+            self._stats.model_calls += 1
+            self._in_flight += 1
+            self._stats.peak_in_flight = max(self._stats.peak_in_flight, self._in_flight)
+        try:
+            answer = helper.embed(texts)
+        except Exception as error:
+            raise LabelerModelError(
+                f"{purpose} failed: the model {model} raised {type(error).__name__}: {error}"
+            ) from error
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        if len(answer) != len(texts):
+            raise LabelerModelError(
+                f"{purpose} failed: the model {model} sent {len(answer)} embeddings for "
+                f"{len(texts)} texts"
+            )
+        return [np.asarray(vector, dtype=np.float32) for vector in answer]
 
     def _send(self, helper: ModelHelper, model: str, request: ModelRequest, purpose: str) -> str:
         if self.rate_limiter is not None:
@@ -241,3 +299,16 @@ class CallSession:
 
 def _same(answer: str) -> str:
     return answer
+
+
+def _vector(cached: str | None) -> np.ndarray | None:
+    """A cached vector (base64 of float32), or None when absent or unreadable."""
+    if not cached:
+        return None
+    try:
+        raw = base64.b64decode(cached.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        return None
+    if not raw or len(raw) % 4:
+        return None
+    return np.frombuffer(raw, dtype=np.float32)

@@ -9,7 +9,8 @@ _COLUMNS = ("precision", "recall", "F1", "support")
 
 
 def format_scorecard(scorecard: Mapping[str, Any], label_values: Sequence[object]) -> str:
-    """Per-label precision, recall, F1 and support, then accuracy and empty predictions.
+    """Per-label precision, recall, F1 and support, then accuracy and empty predictions, then
+    (for a mixture of experts) each expert's share of the rows and accuracy.
 
     ``scorecard`` lists are in ``label_values`` order, as the labeler returns them.
     """
@@ -33,4 +34,10 @@ def format_scorecard(scorecard: Mapping[str, Any], label_values: Sequence[object
     if scorecard.get("n_empty"):
         summary += f"; {scorecard['n_empty']:,} answers named no label"
     lines.append(summary)
+    # A mixture of experts: how many of the rows went to each expert, and how it did on them.
+    for expert in scorecard.get("experts") or []:
+        lines.append(
+            f"expert {expert['expert'] + 1}: {expert['share']:.0%} of the rows "
+            f"({expert['rows']:,}), accuracy {expert['accuracy']:.3f}"
+        )
     return "\n".join(lines)

@@ -9,7 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from alignment._labeler.types import EMPTY_PREDICTION, LabelValue, PredictionResult, Scorecard
+from alignment._labeler.types import (
+    EMPTY_PREDICTION,
+    ExpertScore,
+    LabelValue,
+    PredictionResult,
+    Scorecard,
+)
 
 # Characters a model wraps a one-word answer in (quotes, emphasis, brackets, a final period).
 _WRAPPING = "\"'`*_()[]{}<>“”‘’.,;:!? \t"
@@ -130,6 +136,50 @@ def build_scorecard(
         accuracy=correct / len(truth) if len(truth) else 0.0,
         confusion_matrix=confusion.tolist(),
     )
+
+
+def combine_scorecards(scorecards: Sequence[Scorecard], sizes: Sequence[int]) -> Scorecard:
+    """One scorecard for disjoint sets of rows scored apart (``sizes`` rows each), as if scored
+    together: counts add up, and the ratios are worked out again from the sums."""
+    confusion = np.sum([np.asarray(card["confusion_matrix"]) for card in scorecards], axis=0)
+    support = np.sum([np.asarray(card["support"]) for card in scorecards], axis=0)
+    hits = np.diag(confusion).astype(float)
+    precision = _ratio(hits, confusion.sum(axis=0))
+    recall = _ratio(hits, support)
+    fscore = _ratio(2 * precision * recall, precision + recall)
+    total = sum(sizes)
+    correct = sum(card["accuracy"] * size for card, size in zip(scorecards, sizes, strict=True))
+    return Scorecard(
+        precision=[float(x) for x in precision],
+        recall=[float(x) for x in recall],
+        fscore=[float(x) for x in fscore],
+        support=[int(x) for x in support],
+        n_empty=sum(card["n_empty"] for card in scorecards),
+        accuracy=correct / total if total else 0.0,
+        confusion_matrix=confusion.astype(int).tolist(),
+    )
+
+
+def expert_scores(
+    labels: LabelSet, true_values: Sequence[object], predictions: Sequence[PredictionResult]
+) -> list[ExpertScore]:
+    """Each expert's share of the rows and its accuracy on them (predictions that name one)."""
+    experts = sorted({p["expert"] for p in predictions if "expert" in p})
+    scores = []
+    for expert in experts:
+        rows = [i for i, p in enumerate(predictions) if p.get("expert") == expert]
+        card = build_scorecard(
+            labels, [true_values[i] for i in rows], [predictions[i] for i in rows]
+        )
+        scores.append(
+            ExpertScore(
+                expert=expert,
+                rows=len(rows),
+                share=len(rows) / len(predictions),
+                accuracy=card["accuracy"],
+            )
+        )
+    return scores
 
 
 def _index_or_minus_one(labels: LabelSet, value: object) -> int:

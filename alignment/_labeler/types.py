@@ -71,6 +71,17 @@ class PredictionResult(TypedDict):
     request: str
     raw_prediction: str
     prediction: LabelValue
+    # With a mixture of experts: the index of the expert the row was routed to.
+    expert: NotRequired[int]
+
+
+class ExpertScore(TypedDict):
+    """How one expert of a mixture did on the rows routed to it."""
+
+    expert: int
+    rows: int
+    share: float  # of all the rows scored
+    accuracy: float
 
 
 class Scorecard(TypedDict):
@@ -89,6 +100,8 @@ class Scorecard(TypedDict):
     n_empty: int
     accuracy: float
     confusion_matrix: list[list[int]]
+    # With a mixture of experts: each expert's share of the rows and its accuracy on them.
+    experts: NotRequired[list[ExpertScore]]
 
 
 class StepRecord(TypedDict):
@@ -110,12 +123,51 @@ class StepRecord(TypedDict):
 
 
 @dataclass
+class Expert:
+    """One expert of a mixture: its own rules, the centre of its group of rows, and those rows.
+
+    ``checkpoint`` holds the expert's rules, its validation rows (positions within its group)
+    and its own step history. ``rows`` are positions (``iloc``) in the training frame.
+    """
+
+    checkpoint: LabelerCheckpoint
+    centroid: list[float]
+    rows: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            # Six decimals keep a centroid's JSON small and route exactly as the full numbers.
+            "centroid": [round(float(value), 6) for value in self.centroid],
+            "rows": list(self.rows),
+            "checkpoint": self.checkpoint.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Expert:
+        if not isinstance(data, dict) or not isinstance(data.get("checkpoint"), dict):
+            raise ValueError("a checkpoint's expert needs 'checkpoint', 'centroid' and 'rows'")
+        centroid = [float(value) for value in data.get("centroid") or []]
+        if not centroid:
+            raise ValueError("a checkpoint's expert has no centroid")
+        return cls(
+            checkpoint=LabelerCheckpoint.from_dict(data["checkpoint"]),
+            centroid=centroid,
+            rows=[int(row) for row in data.get("rows") or []],
+        )
+
+
+@dataclass
 class LabelerCheckpoint:
     """A trained classification prompt: per-label rules, plus what is needed to keep training.
 
     Treat checkpoints as values: the labeler never changes one it was given, it returns new ones.
     ``validation_rows`` are positions (``iloc``) in the training frame of ``validation_source_size``
     rows from which the validation sample was drawn, so a resumed run scores on the same rows.
+
+    A mixture of experts keeps no rules of its own: ``experts`` hold them, one rule set per group
+    of rows, and each input goes to the expert whose centroid is nearest its embedding (made by
+    ``embedding_model``). ``expert_source_size`` is the size of the training frame the experts'
+    ``rows`` point into.
     """
 
     attributes: list[LabelerAttribute] = field(default_factory=list)
@@ -123,6 +175,9 @@ class LabelerCheckpoint:
     validation_rows: list[int] | None = None
     validation_source_size: int | None = None
     history: list[StepRecord] = field(default_factory=list)
+    experts: list[Expert] = field(default_factory=list)
+    expert_source_size: int | None = None
+    embedding_model: str | None = None
 
     @property
     def steps_done(self) -> int:
@@ -145,11 +200,17 @@ class LabelerCheckpoint:
     def rule(self, rule_id: str) -> LabelerAttribute | None:
         return next((rule for rule in self.attributes if rule["id"] == rule_id), None)
 
+    @property
+    def n_experts(self) -> int:
+        """How many rule sets the checkpoint holds: 1 unless it is a mixture of experts."""
+        return max(1, len(self.experts))
+
     def fingerprint(self) -> str:
         """Identifies the rules alone: two checkpoints with equal fingerprints classify alike."""
-        return json.dumps(
-            [[rule["id"], _label_tag(rule["label"]), rule["value"]] for rule in self.attributes]
-        )
+        own = [[rule["id"], _label_tag(rule["label"]), rule["value"]] for rule in self.attributes]
+        if not self.experts:
+            return json.dumps(own)
+        return json.dumps([own, [expert.checkpoint.fingerprint() for expert in self.experts]])
 
     def rules_key(self) -> str:
         """Identifies what a classifier is shown: each label's rule texts, in order, without ids.
@@ -160,13 +221,15 @@ class LabelerCheckpoint:
         by_label: dict[str, list[str]] = {}
         for rule in self.attributes:
             by_label.setdefault(_label_tag(rule["label"]), []).append(rule["value"].strip())
+        if self.experts:
+            return json.dumps([expert.checkpoint.rules_key() for expert in self.experts])
         return json.dumps(sorted(by_label.items()))
 
     def copy(self) -> LabelerCheckpoint:
         return copy.deepcopy(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": CHECKPOINT_FORMAT,
             "attributes": [dict(rule) for rule in self.attributes],
             "next_rule_number": self.next_rule_number,
@@ -174,6 +237,12 @@ class LabelerCheckpoint:
             "validation_source_size": self.validation_source_size,
             "history": [dict(record) for record in self.history],
         }
+        # A single rule set is written exactly as before experts existed.
+        if self.experts:
+            data["experts"] = [expert.to_dict() for expert in self.experts]
+            data["expert_source_size"] = self.expert_source_size
+            data["embedding_model"] = self.embedding_model
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LabelerCheckpoint:
@@ -192,12 +261,20 @@ class LabelerCheckpoint:
                 LabelerAttribute(id=str(item["id"]), value=str(item["value"]), label=item["label"])
             )
         rows = data.get("validation_rows")
+        experts = [Expert.from_dict(item) for item in data.get("experts") or []]
+        if len({len(expert.centroid) for expert in experts}) > 1:
+            raise ValueError("the checkpoint's experts have centroids of different sizes")
+        source_size = data.get("expert_source_size")
+        embedding_model = data.get("embedding_model")
         return cls(
             attributes=attributes,
             next_rule_number=int(data.get("next_rule_number", _next_free_number(attributes))),
             validation_rows=None if rows is None else [int(row) for row in rows],
             validation_source_size=data.get("validation_source_size"),
             history=[cast(StepRecord, dict(record)) for record in data.get("history", [])],
+            experts=experts,
+            expert_source_size=None if source_size is None else int(source_size),
+            embedding_model=None if embedding_model is None else str(embedding_model),
         )
 
 

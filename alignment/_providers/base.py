@@ -7,6 +7,7 @@ never calls anything else on a helper without first checking that it is there.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -40,6 +41,51 @@ class SupportsStructuredOutput(Protocol):
         max_output_tokens: int | None = None,
     ) -> str:
         """Answer ``prompt`` with a JSON document (as text) that matches ``schema``."""
+        ...
+
+
+@runtime_checkable
+class SupportsEmbedding(Protocol):
+    """Optional: a helper that turns texts into vectors (a mixture of experts routes by them).
+
+    ``embedding_model`` names the model, so cached vectors are told apart from another's.
+    """
+
+    embedding_model: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order, all of the same length."""
+        ...
+
+
+def embedding_helper(helper: object) -> SupportsEmbedding | None:
+    """``helper`` when it can embed text, else None.
+
+    Looked up as attributes, not with ``isinstance``: a wrapper that hands unknown attributes on
+    to the helper it wraps can embed when that helper can.
+    """
+    embed = getattr(helper, "embed", None)
+    if callable(embed) and isinstance(getattr(helper, "embedding_model", None), str):
+        return helper  # type: ignore[return-value]
+    return None
+
+
+@runtime_checkable
+class SupportsStreaming(Protocol):
+    """Optional: a helper that hands out its answer piece by piece as the model writes it.
+
+    The seed's blocking ``predict`` stays the contract; callers that can show text early check
+    for this with ``isinstance`` and otherwise wait for ``predict``.
+    """
+
+    def predict_stream(
+        self,
+        prompt: str,
+        temperature: float,
+        stop_sequences: list[str] | None = None,
+        max_output_tokens: int | None = None,
+    ) -> Iterator[str]:
+        """Answer ``prompt`` as consecutive pieces of text; joined, they are the whole answer."""
         ...
 
 

@@ -5,32 +5,37 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Literal, cast
 
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from alignment._providers.gemini_errors import (
-    API_KEY_HELP,
-    TRANSPORT_FAILURES,
-    TRANSPORT_TIMEOUTS,
-    translate_api_error,
-)
+from alignment._providers.gemini_errors import API_KEY_HELP, translate_api_error
 from alignment._providers.retry import RetryPolicy
 from alignment._providers.service import (
     DEFAULT_MAX_CONCURRENT_CALLS,
     DEFAULT_TIMEOUT_SECONDS,
+    EmbeddingReply,
     ModelReply,
     ModelRequest,
     ServiceModelHelper,
 )
+from alignment._providers.streaming import StreamPiece
+from alignment._providers.transport import TRANSPORT_FAILURES, TRANSPORT_TIMEOUTS
 from alignment.errors import ModelConfigError, ModelResponseError, ModelTransientError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+DEFAULT_GEMINI_EMBEDDING_MODEL = "gemini-embedding-001"
+# Shorter vectors than the model's 3,072 keep stored centroids small; the model is trained so
+# that its leading dimensions stand on their own.
+DEFAULT_GEMINI_EMBEDDING_DIMENSIONS = 768
+# The Gemini API takes at most this many texts per batchEmbedContents request.
+GEMINI_EMBEDDING_BATCH = 100
 API_KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BASE_URL_ENV_VAR = "GOOGLE_GEMINI_BASE_URL"
 
@@ -103,7 +108,10 @@ class GeminiModelHelper(ServiceModelHelper):
     ``thinking_level`` override the minimal default. Safety filters are off (``BLOCK_NONE``) for
     every category unless ``safety_threshold`` or per-category ``safety_settings`` say otherwise,
     because feedback and training data often quote the very text a filter would block.
+    ``embed`` uses ``embedding_model`` with vectors of ``embedding_dimensions`` numbers.
     """
+
+    embedding_batch_size = GEMINI_EMBEDDING_BATCH
 
     def __init__(
         self,
@@ -116,6 +124,8 @@ class GeminiModelHelper(ServiceModelHelper):
         safety_threshold: str = "BLOCK_NONE",
         safety_settings: Mapping[str, str] | None = None,
         schema_style: SchemaStyle = "json_schema",
+        embedding_model: str = DEFAULT_GEMINI_EMBEDDING_MODEL,
+        embedding_dimensions: int | None = DEFAULT_GEMINI_EMBEDDING_DIMENSIONS,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
         max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
@@ -128,6 +138,8 @@ class GeminiModelHelper(ServiceModelHelper):
         )
         self.base_url = base_url or os.environ.get(BASE_URL_ENV_VAR) or None
         self.schema_style = schema_style
+        self.embedding_model = embedding_model
+        self.embedding_dimensions = embedding_dimensions
         self.thinking = self._thinking_config(thinking_budget, thinking_level)
         thresholds = dict.fromkeys(SAFETY_CATEGORIES, safety_threshold)
         thresholds.update(safety_settings or {})
@@ -179,13 +191,14 @@ class GeminiModelHelper(ServiceModelHelper):
             options[key] = request.json_schema
         return types.GenerateContentConfig(**options)
 
-    def _send(self, request: ModelRequest) -> ModelReply:
+    @contextmanager
+    def _translated_errors(self, model: str | None = None) -> Iterator[None]:
+        """Turn the SDK's and the transport's failures into ``ModelError`` subclasses."""
+        model = model or self.model_name
         try:
-            response = self._client.models.generate_content(
-                model=self.model_name, contents=request.prompt, config=self._config(request)
-            )
+            yield
         except genai_errors.APIError as error:
-            raise translate_api_error(error, self.model_name) from error
+            raise translate_api_error(error, model) from error
         except TRANSPORT_TIMEOUTS as error:
             raise ModelTransientError(
                 f"{self._describe()} did not answer within {self.timeout:g}s"
@@ -194,7 +207,32 @@ class GeminiModelHelper(ServiceModelHelper):
             raise ModelTransientError(f"could not reach {self._describe()}: {error!r}") from error
         except genai_errors.UnknownApiResponseError as error:
             raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+
+    def _send(self, request: ModelRequest) -> ModelReply:
+        with self._translated_errors():
+            response = self._client.models.generate_content(
+                model=self.model_name, contents=request.prompt, config=self._config(request)
+            )
         return self._reply(response, request)
+
+    def _send_embedding(self, texts: list[str]) -> EmbeddingReply:
+        # google-genai sends a list of texts to the Gemini API as one batchEmbedContents request.
+        with self._translated_errors(self.embedding_model):
+            response = self._client.models.embed_content(
+                model=self.embedding_model,
+                contents=cast(Any, texts),
+                config=types.EmbedContentConfig(output_dimensionality=self.embedding_dimensions),
+            )
+        vectors = [list(embedding.values or []) for embedding in response.embeddings or []]
+        return EmbeddingReply(vectors=vectors)
+
+    def _open_stream(self, request: ModelRequest) -> Iterator[StreamPiece]:
+        with self._translated_errors():
+            chunks = self._client.models.generate_content_stream(
+                model=self.model_name, contents=request.prompt, config=self._config(request)
+            )
+            for chunk in chunks:
+                yield _piece(chunk)
 
     def _reply(self, response: types.GenerateContentResponse, request: ModelRequest) -> ModelReply:
         usage = response.usage_metadata
@@ -256,3 +294,17 @@ class GeminiModelHelper(ServiceModelHelper):
 def _name(value: object) -> str:
     """An enum's name, or the raw string an SDK passes through when it meets a new value."""
     return str(getattr(value, "value", value))
+
+
+def _piece(chunk: types.GenerateContentResponse) -> StreamPiece:
+    """The new text of a streamed chunk (first candidate, thoughts left out) and its totals."""
+    candidates = chunk.candidates or []
+    content = candidates[0].content if candidates else None
+    parts = content.parts if content and content.parts else []
+    usage = chunk.usage_metadata
+    return StreamPiece(
+        text="".join(part.text for part in parts if part.text and not part.thought),
+        prompt_tokens=usage.prompt_token_count if usage else None,
+        output_tokens=usage.candidates_token_count if usage else None,
+        thinking_tokens=usage.thoughts_token_count if usage else None,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from google.genai import errors as genai_errors
@@ -25,22 +24,6 @@ MODEL_LIST_HELP = (
     "or call client.models.list()), e.g. 'gemini-2.5-flash'"
 )
 
-
-def _transport_exceptions(name: str) -> tuple[type[Exception], ...]:
-    """``name`` from whichever httpx flavour google-genai is using (it accepts both)."""
-    found: list[type[Exception]] = []
-    for module_name in ("httpx2", "httpx"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        found.append(getattr(module, name))
-    return tuple(found)
-
-
-# Timeouts first: they are transport errors too, but deserve their own message.
-TRANSPORT_TIMEOUTS = _transport_exceptions("TimeoutException")
-TRANSPORT_FAILURES = _transport_exceptions("TransportError")
 
 # 408 is the server giving up on a slow request: the same situation as our own timeout.
 _RETRYABLE_CLIENT_CODES = frozenset({408, 429})

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import openai
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from alignment._providers.retry import RetryPolicy, parse_retry_after
 from alignment._providers.service import (
     DEFAULT_MAX_CONCURRENT_CALLS,
     DEFAULT_TIMEOUT_SECONDS,
+    EmbeddingReply,
     ModelReply,
     ModelRequest,
     ServiceModelHelper,
 )
+from alignment._providers.streaming import StreamPiece
+from alignment._providers.transport import TRANSPORT_FAILURES, TRANSPORT_TIMEOUTS
 from alignment.errors import (
     ModelAuthError,
     ModelConfigError,
@@ -35,6 +40,17 @@ BASE_URL_ENV_VAR = "OPENAI_BASE_URL"
 # Local servers (Ollama, llama.cpp, vLLM without --api-key) accept any key, but the SDK wants one.
 LOCAL_SERVER_KEY = "not-needed"
 OPENAI_HOST = "api.openai.com"
+OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
+# OpenAI takes up to 2,048 inputs per request; local servers are happier with fewer.
+OPENAI_EMBEDDING_BATCH = 256
+
+# A streamed answer is read straight off the connection, so the transport's own failures can
+# surface while reading, beside the SDK's wrapped ones.
+_TIMEOUTS: tuple[type[Exception], ...] = (openai.APITimeoutError, *TRANSPORT_TIMEOUTS)
+_CONNECTION_FAILURES: tuple[type[Exception], ...] = (
+    openai.APIConnectionError,
+    *TRANSPORT_FAILURES,
+)
 
 MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 
@@ -45,8 +61,12 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
     ``base_url`` defaults to OPENAI_BASE_URL, then OpenAI itself; ``api_key`` to OPENAI_API_KEY,
     and may be left out for a local server. OpenAI's own service only takes
     ``max_completion_tokens`` for newer models while many local servers only read ``max_tokens``,
-    so the default follows the endpoint; ``max_tokens_param`` overrides it.
+    so the default follows the endpoint; ``max_tokens_param`` overrides it. ``embed`` asks
+    ``embedding_model``: by default text-embedding-3-small on OpenAI, and on any other server the
+    chat model itself (Ollama embeds with it; name an embedding model the server has otherwise).
     """
+
+    embedding_batch_size = OPENAI_EMBEDDING_BATCH
 
     def __init__(
         self,
@@ -56,6 +76,7 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
         *,
         max_tokens_param: MaxTokensParam | None = None,
         strict_schema: bool = False,
+        embedding_model: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
         max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
@@ -77,6 +98,9 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             "max_completion_tokens" if _is_openai_itself(self.base_url) else "max_tokens"
         )
         self.strict_schema = strict_schema
+        self.embedding_model = embedding_model or (
+            OPENAI_EMBEDDING_MODEL if _is_openai_itself(self.base_url) else self.model_name
+        )
         # max_retries=0: our retry loop is the only one, so its bound holds.
         self._client = openai.OpenAI(
             api_key=key, base_url=self.base_url, timeout=timeout, max_retries=0
@@ -108,20 +132,57 @@ class OpenAICompatibleModelHelper(ServiceModelHelper):
             }
         return arguments
 
-    def _send(self, request: ModelRequest) -> ModelReply:
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Turn the SDK's and the transport's failures into ``ModelError`` subclasses."""
         try:
-            completion = self._client.chat.completions.create(**self._arguments(request))
-        except openai.APITimeoutError as error:
+            yield
+        except _TIMEOUTS as error:
             raise ModelTransientError(
                 f"{self._describe()} did not answer within {self.timeout:g}s"
             ) from error
-        except openai.APIConnectionError as error:
+        except _CONNECTION_FAILURES as error:
             raise ModelTransientError(f"could not reach {self._describe()}: {error}") from error
         except openai.APIStatusError as error:
             raise self._translate(error) from error
         except openai.APIResponseValidationError as error:
             raise ModelResponseError(f"{self._describe()} sent an unreadable answer") from error
+        except openai.APIError as error:
+            # An error event inside a streamed answer: the server gave up while writing.
+            raise ModelTransientError(f"{self._describe()} reported: {error.message}") from error
+
+    def _send(self, request: ModelRequest) -> ModelReply:
+        with self._translated_errors():
+            completion = self._client.chat.completions.create(**self._arguments(request))
         return self._reply(completion, request)
+
+    def _send_embedding(self, texts: list[str]) -> EmbeddingReply:
+        # POST <base_url>/embeddings; the SDK asks for base64 and decodes it into floats.
+        try:
+            with self._translated_errors():
+                response = self._client.embeddings.create(model=self.embedding_model, input=texts)
+        except ValueError as error:  # the SDK's own check: a reply without embeddings
+            raise ModelResponseError(
+                f"{self._describe()} sent no embeddings; check that {self.embedding_model!r} "
+                "can embed text on this server"
+            ) from error
+        ordered = sorted(response.data or [], key=lambda item: item.index)
+        usage = response.usage
+        return EmbeddingReply(
+            vectors=[[float(value) for value in item.embedding] for item in ordered],
+            prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+        )
+
+    def _open_stream(self, request: ModelRequest) -> Iterator[StreamPiece]:
+        with self._translated_errors():
+            # include_usage: the last chunk carries the token counts (servers that do not know
+            # the option ignore it and report nothing).
+            chunks = self._client.chat.completions.create(
+                **self._arguments(request), stream=True, stream_options={"include_usage": True}
+            )
+            with chunks:
+                for chunk in chunks:
+                    yield _piece(chunk)
 
     def _translate(self, error: openai.APIStatusError) -> ModelError:
         code = error.status_code
@@ -188,3 +249,14 @@ def _is_openai_itself(base_url: str | None) -> bool:
 def _retry_after_ms(value: str | None) -> float | None:
     seconds = parse_retry_after(value)
     return None if seconds is None else seconds / 1000
+
+
+def _piece(chunk: ChatCompletionChunk) -> StreamPiece:
+    """The new text of a streamed chunk (first choice) and, in the last one, the token counts."""
+    delta = chunk.choices[0].delta if chunk.choices else None
+    usage = chunk.usage
+    return StreamPiece(
+        text=(delta.content if delta else None) or "",
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+    )

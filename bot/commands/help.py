@@ -6,7 +6,12 @@ themselves live with each parser, so a topic always shows the syntax the parser 
 
 from __future__ import annotations
 
-from bot.commands.labelers import THRESHOLD_HELP, TRAINING_USAGE, UPLOAD_TRAIN_USAGE
+from bot.commands.labelers import (
+    EXPERTS_HELP,
+    THRESHOLD_HELP,
+    TRAINING_USAGE,
+    UPLOAD_TRAIN_USAGE,
+)
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
 
 _ABOUT: dict[str, tuple[str, ...]] = {
@@ -67,7 +72,7 @@ _ABOUT: dict[str, tuple[str, ...]] = {
     "train": (
         "Opens a form for a labelled CSV and trains a labeler from it in the background; "
         "settings typed after the name are filled in, the label and input columns are "
-        f"chosen from the file's header. {THRESHOLD_HELP}",
+        f"chosen from the file's header. {THRESHOLD_HELP} {EXPERTS_HELP}",
         f"Or upload the CSV with the message `{UPLOAD_TRAIN_USAGE}`.",
     ),
     "cancel": ("Stops a running training; the last finished step is kept.",),

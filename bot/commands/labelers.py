@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from alignment.labeler import MAX_EXPERTS
 from bot.commands.prompts import check_prompt_name
 from bot.commands.text import (
     CommandSyntaxError,
@@ -28,13 +29,18 @@ MAX_STEPS = 20
 
 TRAINING_USAGE = {
     "train": '/align train NAME [task="..."] [steps=3] [notify=#channel] [label=COLUMN] '
-    "[inputs=COLUMN,...] [threshold=0.5] [target=0.9] [delta=0.05]",
+    "[inputs=COLUMN,...] [threshold=0.5] [experts=2] [target=0.9] [delta=0.05]",
     "cancel": "/align cancel NAME",
     "notify": "/align notify NAME #channel target=0.9 delta=0.05",
     "label": "/align label NAME column=value ...   (or text, when the labeler reads one column)",
 }
 UPLOAD_TRAIN_USAGE = (
     '@alignbot train NAME label=COLUMN inputs=COLUMN,... task="..." steps=3 notify=#channel'
+)
+EXPERTS_HELP = (
+    f"`experts=2` (up to {MAX_EXPERTS}) trains a mixture of experts: the rows are grouped by "
+    "their embeddings, each group gets a rule set of its own, and each example is labelled by "
+    "the expert of its group."
 )
 THRESHOLD_HELP = (
     "When the label column holds scores (such as 0.83), `threshold=0.5` turns them into "
@@ -74,6 +80,8 @@ class TrainLabeler:
     delta: float | None = None
     # The label column holds scores: True where score >= threshold, False otherwise.
     threshold: float | None = None
+    # A mixture of this many experts (1: one rule set).
+    experts: int = 1
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,20 @@ def read_threshold(text: str) -> float:
     return number
 
 
+def read_experts(text: str) -> int:
+    """A number of experts as typed: a whole number from 1 to ``MAX_EXPERTS``.
+
+    Raises ValueError with a message that says what to type, for the grammar and the form.
+    """
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_EXPERTS:
+        raise ValueError(
+            f"`experts={text}` must be a whole number from 1 to {MAX_EXPERTS}, e.g. `experts=2`: "
+            "the rows are grouped, and each group gets a rule set of its own."
+        )
+    return int(value)
+
+
 def channel_of(token: Token) -> str | None:
     """The channel a token names: the id of a ``<#C…>`` reference, or ``#name`` as typed."""
     refs: tuple[SlackRef, ...] = token.refs
@@ -198,14 +220,31 @@ def _parse_train(raw_args: str) -> TrainLabeler:
     name = _name(tokens, "train")
     settings = _pairs(tokens[1:], "train", usage)
     by_key = {token.text.partition("=")[0].lower(): token for token in tokens[1:]}
-    known = {"label", "inputs", "input", "task", "steps", "notify", "threshold", "target", "delta"}
+    known = {
+        "label",
+        "inputs",
+        "input",
+        "task",
+        "steps",
+        "notify",
+        "threshold",
+        "experts",
+        "target",
+        "delta",
+    }
     unknown = sorted(set(settings) - known)
     if unknown:
         raise CommandSyntaxError(
             f"`{unknown[0]}` is not a setting of `train`; use label, inputs, task, steps, "
-            "notify, threshold, target and delta.",
+            "notify, threshold, experts, target and delta.",
             usage,
         )
+    experts = 1
+    if "experts" in settings:
+        try:
+            experts = read_experts(settings["experts"])
+        except ValueError as error:
+            raise CommandSyntaxError(str(error), usage) from error
     threshold = None
     if "threshold" in settings:
         try:
@@ -237,6 +276,7 @@ def _parse_train(raw_args: str) -> TrainLabeler:
         target=_fraction("target", settings["target"], "train") if "target" in settings else None,
         delta=_fraction("delta", settings["delta"], "train") if "delta" in settings else None,
         threshold=threshold,
+        experts=experts,
     )
 
 

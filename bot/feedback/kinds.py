@@ -38,6 +38,11 @@ class SlackFeedbackKind:
     # and its one-line form for notifications.
     reply_request: str = ""
     reply_request_summary: str = ""
+    # The message shortcut and "Feedback" menu entry of the kind (``bot.feedback.actions``):
+    # what Slack's shortcut menu says about it, and whether its form starts as the answer
+    # itself (a rewrite is an edit of the answer) or empty (kudos, critiques say why).
+    action_description: str = ""
+    form_prefilled: bool = False
 
     @property
     def offers_reasons(self) -> bool:
@@ -133,6 +138,9 @@ def _check(kind: SlackFeedbackKind, library: FeedbackKinds) -> None:
             raise ValueError(f"{kind.name!r} offers reasons, so it needs its question and form")
     if kind.asks_for_reply and not (kind.reply_request and kind.reply_request_summary):
         raise ValueError(f"{kind.name!r} asks for a reply, so it needs its reply_request")
+    # Every kind can be given from a message shortcut or the answer's menu, through its form.
+    if not (kind.form_title and kind.form_label and kind.action_description):
+        raise ValueError(f"{kind.name!r} needs its form words and action_description")
 
 
 FEEDBACK_KINDS = SlackFeedbackKinds(
@@ -145,6 +153,7 @@ FEEDBACK_KINDS = SlackFeedbackKinds(
             question="What was good about it?",
             form_title="Your kudos",
             form_label="What was good about the answer?",
+            action_description="Say what is good about this answer, so the prompt keeps doing it",
         ),
         SlackFeedbackKind(
             name="critique",
@@ -154,6 +163,7 @@ FEEDBACK_KINDS = SlackFeedbackKinds(
             question="What should change?",
             form_title="Your critique",
             form_label="What should change?",
+            action_description="Say what should change in this answer; it becomes a principle",
         ),
         SlackFeedbackKind(
             name="rewrite",
@@ -165,6 +175,11 @@ FEEDBACK_KINDS = SlackFeedbackKinds(
                 "difference into a principle."
             ),
             reply_request_summary="Reply with the answer you wanted",
+            form_title="Your rewrite",
+            form_label="The answer you wanted",
+            action_description="Edit this answer into the one you wanted; the difference "
+            "becomes a principle",
+            form_prefilled=True,
         ),
     ]
 )

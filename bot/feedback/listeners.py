@@ -1,16 +1,17 @@
 """Every listener of the feedback loop, sharing one pool for their model work.
 
 Two halves, registered at the two ends of the product's list. Bolt tries listeners in order and
-every try costs time before the ack, so the interaction half (reactions, buttons, forms), which
-matches only its own events, goes first. The thread-reply half takes people's
-replies in threads that no listener before it claimed, so it goes last.
+every try costs time before the ack, so the interaction half (reactions, buttons, forms,
+message shortcuts and the answers' "Feedback" menu), which matches only its own events, goes
+first. The thread-reply half takes people's replies in threads that no listener before it
+claimed, so it goes last.
 """
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.feedback import buttons, reaction_listeners, reply_listeners
+from bot.feedback import answer_listeners, buttons, reaction_listeners, reply_listeners
 from bot.services import Services
 from bot.transport.background import BackgroundWork, background_work_of
 
@@ -26,6 +27,7 @@ def register_interactions(app: App, services: Services, work: BackgroundWork) ->
     work.submit("building the models", warm_models, services)
     reaction_listeners.register(app, services, work)
     buttons.register(app, services, work)
+    answer_listeners.register(app, services, work)
 
 
 def register_replies(app: App, services: Services, work: BackgroundWork) -> None:

@@ -108,6 +108,7 @@ def train_step(
         delta=_number_or_none(state.get("delta")),
         # As submitted in step two, where a threshold typed with the command was filled in.
         threshold=chosen.threshold,
+        experts=int(state.get("experts") or 1),
     )
     try:
         refuse_if_unavailable(services, place.workspace, name)

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands.labelers import DEFAULT_STEPS, MAX_STEPS, read_threshold
+from alignment.labeler import MAX_EXPERTS
+from bot.commands.labelers import DEFAULT_STEPS, MAX_STEPS, read_experts, read_threshold
 from bot.slack.blocks import mrkdwn_context, mrkdwn_section, plain_text
 from bot.slack.chunking import escape_mrkdwn
 
@@ -25,6 +26,7 @@ FILE_BLOCK, FILE_ACTION = "train_file", "file"
 TASK_BLOCK, TASK_ACTION = "train_task", "task"
 STEPS_BLOCK, STEPS_ACTION = "train_steps", "steps"
 NOTIFY_BLOCK, NOTIFY_ACTION = "train_notify", "notify"
+EXPERTS_BLOCK, EXPERTS_ACTION = "train_experts", "experts"
 LABEL_BLOCK, LABEL_ACTION = "train_label", "label"
 INPUTS_BLOCK, INPUTS_ACTION = "train_inputs", "inputs"
 THRESHOLD_BLOCK, THRESHOLD_ACTION = "train_threshold", "threshold"
@@ -62,6 +64,7 @@ class FormPrefill:
 
     task: str | None = None
     steps: int = DEFAULT_STEPS
+    experts: int = 1
     # A channel id can be selected in the form; a ``#name`` typed in a slash command cannot
     # (Slack sends channel names unresolved there), so it is kept and used unless replaced.
     channel: str | None = None
@@ -132,6 +135,23 @@ def upload_form(name: str, metadata: str, prefill: FormPrefill | None = None) ->
                 "max_value": str(MAX_STEPS),
             },
             "hint": plain_text("Each step costs model calls; 3 to 5 is a good start."),
+        },
+        {
+            "type": "input",
+            "block_id": EXPERTS_BLOCK,
+            "label": plain_text("Experts"),
+            "element": {
+                "type": "number_input",
+                "action_id": EXPERTS_ACTION,
+                "is_decimal_allowed": False,
+                "initial_value": str(given.experts),
+                "min_value": "1",
+                "max_value": str(MAX_EXPERTS),
+            },
+            "hint": plain_text(
+                "1: one rule set. More: the rows are grouped by meaning and each group gets "
+                "rules of its own (each expert costs the calls of a training step)."
+            ),
         },
         notify_block,
     ]
@@ -283,6 +303,7 @@ class UploadForm:
     task: str
     steps: int | None  # None: not a whole number in range
     notify_channel: str | None
+    experts: int | None = 1  # None: not a whole number in range
 
 
 @dataclass(frozen=True)
@@ -312,11 +333,17 @@ def read_upload_form(view: Mapping[str, Any]) -> UploadForm:
     steps = int(steps_text) if steps_text.isdigit() else None
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         steps = None
+    experts_text = str(_state(view, EXPERTS_BLOCK, EXPERTS_ACTION).get("value") or "1")
+    try:
+        experts: int | None = read_experts(experts_text)
+    except ValueError:
+        experts = None
     return UploadForm(
         file_ids=[str(item["id"]) for item in files if isinstance(item, dict) and item.get("id")],
         task=str(_state(view, TASK_BLOCK, TASK_ACTION).get("value") or "").strip(),
         steps=steps,
         notify_channel=_state(view, NOTIFY_BLOCK, NOTIFY_ACTION).get("selected_conversation"),
+        experts=experts,
     )
 
 
@@ -334,6 +361,8 @@ def upload_form_errors(form: UploadForm, state: Mapping[str, Any]) -> dict[str, 
         )
     if form.steps is None:
         errors[STEPS_BLOCK] = f"A whole number from 1 to {MAX_STEPS}."
+    if form.experts is None:
+        errors[EXPERTS_BLOCK] = f"A whole number from 1 to {MAX_EXPERTS}."
     return errors
 
 
@@ -344,6 +373,7 @@ def carried_to_step_two(state: Mapping[str, Any], form: UploadForm, file_id: str
         "file_id": file_id,
         "task": form.task,
         "steps": form.steps,
+        "experts": form.experts,
         # A channel chosen in the form wins over one typed with the command.
         "notify": form.notify_channel or state.get("typed_notify"),
     }

@@ -107,7 +107,10 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
         origin.reply_private(block_kit.error(too_long))
         return
     prefill = training_forms.FormPrefill(
-        task=command.task, steps=command.steps, channel=command.notify_channel
+        task=command.task,
+        steps=command.steps,
+        channel=command.notify_channel,
+        experts=command.experts,
     )
     assert origin.trigger_id is not None
     origin.client.views_open(

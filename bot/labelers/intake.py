@@ -169,6 +169,7 @@ def start_from_data(
         source_name=file.name,
         notifications=merged_notifications(services, place.workspace, command),
         threshold=command.threshold,
+        experts=command.experts,
     )
     try:
         return start_training(services, place.workspace, request)

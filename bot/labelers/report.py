@@ -81,7 +81,39 @@ def step_lines(steps: Sequence[StepResult]) -> str:
 
 
 def principles_text(checkpoint: LabelerCheckpoint, label_values: Sequence[LabelValue]) -> str:
-    """The learned rules per label, as mrkdwn: the rules are the model's Markdown, converted."""
+    """The learned rules per label, as mrkdwn: the rules are the model's Markdown, converted.
+
+    A mixture of experts lists each expert's rules under its share of the training rows."""
+    if not checkpoint.experts:
+        return _rules_text(checkpoint, label_values)
+    total = sum(len(expert.rows) for expert in checkpoint.experts) or 1
+    count = len(checkpoint.experts)
+    return "\n\n".join(
+        f"*Expert {number} of {count}* ({len(expert.rows) / total:.0%} of the training rows)"
+        f"\n\n{_rules_text(expert.checkpoint, label_values)}"
+        for number, expert in enumerate(checkpoint.experts, start=1)
+    )
+
+
+def experts_text(scorecard: Scorecard) -> str | None:
+    """Each expert's share of the test rows and its accuracy on them (None: one rule set)."""
+    experts = scorecard.get("experts") or []
+    if not experts:
+        return None
+    lines = ["*Experts, on the test rows*"]
+    lines += [
+        f"• Expert {expert['expert'] + 1}: {expert['share']:.0%} of the rows "
+        f"({expert['rows']:,}), accuracy {expert['accuracy']:.1%}"
+        for expert in experts
+    ]
+    return "\n".join(lines)
+
+
+def _without_experts(scorecard: Scorecard) -> dict[str, Any]:
+    return {key: value for key, value in scorecard.items() if key != "experts"}
+
+
+def _rules_text(checkpoint: LabelerCheckpoint, label_values: Sequence[LabelValue]) -> str:
     parts = []
     for value in label_values:
         rules = checkpoint.rules_for(value)
@@ -116,10 +148,14 @@ def report_messages(report: TrainingReport) -> list[Message]:
     summary: list[Block] = [
         mrkdwn_section(headline),
         mrkdwn_section("*Per label, on the test rows*"),
-        *_code(format_scorecard(dict(report.scorecard), list(report.label_values))),
+        # Experts get a section of their own below, not lines in the table.
+        *_code(format_scorecard(_without_experts(report.scorecard), list(report.label_values))),
         mrkdwn_section("*Confusion matrix* (rows: true label, columns: predicted)"),
         *_code(confusion_table(report.scorecard, report.label_values)),
     ]
+    experts = experts_text(report.scorecard)
+    if experts is not None:
+        summary.append(mrkdwn_section(experts))
     if report.steps:
         summary.extend(mrkdwn_sections(step_lines(report.steps)))
     summary.append({"type": "context", "elements": [{"type": "mrkdwn", "text": usage}]})

@@ -200,6 +200,9 @@ def _settings_line(settings: Mapping[str, Any]) -> str:
     threshold = settings.get("score_threshold")
     # A labeler trained from scores says its rule: files it labels are read by it too.
     scores = f" (from scores: True where ≥ {threshold:g})" if threshold is not None else ""
+    experts = int(settings.get("n_experts") or 1)
+    if experts > 1:
+        scores += f"; a mixture of {experts} experts"
     # Long column names or many labels would overflow the section: cut, the rest is in the CSV.
     return shorten(f"Reads {inputs}; decides `{label}`: {values}{scores}", 1200)
 

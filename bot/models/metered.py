@@ -1,8 +1,9 @@
 """A model helper that counts and times every call it passes on to the helper it wraps.
 
 Everything else (``usage``, ``model_name``, ``base_url``...) is read from the wrapped helper, so
-code holding the wrapper sees the helper it configured. The wrapper offers ``predict_json`` only
-when the wrapped helper does, so the library's check for structured output still tells the truth.
+code holding the wrapper sees the helper it configured. The wrapper offers ``predict_json`` and
+``predict_stream`` only when the wrapped helper does, so the library's checks for structured output
+and streaming still tell the truth.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from alignment.model_helper import ModelHelper, SupportsStructuredOutput
+from alignment.model_helper import ModelHelper, SupportsStreaming, SupportsStructuredOutput
 from bot.observability.metrics import MODEL_OK
 
 # (model, outcome, seconds), e.g. BotMetrics.observe_model_call
@@ -88,8 +89,38 @@ class MeteredStructuredModel(MeteredModel):
             )
 
 
+class MeteredStreamingModel(MeteredModel):
+    """A :class:`MeteredModel` around a helper that streams its answers; a streamed call is
+    timed from its request to the end of its answer."""
+
+    def predict_stream(
+        self,
+        prompt: str,
+        temperature: float,
+        stop_sequences: list[str] | None = None,
+        max_output_tokens: int | None = None,
+    ) -> Iterator[str]:
+        assert isinstance(self.inner, SupportsStreaming)
+        with self._timed():
+            yield from self.inner.predict_stream(
+                prompt,
+                temperature,
+                stop_sequences=stop_sequences,
+                max_output_tokens=max_output_tokens,
+            )
+
+
+class MeteredStreamingStructuredModel(MeteredStreamingModel, MeteredStructuredModel):
+    """A :class:`MeteredModel` around a helper that streams and can answer in JSON."""
+
+
 def metered(inner: ModelHelper, model: str, observe: CallObserver) -> MeteredModel:
     """``inner`` wrapped so each of its calls is counted and timed under ``model``."""
-    if isinstance(inner, SupportsStructuredOutput):
+    structured = isinstance(inner, SupportsStructuredOutput)
+    if isinstance(inner, SupportsStreaming):
+        if structured:
+            return MeteredStreamingStructuredModel(inner, model, observe)
+        return MeteredStreamingModel(inner, model, observe)
+    if structured:
         return MeteredStructuredModel(inner, model, observe)
     return MeteredModel(inner, model, observe)

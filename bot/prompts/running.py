@@ -1,10 +1,11 @@
 """Running a prompt in Slack: check the variables, post the run, ask the model, post the answers.
 
-The root message goes up first and a placeholder waits in its thread while the model works; the
-first piece of the answer replaces the placeholder and the rest follow as replies. The run is
-saved only once every piece is posted, so a failure at any step leaves nothing behind in Redis;
-and when that save fails, the posted pieces are withdrawn, because feedback on an answer whose run
-was never saved could not be applied.
+The root message goes up first and a placeholder waits in its thread while the model works. A
+model that streams shows its answers as they are written (``bot.prompts.streamed_answers``);
+otherwise the first piece of the answer replaces the placeholder and the rest follow as replies.
+The run is saved only once every piece is posted, so a failure at any step leaves nothing behind
+in Redis; and when that save fails, the posted pieces are withdrawn, because feedback on an
+answer whose run was never saved could not be applied.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import redis
 from slack_sdk.errors import SlackApiError
 
 from alignment.errors import AlignmentError
-from alignment.model_helper import ModelHelper
+from alignment.model_helper import ModelHelper, SupportsStreaming
 from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.budgets import OverBudgetError
 from bot.commands.prompts import USAGE, RunPrompt
@@ -32,6 +33,7 @@ from bot.prompts.runs import (
     now_iso,
 )
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
+from bot.prompts.streamed_answers import AnswerStreamFailed, post_streamed_answers
 from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.failure_text import failure_reason
@@ -132,8 +134,9 @@ def execute_run(
 
     try:
         # Inside the try: building the model can fail too (a missing key, an unknown model).
+        model = run_model(services, record)
         runner = AlignableSingleRun(
-            run_model(services, record),
+            model,
             data=ConstitutionalPrompt(
                 preamble=record.prompt.preamble,
                 original_preamble=record.prompt.original_preamble,
@@ -141,31 +144,40 @@ def execute_run(
             ),
         )
         rendered = runner.render_input(values).text
-        turns = runner.send_input(
-            values, generate_multiple_candidates=candidates > 1, candidate_count=candidates
-        )
+        run_id = new_run_id()
+        bind_log_fields(run=run_id)
+        if isinstance(model, SupportsStreaming):
+            # Answers show as they are written; a model that cannot stream is waited for.
+            streams = runner.stream_input(values, candidate_count=candidates)
+            answers, messages = post_streamed_answers(
+                origin, thread_ts, str(placeholder["ts"]), run_id, streams
+            )
+        else:
+            turns = runner.send_input(
+                values, generate_multiple_candidates=candidates > 1, candidate_count=candidates
+            )
+            answers = [turn.text for turn in (turns if isinstance(turns, list) else [turns])]
+            messages = _post_answers(origin, thread_ts, str(placeholder["ts"]), run_id, answers)
+    except AnswerStreamFailed as failure:  # the thread already shows what failed
+        _report_stream_failure(origin, record, values, str(root["ts"]), failure)
+        return None
     except AlignmentError as error:  # the model (or building it) failed: say why, save nothing
         log.warning("model failed on %s: %s", record.name, error, exc_info=True)
         _report_model_failure(
             origin, record, values, str(root["ts"]), str(placeholder["ts"]), error
         )
         return None
-    except BaseException:
-        # Unexpected: the command's edge tells the person; the thread must not keep "Thinking".
-        _mark_failed(origin, str(placeholder["ts"]), "something went wrong on my side")
-        raise
-    answers = [turn.text for turn in (turns if isinstance(turns, list) else [turns])]
-
-    run_id = new_run_id()
-    bind_log_fields(run=run_id)
-    try:
-        messages = _post_answers(origin, thread_ts, str(placeholder["ts"]), run_id, answers)
     except SlackApiError as error:
         reason = f"Slack refused the answer ({slack_error_code(error)})"
         log.warning("posting the answer failed: %s", reason)
         _mark_failed(origin, str(placeholder["ts"]), reason)
         origin.reply_private(block_kit.error(f"{reason}; the run was not saved. Try again."))
         return None
+    except BaseException:
+        # Unexpected: the command's edge tells the person; the thread must not keep "Thinking".
+        _mark_failed(origin, str(placeholder["ts"]), "something went wrong on my side")
+        raise
+
     run = RunRecord(
         run_id=run_id,
         prompt_name=record.name,
@@ -236,6 +248,31 @@ def _report_post_failure(origin: Origin, error: SlackApiError) -> None:
         origin.reply_private(
             block_kit.error(f"Slack refused the message ({code}); nothing was run.")
         )
+
+
+def _report_stream_failure(
+    origin: Origin,
+    record: PromptVersion,
+    values: dict[str, str],
+    root_ts: str,
+    failure: AnswerStreamFailed,
+) -> None:
+    root = views.run_root_failed(record.name, record.version, values, origin.user)
+    try:
+        origin.client.chat_update(channel=origin.channel, ts=root_ts, **root.as_kwargs())
+    except SlackApiError as slack_error:
+        log.warning("could not mark the run as failed: %s", slack_error_code(slack_error))
+    hint = (
+        " If it keeps failing, check the model settings (ALIGN_MODEL and its API key)."
+        if failure.model_failed
+        else ""
+    )
+    origin.reply_private(
+        block_kit.error(
+            f"The answer to `{record.name}` failed part-way: {failure.reason}\nWhat arrived is "
+            f"left in the thread, marked as failed; the run was not saved. Try again.{hint}"
+        )
+    )
 
 
 def _report_model_failure(

@@ -15,6 +15,7 @@ from typing import Any
 from bot.commands.help import topic_help
 from bot.commands.labelers import training_help_lines
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
+from bot.feedback.actions import ANSWER_ACTIONS, answer_menu_block
 from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.prompts.label_views import labels_line
 from bot.prompts.store import PromptSummary, PromptVersion
@@ -48,6 +49,7 @@ MAX_FORM_VARIABLES = VIEW_BLOCK_LIMIT - 2
 # Input labels may be 2,000 characters; a variable name longer than this is shown cut.
 _LABEL_LIMIT = 200
 THINKING_TEXT = "Thinking…"
+WRITING_TEXT = "Still writing…"
 # A code fence plus its newlines, taken from a section's 3000 characters.
 _FENCE_ROOM = 8
 
@@ -122,13 +124,17 @@ def run_failed_placeholder(reason: str) -> Message:
 
 
 def answer_messages(answer: str, candidate: int, candidates: int) -> list[Message]:
-    """The Slack messages that show one candidate answer, split under Slack's limits."""
+    """The Slack messages that show one candidate answer, split under Slack's limits; the last
+    one ends with the "Feedback" menu (``bot.feedback.actions``)."""
     if not answer.strip():
         label = _candidate_label(candidate, candidates, 0, 1)
         return [
             Message(
                 text="(empty answer)",
-                blocks=[mrkdwn_context(f"{label}_the model answered with nothing_")],
+                blocks=[
+                    mrkdwn_context(f"{label}_the model answered with nothing_"),
+                    answer_menu_block(),
+                ],
             )
         ]
     # Neutralised before splitting, so the invisible characters it adds count against the limit.
@@ -141,8 +147,30 @@ def answer_messages(answer: str, candidate: int, candidates: int) -> list[Messag
             blocks.append(mrkdwn_context(label))
         if piece.strip():
             blocks.append(markdown_block(piece))
+        if part == len(pieces) - 1:
+            blocks.append(answer_menu_block())
         messages.append(Message(text=_fallback(piece), blocks=blocks, text_is_mrkdwn=True))
     return messages
+
+
+def answer_writing(text: str, candidate: int, candidates: int) -> Message:
+    """The message an answer shows while it is still being written (edited as it grows)."""
+    first = split_markdown(neutralise(text))[0]
+    blocks: list[Block] = []
+    label = _candidate_label(candidate, candidates, 0, 1)
+    if label:
+        blocks.append(mrkdwn_context(label))
+    blocks += [markdown_block(first), mrkdwn_context(f":writing_hand: {WRITING_TEXT}")]
+    return Message(text=_fallback(first), blocks=blocks, text_is_mrkdwn=True)
+
+
+def with_failure_note(message: Message, reason: str) -> Message:
+    """``message`` (an answer, or the part of one that arrived) marked as failed."""
+    note = mrkdwn_context(f":x: {escape_mrkdwn(shorten(reason, 2500))} Nothing was saved.")
+    blocks = [*(message.blocks or [])[: MESSAGE_BLOCK_LIMIT - 1], note]
+    return Message(
+        text=f"(failed) {message.text}", blocks=blocks, text_is_mrkdwn=message.text_is_mrkdwn
+    )
 
 
 def _candidate_label(candidate: int, candidates: int, part: int, parts: int) -> str:
@@ -281,7 +309,8 @@ def help_message(topic: str | None = None) -> Message:
         f"to {MAX_CANDIDATES} candidate answers. Missing variables open a form.",
         f"• `{USAGE['export']}`: the prompt as JSON for the `alignment` library.",
         f"React to an answer ({FEEDBACK_KINDS.reaction_help()}) or reply in its "
-        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles.",
+        f"thread ({FEEDBACK_KINDS.prefix_help()}) to change the principles, or use its "
+        f"*Feedback* menu or message shortcuts ({ANSWER_ACTIONS.labels()}).",
         f"• `{USAGE['principles']}`: the principles gathered so far.",
         f"• `{USAGE['apply']}`: fold the principles into the template, as a new version.",
         f"• `{USAGE['revise']}`: change the template as the feedback asks.",

@@ -2,12 +2,15 @@
 
 ``pip install .`` ships the ``bot`` package but not the repository's top-level ``manifest.yml``
 (the file people read and paste into Slack). The manifest therefore lives here too, and a test
-keeps the two equal, so neither can change alone.
+keeps the two equal, so neither can change alone. Shortcuts are the one part given by the
+features (the answers' feedback actions, ``bot.feedback.actions``), so the list of them has
+one home.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _BOT_SCOPES = [
@@ -75,6 +78,13 @@ _MANIFEST: dict[str, Any] = {
 }
 
 
-def app_manifest() -> dict[str, Any]:
-    """The Socket Mode manifest; a fresh copy each call, so callers may change it freely."""
-    return copy.deepcopy(_MANIFEST)
+def app_manifest(shortcuts: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The Socket Mode manifest; a fresh copy each call, so callers may change it freely.
+
+    ``shortcuts`` are the app's shortcuts, declared by the features that handle them (the
+    product's come from ``bot.app.product_manifest``); Slack wants the list left out when empty.
+    """
+    manifest = copy.deepcopy(_MANIFEST)
+    if shortcuts:
+        manifest["features"]["shortcuts"] = [dict(shortcut) for shortcut in shortcuts]
+    return manifest

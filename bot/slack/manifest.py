@@ -40,6 +40,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "chat_delete": "chat:write",
+    # chat.startStream, appendStream and stopStream, through slack_sdk's helper.
+    "chat_stream": "chat:write",
     "chat_getPermalink": None,
     "views_open": None,
     "views_update": None,
@@ -140,6 +142,12 @@ def declared_scopes(manifest: dict[str, Any]) -> set[str]:
     return set(manifest.get("oauth_config", {}).get("scopes", {}).get("bot", []))
 
 
+def declared_message_shortcuts(manifest: dict[str, Any]) -> set[str]:
+    """The callback ids of the manifest's message shortcuts."""
+    shortcuts = manifest.get("features", {}).get("shortcuts", [])
+    return {s["callback_id"] for s in shortcuts if s.get("type") == "message"}
+
+
 def interactivity_enabled(manifest: dict[str, Any]) -> bool:
     return bool(manifest.get("settings", {}).get("interactivity", {}).get("is_enabled"))
 
@@ -150,10 +158,12 @@ def home_tab_enabled(manifest: dict[str, Any]) -> bool:
 
 @dataclass
 class ListenerInventory:
-    """What the code listens to: event types, slash commands, and whether any interactivity."""
+    """What the code listens to: event types, slash commands, message shortcuts (by callback
+    id), and whether any interactivity."""
 
     event_types: set[str] = field(default_factory=set)
     commands: set[str] = field(default_factory=set)
+    message_shortcuts: set[str] = field(default_factory=set)
     interactive: bool = False
 
 
@@ -177,6 +187,15 @@ def mismatches(manifest: dict[str, Any], listened: ListenerInventory) -> list[st
     problems += [
         f"manifest declares command {c!r} no listener handles"
         for c in sorted(commands - listened.commands)
+    ]
+    shortcuts = declared_message_shortcuts(manifest)
+    problems += [
+        f"listens to message shortcut {c!r} the manifest does not declare"
+        for c in sorted(listened.message_shortcuts - shortcuts)
+    ]
+    problems += [
+        f"manifest declares message shortcut {c!r} no listener handles"
+        for c in sorted(shortcuts - listened.message_shortcuts)
     ]
     if listened.interactive != interactivity_enabled(manifest):
         problems.append(

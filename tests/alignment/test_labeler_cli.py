@@ -17,7 +17,7 @@ from alignment.cli import main
 from alignment.data import load_dataset, split_dataset
 from alignment.errors import ModelAuthError, ModelSpecError
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest, model_of, prompt_text
-from tests.fakes.models import Request, ScriptedModel
+from tests.fakes.models import EmbeddingScriptedModel, Request, ScriptedModel
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -395,3 +395,49 @@ def test_a_threshold_that_is_not_a_finite_number_is_refused(
     with pytest.raises(SystemExit):
         main(train_args(comments_csv, tmp_path / "l.json", "--threshold", "nan"), Models())
     assert "--threshold: must be a number, got nan" in capsys.readouterr().err
+
+
+class EmbeddingModels(Models):
+    """Scripted models that also embed: insults and friendly notes far apart."""
+
+    def __call__(self, spec: str) -> ModelHelper:
+        return self.by_spec.setdefault(
+            spec,
+            EmbeddingScriptedModel(
+                responder=answer,
+                embedder=lambda text: [1.0, 0.1] if "insult" in text else [0.1, 1.0],
+            ),
+        )
+
+
+def test_experts_train_a_mixture_saved_with_its_experts_and_labelled_by_them(
+    comments_csv: Path, tmp_path: Path
+) -> None:
+    out_file = tmp_path / "labeler.json"
+    models = EmbeddingModels()
+    code, out, err = run(train_args(comments_csv, out_file, "--experts", "2"), models)
+    assert code == 0, err
+    saved = LabelerFile.load(out_file)
+    assert saved.settings["n_experts"] == 2
+    assert len(saved.checkpoint["experts"]) == 2
+    assert "Expert 1 of 2" in out and "Expert 2 of 2" in out
+    assert re.search(r"expert 1: \d+% of the rows \(\d+\), accuracy", out)
+    new = tmp_path / "new.csv"
+    new.write_text("comment,isHate\nsuch an insult,true\nthanks a lot,false\n")
+    code, out, err = run(["label", str(out_file), str(new)], models)
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["such an insult,True,True", "thanks a lot,False,False"]
+    assert "expert 1: 50% of the rows (1)" in err
+
+
+def test_experts_need_rows_and_an_embedding_model(comments_csv: Path, tmp_path: Path) -> None:
+    code, _, err = run(train_args(comments_csv, tmp_path / "a.json", "--experts", "8"),
+                       EmbeddingModels())  # fmt: skip
+    assert code == 1 and "n_experts=8 needs at least 32 training rows" in err
+    models = Models()
+    code, _, err = run(train_args(comments_csv, tmp_path / "b.json", "--experts", "2"), models)
+    assert code == 1 and "embed" in err and "Traceback" not in err
+    assert all(not model.requests for model in models.by_spec.values())
+    with pytest.raises(SystemExit):
+        main(train_args(comments_csv, tmp_path / "c.json", "--experts", "9"),
+             stderr=io.StringIO())  # fmt: skip

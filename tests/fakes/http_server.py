@@ -8,6 +8,8 @@ peak number of requests in flight. Each fake subclass turns its own reply type i
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +36,19 @@ class WireReply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Set: a server-sent-events answer instead of ``body``, one event every ``event_delay``
+    # seconds; with ``cut_after`` the connection is dropped after that many events, mid-answer.
+    events: tuple[Any, ...] | None = None
+    event_delay: float = 0.0
+    cut_after: int | None = None
+
+
+_TOKEN = re.compile(r"\s*\S+\s*|\s+")
+
+
+def tokens(text: str) -> list[str]:
+    """``text`` cut into word-sized pieces (spaces kept), as a model streams it."""
+    return _TOKEN.findall(text)
 
 
 class FakeHTTPServer(Generic[ReplyT]):
@@ -136,6 +151,9 @@ class FakeHTTPServer(Generic[ReplyT]):
                 wire = WireReply(404, {"error": {"message": f"no route for {request.path}"}})
             if wire.delay and self._closing.wait(wire.delay):
                 return
+            if wire.events is not None:
+                self._send_events(handler, wire)
+                return
             payload = json.dumps(wire.body).encode()
             handler.send_response(wire.status)
             handler.send_header("Content-Type", "application/json")
@@ -149,6 +167,31 @@ class FakeHTTPServer(Generic[ReplyT]):
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _send_events(self, handler: BaseHTTPRequestHandler, wire: WireReply) -> None:
+        """Send ``wire.events`` as server-sent events in a chunked body, paced and maybe cut."""
+        assert wire.events is not None
+        handler.send_response(wire.status)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Transfer-Encoding", "chunked")
+        for name, value in wire.headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        for sent, event in enumerate(wire.events):
+            if wire.cut_after is not None and sent >= wire.cut_after:
+                # Drop the connection with the body unfinished, as a failing server does.
+                handler.wfile.flush()
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if sent and wire.event_delay and self._closing.wait(wire.event_delay):
+                return
+            data = event if isinstance(event, str) else json.dumps(event)
+            chunk = f"data: {data}\n\n".encode()
+            handler.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            handler.wfile.flush()
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from alignment._providers.base import ModelHelper
+from tests.fakes.embeddings import hash_embedding
 
 
 @dataclass
@@ -83,3 +84,28 @@ class StructuredScriptedModel(ScriptedModel):
         max_output_tokens: int | None = None,
     ) -> str:
         return self._answer(Request(prompt, temperature, None, 1, max_output_tokens, schema))
+
+
+class EmbeddingScriptedModel(ScriptedModel):
+    """A scripted model that also embeds texts with ``embedder`` (a hash vector by default).
+
+    ``embedded`` records every text embedded, in arrival order, so tests can count what was
+    embedded and when.
+    """
+
+    embedding_model = "scripted-embedding"
+
+    def __init__(
+        self,
+        answers: Iterable[str] = (),
+        responder: Responder | None = None,
+        embedder: Callable[[str], list[float]] | None = None,
+    ) -> None:
+        super().__init__(answers, responder)
+        self.embedder = embedder
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        with self._lock:
+            self.embedded.extend(texts)
+        return [(self.embedder or hash_embedding)(text) for text in texts]

@@ -3,7 +3,9 @@
 Every call is recorded (method, params, headers). Messages posted are stored, so
 ``conversations.replies`` and ``chat.update`` behave; files registered by a test can be fetched
 from their ``url_private`` with the bot token; uploads go through
-``files.getUploadURLExternal`` -> POST -> ``files.completeUploadExternal``. Failures are served
+``files.getUploadURLExternal`` -> POST -> ``files.completeUploadExternal``; answers stream
+through ``chat.startStream`` / ``appendStream`` / ``stopStream`` (``tests.fakes.slack_streams``),
+which ``refuse_streaming`` turns off as a workspace that does not allow them. Failures are served
 on demand: an error for the next K calls of a method, or 429 with ``Retry-After``. Socket Mode
 is served by :class:`SocketModeEndpoint` behind ``apps.connections.open``.
 """
@@ -22,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes.slack_limits import MARKDOWN_TOTAL_PREFIX, message_problems, view_problems
 from tests.fakes.slack_socket_mode import SocketModeEndpoint
+from tests.fakes.slack_streams import StreamMethods, StreamRecord, StreamRefusal
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
 APP_TOKEN = "xapp-emulated-app-token"
@@ -41,6 +44,7 @@ class ApiCall:
     headers: dict[str, str]  # names lower-cased
     status: int
     response: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the emulator answered
 
     @property
     def ok(self) -> bool:
@@ -116,6 +120,7 @@ class SlackEmulator:
         self.channels: dict[str, dict[str, Any]] = {}
         self.socket_mode = SocketModeEndpoint(APP_ID)
         self._failures: dict[str, list[_PlannedFailure]] = {}
+        self._used_triggers: set[str] = set()
         self._counter = itertools.count(1)
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -141,6 +146,15 @@ class SlackEmulator:
             "files.completeUploadExternal": self._complete_upload,
             "apps.connections.open": self._connections_open,
         }
+        self.streams = StreamMethods(
+            self.messages,
+            self._changed,
+            self._new_ts,
+            {"user": bot_user_id, "bot_id": bot_id, "team": team_id},
+            _json_value,
+        )
+        self._methods.update(self.streams.handlers())
+        self._stream_refusal: str | None = None
 
     # ---- lifecycle
 
@@ -183,10 +197,37 @@ class SlackEmulator:
                 _PlannedFailure(times, retry_after=retry_after)
             )
 
+    def refuse_streaming(self, error: str = "method_not_supported") -> None:
+        """Answer every chat streaming call with ``error``, as a workspace that refuses them."""
+        self._stream_refusal = error
+
+    def stream_records(self) -> list[StreamRecord]:
+        """Every streamed message, in the order the streams started."""
+        with self._changed:
+            return list(self.streams.records.values())
+
     def add_file(self, file: StoredFile) -> dict[str, Any]:
         with self._changed:
             self.files[file.id] = file
         return self._file_json(file)
+
+    def add_message(
+        self, channel: str, text: str, user: str, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """A message a person posted (not the bot), as Slack stores it; returns it."""
+        message: dict[str, Any] = {
+            "type": "message",
+            "channel": channel,
+            "text": text,
+            "user": user,
+            "team": self.team_id,
+            "ts": self._new_ts(),
+        }
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._changed:
+            self.messages.append(message)
+        return message
 
     def add_user(self, user_id: str, name: str, **extra: Any) -> None:
         self.users[user_id] = {"id": user_id, "name": name, "real_name": name, **extra}
@@ -203,6 +244,9 @@ class SlackEmulator:
             self.views.clear()
             self.home_views.clear()
             self._failures.clear()
+            self.streams.records.clear()
+            self._stream_refusal = None
+            self._used_triggers.clear()
 
     # ---- queries
 
@@ -251,10 +295,14 @@ class SlackEmulator:
                 response: dict[str, Any] = {"ok": False, "error": "ratelimited"}
             elif failure is not None:
                 response = {"ok": False, "error": failure.error}
+            elif self._stream_refusal and method in self.streams.handlers():
+                response = {"ok": False, "error": self._stream_refusal}
             elif method not in self._methods:
                 response = {"ok": False, "error": "unknown_method"}
             else:
                 response = {"ok": True, **self._methods[method](params)}
+        except StreamRefusal as error:
+            response = {"ok": False, "error": error.error}
         except SlackApiError as error:
             response = {"ok": False, "error": error.error}
             if error.details:
@@ -370,10 +418,15 @@ class SlackEmulator:
         return {**view, "id": view_id, "hash": self._new_ts(), "team_id": self.team_id}
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("trigger_id"):
+        trigger = params.get("trigger_id")
+        if not trigger:
             raise SlackApiError("invalid_trigger_id")
         record = self._view_record(params.get("view"), self._new_id("V"))
         with self._changed:
+            # Like Slack, a trigger opens one view: a second views.open with it is refused.
+            if trigger in self._used_triggers:
+                raise SlackApiError("exchanged_trigger_id")
+            self._used_triggers.add(str(trigger))
             self.views[record["id"]] = record
         return {"view": record}
 

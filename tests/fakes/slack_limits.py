@@ -28,6 +28,9 @@ INPUT_LABEL_MAX = 2_000
 SELECT_OPTIONS_MAX = 100
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
+OVERFLOW_OPTIONS = range(2, 6)  # an overflow menu holds 2 to 5 options
+# A plain_text_input's max_length, and so its value and initial value, is at most 3000.
+TEXT_INPUT_MAX = 3_000
 # One markdown block's text, and the text of all markdown blocks in one message together
 # (https://docs.slack.dev/reference/block-kit/blocks/markdown-block).
 MARKDOWN_TEXT_MAX = 12_000
@@ -68,11 +71,28 @@ def _element_problems(element: Any, where: str) -> list[str]:
         options.extend(group.get("options") or [])
     if kind in {"static_select", "multi_static_select"} and len(options) > SELECT_OPTIONS_MAX:
         problems.append(f"{where}: {len(options)} options > {SELECT_OPTIONS_MAX}")
+    if kind == "overflow" and len(options) not in OVERFLOW_OPTIONS:
+        problems.append(f"{where}: an overflow menu holds 2 to 5 options, not {len(options)}")
+    if kind == "plain_text_input":
+        problems += _text_input_problems(element, where)
     for option in options:
         _check_option(problems, where, option)
     if kind in {"static_select", "multi_static_select"}:
         for initial in [element.get("initial_option"), *(element.get("initial_options") or [])]:
             _check_option(problems, f"{where} initial", initial)
+    return problems
+
+
+def _text_input_problems(element: dict[str, Any], where: str) -> list[str]:
+    problems: list[str] = []
+    max_length = element.get("max_length", TEXT_INPUT_MAX)
+    if not isinstance(max_length, int) or not 0 < max_length <= TEXT_INPUT_MAX:
+        problems.append(f"{where} max_length: {max_length!r} is not 1 to {TEXT_INPUT_MAX}")
+        max_length = TEXT_INPUT_MAX
+    initial = element.get("initial_value")
+    if initial is not None and not isinstance(initial, str):
+        problems.append(f"{where} initial_value: must be a string")
+    _check_length(problems, f"{where} initial_value", initial, max_length)
     return problems
 
 

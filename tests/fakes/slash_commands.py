@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from bot.commands.text import unescape
+from bot.feedback.actions import MENU_BLOCK
 from bot.slack.markdown import ZERO_WIDTH_SPACE
 from tests.fakes.bot_harness import BotProcess, InProcessBot, wait_until
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, WireReply
@@ -105,9 +106,12 @@ def message_text(message: dict[str, Any]) -> str:
 
 def section_text(message: dict[str, Any]) -> str:
     """The answer text a message carries, back to what the model wrote: mrkdwn sections
-    unescaped, markdown blocks without the zero-width spaces that keep references inert."""
+    unescaped, markdown blocks without the zero-width spaces that keep references inert; the
+    answer's "Feedback" menu is not part of it."""
     parts = []
     for block in message.get("blocks") or []:
+        if block.get("block_id") == MENU_BLOCK:
+            continue
         if block["type"] == "section":
             parts.append(unescape(block["text"]["text"]))
         elif block["type"] == "markdown":

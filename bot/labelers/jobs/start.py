@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from alignment.data import describe_split, label_values, split_dataset
-from alignment.labeler import Labeler
+from alignment.labeler import Labeler, check_rows_for_experts
 from bot.keys import Workspace
 from bot.labelers.datasets import DatasetStore
 from bot.labelers.jobs.outcomes import progress_message
@@ -76,6 +76,8 @@ class TrainingRequest:
     # The labels were made from scores with this threshold (``load_dataset(threshold=...)``);
     # stored with the labeler so the files it labels later are read by the same rule.
     threshold: float | None = None
+    # A mixture of this many experts (``Labeler(n_experts=...)``); 1 is one rule set.
+    experts: int = 1
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,11 @@ def start_training(
             max_concurrency=request.max_concurrency,
             seed=seed,
             score_threshold=request.threshold,
+            n_experts=request.experts,
         )
+        if request.experts > 1:
+            # Refused now, with nothing stored or posted, rather than in the first step.
+            check_rows_for_experts(request.experts, len(train))
     except ValueError as error:
         raise TrainingRequestError(f"The training settings cannot be used: {error}") from error
     settings = labeler.settings_dict()

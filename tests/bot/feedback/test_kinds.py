@@ -30,6 +30,7 @@ PRAISE = SlackFeedbackKind(
     question="What deserves a cheer?",
     form_title="Your praise",
     form_label="What deserves a cheer?",
+    action_description="Cheer this answer on",
 )
 WITH_PRAISE = FeedbackKinds([*LIBRARY_KINDS, PRAISE_TEXTS])
 

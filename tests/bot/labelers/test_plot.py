@@ -89,3 +89,26 @@ def test_notes_come_from_the_checkpoint_and_the_scorecard() -> None:
     assert notes == PlotNotes(start_score=0.6, validation_rows=40, test_rows=17, target=0.85)
     # A fresh run's first step wrote the first rules: there is no score from before it.
     assert plot_notes(checkpoint, first_step=1).start_score is None
+
+
+def test_a_brand_new_labeler_is_drawn_on_whole_steps_from_zero_with_nothing_invented() -> None:
+    # Trained from scratch: step 1 wrote the first rules, so its record has no earlier score.
+    checkpoint = LabelerCheckpoint(history=[record(1, 0.6, None, 40), record(2, 0.75, 0.6, 40)])
+    steps = [
+        StepResult(step=1, version=1, validation_score=0.6, test_accuracy=0.55),
+        StepResult(step=2, version=2, validation_score=0.75, test_accuracy=0.7),
+    ]
+    notes = plot_notes(checkpoint, first_step=1)
+    assert notes.start_score is None
+    figure = accuracy_figure(steps, "accuracy", notes)
+    drawn = lines(figure)
+    # The first rules are the first point, at step 1; no score is made up for step 0.
+    assert drawn["validation accuracy (40 rows)"] == ([1.0, 2.0], [0.6, 0.75])
+    assert drawn["test accuracy"] == ([1.0, 2.0], [0.55, 0.7])
+    axes = figure.axes[0]
+    assert axes.get_xlim() == (0.0, 2.0)
+    ticks = [tick for tick in axes.get_xticks() if 0 <= tick <= axes.get_xlim()[1]]
+    assert ticks == [0.0, 1.0, 2.0]
+    # One step from scratch: the first rules alone, still on whole steps.
+    lone = accuracy_figure(steps[:1], "accuracy", plot_notes(checkpoint, first_step=1)).axes[0]
+    assert [t for t in lone.get_xticks() if 0 <= t <= lone.get_xlim()[1]] == [0.0, 1.0]

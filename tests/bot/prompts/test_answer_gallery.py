@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.feedback.actions import answer_menu_block
 from bot.prompts import views
 from bot.slack.blocks import Message
 from bot.slack.markdown import ZERO_WIDTH_SPACE
@@ -74,7 +75,7 @@ def test_every_answer_is_posted_safely_within_limits(answer: str) -> None:
 def test_markdown_goes_to_slack_as_written(answer: str) -> None:
     # Slack's markdown block renders headings, lists, tables and fences itself: nothing escaped.
     [message] = posted(answer)
-    assert message.blocks == [{"type": "markdown", "text": answer}]
+    assert message.blocks == [{"type": "markdown", "text": answer}, answer_menu_block()]
 
 
 def test_the_fallback_is_mrkdwn_people_can_read() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from alignment._single_run.types import ConstitutionalPrompt
 from bot.commands.text import unescape
+from bot.feedback.actions import answer_menu_block
 from bot.prompts import views
 from bot.prompts.store import PromptVersion
 from bot.slack.chunking import SECTION_TEXT_LIMIT
@@ -69,7 +70,8 @@ def test_candidates_are_labelled() -> None:
     message = views.answer_messages("Short.", candidate=1, candidates=3)[0]
     assert texts(message.blocks)[0].startswith("*Candidate 2 of 3*")
     assert views.answer_messages("Short.", 0, 1)[0].blocks == [
-        {"type": "markdown", "text": "Short."}
+        {"type": "markdown", "text": "Short."},
+        answer_menu_block(),
     ]
 
 

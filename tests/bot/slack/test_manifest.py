@@ -17,9 +17,8 @@ import pytest
 import yaml
 from slack_bolt import App
 
-from bot.app import Registrar, register_product
+from bot.app import Registrar, product_manifest, register_product
 from bot.services import Services
-from bot.slack.app_manifest import app_manifest
 from bot.slack.manifest import (
     SLACK_METHOD_PREFIXES,
     ListenerInventory,
@@ -78,8 +77,14 @@ class RecordingApp(App):
     def view_closed(self, *args: Any, **kwargs: Any) -> Any:
         return self._interactive(super().view_closed, *args, **kwargs)
 
-    def shortcut(self, *args: Any, **kwargs: Any) -> Any:
-        return self._interactive(super().shortcut, *args, **kwargs)
+    def shortcut(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:
+        if not (isinstance(constraints, dict) and constraints.get("type") == "message_action"):
+            raise AssertionError(
+                f"declare message shortcuts as {{'type': 'message_action', 'callback_id': ...}}, "
+                f"not {constraints!r}"
+            )
+        self.inventory.message_shortcuts.add(str(constraints["callback_id"]))
+        return self._interactive(super().shortcut, constraints, *args, **kwargs)
 
     def options(self, *args: Any, **kwargs: Any) -> Any:
         return self._interactive(super().options, *args, **kwargs)
@@ -151,7 +156,17 @@ def test_plain_manifest_command_prints_the_file_contents() -> None:
 
 
 def test_the_packaged_manifest_equals_the_manifest_file() -> None:
-    assert app_manifest() == load_manifest()
+    assert product_manifest() == load_manifest()
+
+
+def test_every_answer_action_is_a_declared_message_shortcut() -> None:
+    shortcuts = load_manifest()["features"]["shortcuts"]
+    assert [(s["name"], s["type"]) for s in shortcuts] == [
+        ("Kudos", "message"),
+        ("Critique", "message"),
+        ("Rewrite", "message"),
+    ]
+    assert load_manifest()["settings"]["interactivity"]["is_enabled"] is True
 
 
 def test_manifest_command_works_from_the_packages_alone(tmp_path: Path) -> None:
@@ -189,10 +204,16 @@ def test_the_check_reports_differences_in_both_directions(services: Services) ->
     def registers_extra(app: App, services: Services) -> None:
         app.event("member_joined_channel")(lambda: None)
         app.command("/unlisted")(lambda: None)
+        app.shortcut({"type": "message_action", "callback_id": "unlisted_action"})(lambda: None)
 
     declared_only_message = {
         "display_information": {"name": "x"},
-        "features": {"slash_commands": [{"command": "/align", "description": "d"}]},
+        "features": {
+            "slash_commands": [{"command": "/align", "description": "d"}],
+            "shortcuts": [
+                {"name": "n", "type": "message", "callback_id": "declared_only", "description": "d"}
+            ],
+        },
         "oauth_config": {"scopes": {"bot": ["commands"]}},
         "settings": {"event_subscriptions": {"bot_events": ["message.im"]}},
     }
@@ -204,6 +225,8 @@ def test_the_check_reports_differences_in_both_directions(services: Services) ->
     assert any("'message'" in p and "no listener" in p for p in problems)
     assert any("'/align'" in p and "no listener" in p for p in problems)
     assert any("'message.im' needs scope 'im:history'" in p for p in problems)
+    assert any("'unlisted_action' the manifest does not declare" in p for p in problems)
+    assert any("'declared_only' no listener handles" in p for p in problems)
 
 
 def test_http_variant_does_not_change_the_original() -> None:

@@ -24,6 +24,7 @@ from bot.services import Services
 from tests.fakes.bot_harness import BotProcess, InProcessBot, wait_until
 from tests.fakes.models import ScriptedModel
 from tests.fakes.slack_emulator import BOT_ID, BOT_USER_ID, TEAM_ID, SlackEmulator
+from tests.fakes.slack_interactions import message_shortcut, overflow_choice, view_submission
 from tests.fakes.slack_signing import HttpAnswer
 from tests.fakes.slash_commands import CHANNEL, ResponseUrlServer
 
@@ -271,6 +272,24 @@ class Teammate:
             ],
         }
         return self.bot.post(self.signer.interaction(payload))
+
+    def shortcut(self, message: dict[str, Any], callback_id: str) -> HttpAnswer:
+        """Choose a message shortcut on a message the emulator holds."""
+        url = f"{self.responses.url}/actions/{self.user}"
+        payload = message_shortcut(message, callback_id, self.user, self.team, url)
+        return self.bot.post(self.signer.interaction(payload))
+
+    def choose(self, message: dict[str, Any], action_id: str, value: str) -> HttpAnswer:
+        """Pick ``value`` from the overflow menu ``action_id`` of a message the emulator holds."""
+        url = f"{self.responses.url}/actions/{self.user}"
+        payload = overflow_choice(message, action_id, value, self.user, self.team, url)
+        return self.bot.post(self.signer.interaction(payload))
+
+    def fill_in(self, view: dict[str, Any], values: dict[str, str]) -> HttpAnswer:
+        """Submit a form the bot opened (as the emulator holds it), the way Slack's client does."""
+        return self.bot.post(
+            self.signer.interaction(view_submission(view, values, self.user, self.team))
+        )
 
     def submit(self, view: dict[str, Any], values: dict[str, str]) -> HttpAnswer:
         state = {

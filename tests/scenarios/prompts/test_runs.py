@@ -13,6 +13,7 @@ import redis
 
 from alignment._single_run.types import ConstitutionalPrompt
 from bot.commands.text import unescape
+from bot.feedback.actions import MENU_ACTION
 from bot.keys import Workspace, is_bookkeeping
 from bot.prompts import views
 from bot.prompts.runs import ANSWER_EVENT_TYPE, RunStore
@@ -95,13 +96,18 @@ def test_story_create_run_edit_run_again_and_export(
     placeholder_call = slack.calls_to("chat.postMessage")[1]
     assert placeholder_call.params["thread_ts"] == root_ts
     assert "Thinking" in str(placeholder_call.params["text"])
-    updates = slack.wait_for("chat.update")
     placeholder_ts = str(placeholder_call.response["ts"])
-    assert updates[0].params["ts"] == placeholder_ts
-    assert answers[0]["ts"] == placeholder_ts  # the answer replaced the placeholder
+    # The answer streamed into a message of its own, which took the placeholder's place.
+    (stream,) = slack.stream_records()
+    assert answers[0]["ts"] == stream.ts and stream.thread_ts == root_ts
+    assert long_answer.startswith(stream.text.replace("\u200b", "")[:1000])
+    assert placeholder_ts not in [m["ts"] for m in slack.channel_messages(CHANNEL)]
     assert "".join(section_text(m) for m in answers) == long_answer
     # Slack renders the model's Markdown: each part is one markdown block, not escaped mrkdwn.
-    assert all([b["type"] for b in m["blocks"]][-1:] == ["markdown"] for m in answers)
+    # The last part ends with the answer's "Feedback" menu.
+    assert all([b["type"] for b in m["blocks"]][-1:] == ["markdown"] for m in answers[:-1])
+    assert [b["type"] for b in answers[-1]["blocks"]][-2:] == ["markdown", "section"]
+    assert answers[-1]["blocks"][-1]["accessory"]["action_id"] == MENU_ACTION
     run_ids = {m["metadata"]["event_payload"]["run_id"] for m in answers}
     assert len(run_ids) == 1
     assert {m["metadata"]["event_type"] for m in answers} == {ANSWER_EVENT_TYPE}
@@ -125,19 +131,22 @@ def test_story_create_run_edit_run_again_and_export(
     saved = person.ask("edit uses Give five uses for {item}, one line each.")
     assert "Saved *`uses`* version 2" in saved
 
-    fake_gemini.queue(texts=["First take", "Second take", "Third take"])
+    # Each candidate is its own streamed request, written side by side.
+    for take in ("First take", "Second take", "Third take"):
+        fake_gemini.queue(take)
     person.send("run uses item=glue --n 3")
     second_root = wait_until(lambda: roots(slack)[1:], 15, what="the second run")[0]
     second_ts = str(second_root.response["ts"])
     assert "(version 2)" in message_text(second_root.params)
     candidates = wait_for_answers(slack, second_ts, 3)
-    assert [section_text(m) for m in candidates] == ["First take", "Second take", "Third take"]
+    taken = [section_text(m) for m in candidates]
+    assert sorted(taken) == ["First take", "Second take", "Third take"]
     payloads = [m["metadata"]["event_payload"] for m in candidates]
     assert [p["candidate"] for p in payloads] == [0, 1, 2]
     assert len({p["run_id"] for p in payloads} | run_ids) == 2
     assert prompt_text(fake_gemini.requests[-1]) == "Give five uses for glue, one line each."
     second_run = wait_until(lambda: runs.run_in_thread(CHANNEL, second_ts), 10, what="run 2")
-    assert (second_run.version, len(second_run.answers)) == (2, 3)
+    assert (second_run.version, second_run.answers) == (2, taken)
 
     # Mentioning the bot inside that thread runs there. Slack sends the mention twice, as a
     # message and as an app_mention: it runs once.
