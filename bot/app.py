@@ -12,6 +12,8 @@ from bot.commands import listeners as command_listeners
 from bot.feedback import listeners as feedback_listeners
 from bot.feedback.actions import ANSWER_ACTIONS
 from bot.home import listeners as home_listeners
+from bot.installs import listeners as install_listeners
+from bot.installs.oauth import app_options
 from bot.labelers import listeners as labeler_listeners
 from bot.observability.instrumentation import instrument_app
 from bot.prompts import listeners as prompt_listeners
@@ -43,6 +45,8 @@ def register_product(app: App, services: Services) -> None:
     # Before the thread-reply listener of feedback, which takes the replies left over.
     labeler_listeners.register(app, services)
     feedback_listeners.register_replies(app, services, work)
+    # Uninstalls (OAuth mode only).
+    install_listeners.register(app, services)
     # Last: acks whatever no listener above took, so Slack does not retry it.
     unhandled.register(app, services)
 
@@ -65,6 +69,8 @@ def build_app(services: Services, registrars: Sequence[Registrar] | None = None)
             max_workers=LISTENER_THREADS, thread_name_prefix="alignbot-listener"
         ),
         logger=logging.getLogger("alignbot.bolt"),
+        # OAuth mode: the install flow, and each request's token from the installations.
+        **app_options(services),
     )
     # Lazy listeners (model work) run in the one background pool, not among the acks.
     background_work_of(app)

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the HTTP-mode variant, with Slack sending requests to URL "
         "(e.g. https://bot.example.com/slack/events)",
     )
+    manifest.add_argument(
+        "--oauth",
+        action="store_true",
+        help="with --http: installed into many workspaces through Slack's OAuth flow "
+        "(redirect URL beside URL, token rotation, uninstall events)",
+    )
     commands.add_parser(
         "labeler", help="train and use labelers from the command line", add_help=False
     )
@@ -66,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Everything after "labeler" belongs to the labeler's own parser, --help included.
     if args_in[:1] == ["labeler"]:
         return _labeler(args_in[1:])
-    args = build_parser().parse_args(args_in)
+    parser = build_parser()
+    args = parser.parse_args(args_in)
+    if args.command == "manifest" and args.oauth and not args.http:
+        parser.error("--oauth needs --http URL: Slack sends installers back to an HTTP URL")
     return _bot_command(args)
 
 
@@ -84,7 +93,7 @@ def _bot_command(args: argparse.Namespace) -> int:
         return run.events()
     if args.command == "worker":
         return run.worker(burst=args.burst)
-    return run.manifest(args.http)
+    return run.manifest(args.http, oauth=args.oauth)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,11 @@ DEFAULT_TRAININGS_PER_WORKSPACE = 2
 DEFAULT_DATASET_MB_PER_WORKSPACE = 100
 # An application caching its prompts asks a few times a minute; this leaves room for many.
 DEFAULT_API_REQUESTS_PER_MINUTE = 600
+# Days a workspace's data is kept after the app is uninstalled from it (OAuth mode).
+DEFAULT_UNINSTALL_GRACE_DAYS = 30.0
+# An OAuth state secret shorter than this is too easy to guess.
+MIN_STATE_SECRET_LENGTH = 32
+OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
 # Whole-number settings with their defaults, smallest allowed value and meaning.
 _LIMITS = {
     "ALIGN_USER_CALLS_PER_HOUR": (DEFAULT_USER_CALLS_PER_HOUR, 1),
@@ -57,7 +62,22 @@ _LIMITS = {
 
 # Where a person finds each value; quoted in the start-up error.
 WHERE_TO_GET = {
-    "SLACK_BOT_TOKEN": "Slack app page > OAuth & Permissions > Bot User OAuth Token (xoxb-...)",
+    "SLACK_BOT_TOKEN": (
+        "Slack app page > OAuth & Permissions > Bot User OAuth Token (xoxb-...); leave unset "
+        "when installing into many workspaces (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, "
+        "SLACK_STATE_SECRET)"
+    ),
+    "SLACK_CLIENT_ID": "Slack app page > Basic Information > App Credentials > Client ID",
+    "SLACK_CLIENT_SECRET": "Slack app page > Basic Information > App Credentials > Client Secret",
+    "SLACK_STATE_SECRET": (
+        f"a random string of at least {MIN_STATE_SECRET_LENGTH} characters that signs OAuth "
+        "install links (e.g. `openssl rand -hex 32`)"
+    ),
+    "ALIGN_UNINSTALL_GRACE_DAYS": (
+        "days a workspace's prompts and labelers are kept after the app is uninstalled from it, "
+        f"so a reinstall finds them (default {DEFAULT_UNINSTALL_GRACE_DAYS:g}; 0 removes them "
+        "at the next sweep)"
+    ),
     "SLACK_SIGNING_SECRET": "Slack app page > Basic Information > App Credentials > Signing Secret",
     "SLACK_APP_TOKEN": (
         "Slack app page > Basic Information > App-Level Tokens, a token with the "
@@ -205,10 +225,20 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     prompt_api: bool = True
     api_requests_per_minute: int = DEFAULT_API_REQUESTS_PER_MINUTE
+    # OAuth mode (installing into many workspaces): all three set, or none.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_state_secret: str | None = field(default=None, repr=False)
+    uninstall_grace_days: float = DEFAULT_UNINSTALL_GRACE_DAYS
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def oauth(self) -> bool:
+        """Installed into workspaces through Slack's OAuth flow, each with its own token."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_state_secret)
 
     @property
     def effective_alignment_model_spec(self) -> str:
@@ -269,6 +299,14 @@ def _positive_number(text: str) -> float | None:
     return value if value > 0 else None  # NaN fails the comparison too
 
 
+def _days(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 <= value < float("inf") else None  # NaN fails the comparison too
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     dotenv_path: str | os.PathLike[str] | None = ".env",
@@ -287,13 +325,27 @@ def load_settings(
         return value or None
 
     problems: dict[str, str] = {}
+    oauth_values = {name: get(name) for name in OAUTH_VARIABLES}
+    oauth = any(oauth_values.values())
+    problems.update(_oauth_problems(oauth_values))
     bot_token = get("SLACK_BOT_TOKEN")
-    if bot_token is None:
+    if oauth and bot_token is not None:
+        problems["SLACK_BOT_TOKEN"] = (
+            "set either SLACK_BOT_TOKEN (one workspace) or the OAuth settings (many "
+            "workspaces, each with its own token), not both"
+        )
+    elif bot_token is None and not oauth:
         problems["SLACK_BOT_TOKEN"] = "missing"
-    elif not bot_token.startswith("xoxb-"):
+    elif bot_token is not None and not bot_token.startswith("xoxb-"):
         problems["SLACK_BOT_TOKEN"] = "a bot token starts with xoxb-"
 
     app_token = get("SLACK_APP_TOKEN")
+    if oauth and app_token is not None:
+        # Slack sends installers back to an HTTP redirect URL; Socket Mode has none to offer.
+        problems["SLACK_APP_TOKEN"] = (
+            "installing into many workspaces needs HTTP mode (Slack redirects installers to "
+            "the bot's /slack/oauth_redirect); leave SLACK_APP_TOKEN unset"
+        )
     if app_token is not None and not app_token.startswith("xapp-"):
         problems["SLACK_APP_TOKEN"] = "an app-level token starts with xapp-"
 
@@ -383,6 +435,15 @@ def load_settings(
     except ValueError as error:
         problems["ALIGN_LOG_FORMAT"] = str(error)
 
+    grace_text = get("ALIGN_UNINSTALL_GRACE_DAYS")
+    grace_days = DEFAULT_UNINSTALL_GRACE_DAYS
+    if grace_text is not None:
+        grace = _days(grace_text)
+        if grace is None:
+            problems["ALIGN_UNINSTALL_GRACE_DAYS"] = f"{grace_text!r} is not a number of days >= 0"
+        else:
+            grace_days = grace
+
     limits = {name: default for name, (default, _) in _LIMITS.items()}
     for name, (_, minimum) in _LIMITS.items():
         text = get(name)
@@ -429,11 +490,29 @@ def load_settings(
         metrics_token=get("ALIGN_METRICS_TOKEN"),
         prompt_api=prompt_api_text not in _FALSE,
         api_requests_per_minute=limits["ALIGN_API_REQUESTS_PER_MINUTE"],
+        slack_client_id=oauth_values["SLACK_CLIENT_ID"],
+        slack_client_secret=oauth_values["SLACK_CLIENT_SECRET"],
+        slack_state_secret=oauth_values["SLACK_STATE_SECRET"],
+        uninstall_grace_days=grace_days,
     )
     problems.update(_model_problems(settings))
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _oauth_problems(values: Mapping[str, str | None]) -> dict[str, str]:
+    """OAuth mode needs all three of its settings; a state secret must be hard to guess."""
+    if not any(values.values()):
+        return {}
+    needed = (
+        "missing (OAuth mode needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET)"
+    )
+    problems = {name: needed for name, value in values.items() if value is None}
+    secret = values.get("SLACK_STATE_SECRET")
+    if secret is not None and len(secret) < MIN_STATE_SECRET_LENGTH:
+        problems["SLACK_STATE_SECRET"] = f"shorter than {MIN_STATE_SECRET_LENGTH} characters"
+    return problems
 
 
 def _model_problems(settings: Settings) -> dict[str, str]:

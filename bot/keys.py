@@ -52,6 +52,21 @@ Outside every namespace, only pointers (no workspace data)::
     alignbot:metrics:{family}                 hash  deployment-wide metric counts (no ids)
     alignbot:apikey:{sha256 of the key}       str   JSON {team, enterprise, name}: whose key it is
 
+Installations (OAuth mode, ``bot.installs``), outside the workspaces' namespaces because a
+workspace's data outlives its installation by the uninstall grace period::
+
+    alignbot:install:{e}:{t}:bot              str   JSON latest bot of a workspace or org (tokens)
+    alignbot:install:{e}:{t}:bot-history      list  JSON earlier bots, newest first (capped)
+    alignbot:install:{e}:{t}:installation     str   JSON latest installation
+    alignbot:install:{e}:{t}:installer:{user} str   JSON latest installation by that person
+    alignbot:install:{e}:{t}:history          list  JSON earlier installations, newest first
+    alignbot:install:{e}:{t}:refreshing       str   held while a process refreshes the token
+    alignbot:oauth-state:{digest}             str   an issued OAuth state, single-use (TTL)
+    alignbot:uninstalled                      zset  JSON {enterprise, team} -> when uninstalled
+
+(``{e}`` and ``{t}`` are the enterprise and team ids, ``-`` when absent: an org-wide install
+has no team.)
+
 And one queue in transit, whose entries name their own workspace::
 
     alignbot:events:queue                     list  Events API deliveries acked, not yet taken
@@ -79,6 +94,32 @@ EVENT_CONSUMERS_KEY = f"{PREFIX}:events:consumers"
 EVENT_PROCESSING_PREFIX = f"{PREFIX}:events:processing:"
 # The RQ queue of training steps (RQ adds its own ``rq:queue:`` prefix).
 TRAINING_QUEUE = "alignbot-training"
+
+
+# Which workspaces were uninstalled and when; their data is removed after the grace period.
+UNINSTALLED_KEY = f"{PREFIX}:uninstalled"
+
+
+def install_key(enterprise_id: str | None, team_id: str | None, *parts: str) -> str:
+    """A key of the installation of one workspace, or of an org (``team_id`` None)."""
+    owner = [escape_part(enterprise_id) if enterprise_id else "-"]
+    owner.append(escape_part(team_id) if team_id else "-")
+    return ":".join([PREFIX, "install", *owner, *(escape_part(part) for part in parts)])
+
+
+def oauth_state_key(digest: str) -> str:
+    """An issued OAuth state, stored under a digest of its value (never the value itself)."""
+    return f"{PREFIX}:oauth-state:{escape_part(digest)}"
+
+
+def namespace_of(enterprise_id: str | None, team_id: str | None) -> str:
+    """The key prefix of one workspace's data, or of every workspace of an org when
+    ``team_id`` is None (what an org-wide uninstall leaves behind)."""
+    if team_id:
+        return Workspace(team_id, enterprise_id).namespace
+    if not enterprise_id:
+        raise UnknownWorkspaceError("an org-wide namespace needs an enterprise id")
+    return f"{PREFIX}:ws:{escape_part(enterprise_id)}"
 
 
 def is_bookkeeping(key: str) -> bool:

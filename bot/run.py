@@ -15,12 +15,15 @@ from slack_bolt.error import BoltError
 from bot.api.routes import PromptApi
 from bot.app import build_app, product_manifest
 from bot.config import WHERE_TO_GET, SettingsError, load_settings
+from bot.installs.listeners import retention_of
+from bot.installs.pages import redirect_url_for
+from bot.installs.retention import Sweeper
 from bot.labelers.jobs.runtime import TrainingConfig
 from bot.labelers.jobs.worker import InProcessRunner, run_worker
 from bot.observability.logs import add_secrets, configure_logging, secrets_of
 from bot.redis_server import EmbeddedRedisUnavailable
 from bot.services import Services
-from bot.slack.manifest import manifest_yaml, with_http_endpoints
+from bot.slack.manifest import manifest_yaml, with_http_endpoints, with_oauth
 from bot.transport.processes import EventProcesses, parent_alive
 from bot.transport.server import StopSignal, serve_events
 from bot.transport.server import run as run_server
@@ -83,6 +86,8 @@ def serve() -> int:
     events = None
     if not settings.socket_mode and settings.event_processes > 0:
         events = EventProcesses(settings.event_processes).start()
+    # OAuth mode: removes uninstalled workspaces' data once their grace period is over.
+    sweeper = Sweeper(retention_of(services)).start() if settings.oauth else None
 
     def on_stop() -> None:
         # The runner stops while Redis is still open, so a step under way is handed back to
@@ -90,6 +95,8 @@ def serve() -> int:
         runner.stop()
         if events is not None:
             events.stop()
+        if sweeper is not None:
+            sweeper.stop()
 
     api = (
         PromptApi(services.redis, settings.api_requests_per_minute) if settings.prompt_api else None
@@ -127,10 +134,11 @@ def worker(burst: bool) -> int:
     return 0
 
 
-def manifest(http_url: str | None) -> int:
-
+def manifest(http_url: str | None, oauth: bool = False) -> int:
     manifest = product_manifest()
     if http_url:
         manifest = with_http_endpoints(manifest, http_url)
+    if http_url and oauth:
+        manifest = with_oauth(manifest, redirect_url_for(http_url))
     sys.stdout.write(manifest_yaml(manifest))
     return 0

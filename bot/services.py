@@ -13,10 +13,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from alignment.model_helper import ServiceModelHelper
 from bot.budgets import BudgetLimits, Budgets
-from bot.keys import TRAINING_QUEUE, model_rate_limit_key
+from bot.installs.client import client_for
+from bot.installs.store import RedisInstallationStore
+from bot.installs.tokens import InstalledTokens, SingleToken, TokenResolver
+from bot.keys import TRAINING_QUEUE, Workspace, model_rate_limit_key
 from bot.models.build import build_model
 from bot.models.metered import MeteredModel, metered
 from bot.models.rate_limit import SharedRateLimit
@@ -35,7 +39,8 @@ CONNECTION_RETRIES = 2
 def build_web_client(settings: Settings) -> WebClient:
     """A WebClient for the configured Slack API that waits out rate limits and retries resets."""
     return WebClient(
-        token=settings.slack_bot_token,
+        # No token in OAuth mode: each workspace's comes from the resolver (Services.tokens).
+        token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
@@ -70,7 +75,36 @@ class Services:
 
     @cached_property
     def web_client(self) -> WebClient:
+        """The app's client: API URL and retries; the bot token only in single-token mode.
+        Code acting for a workspace uses :meth:`slack_for`."""
         return build_web_client(self.settings)
+
+    @cached_property
+    def installations(self) -> RedisInstallationStore:
+        """Where OAuth mode keeps each workspace's installation and tokens."""
+        return RedisInstallationStore(self.redis)
+
+    @cached_property
+    def tokens(self) -> TokenResolver:
+        """The one source of bot tokens: the installations in OAuth mode, else SLACK_BOT_TOKEN."""
+        settings = self.settings
+        if not settings.oauth:
+            return SingleToken(settings.slack_bot_token)
+        assert settings.slack_client_id and settings.slack_client_secret
+        rotator = TokenRotator(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            client=self.web_client,
+        )
+        return InstalledTokens(self.installations, rotator)
+
+    def slack_for(self, workspace: Workspace) -> WebClient:
+        """A Slack client that calls with ``workspace``'s token (asked for on every call)."""
+        return client_for(self.tokens, workspace, self.web_client)
+
+    def bot_token(self, workspace: Workspace) -> str:
+        """``workspace``'s bot token, for what is not a Web API call (file downloads)."""
+        return self.tokens.bot_token(workspace)
 
     @property
     def prompt_model(self) -> ModelHelper:

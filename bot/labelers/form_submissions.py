@@ -67,7 +67,7 @@ def read_file_step(services: Services, body: dict[str, Any], client: WebClient) 
     form = forms.read_upload_form(body["view"])
     name = str(state["name"])
     try:
-        file, data = fetch_upload(services, form.file_ids[0])
+        file, data = fetch_upload(services, Workspace.from_body(body), form.file_ids[0])
         header = header_of(data)
     except IntakeRefusal as refusal:
         _update(client, body, forms.problem_view(name, str(refusal)))
@@ -112,7 +112,7 @@ def train_step(
     )
     try:
         refuse_if_unavailable(services, place.workspace, name)
-        file, data = fetch_upload(services, str(state["file_id"]))
+        file, data = fetch_upload(services, place.workspace, str(state["file_id"]))
         header = header_of(data)
     except IntakeRefusal as refusal:
         _update(client, body, forms.problem_view(name, str(refusal)))

@@ -84,7 +84,7 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
     # Said now, before anyone fills the form in; checked again when the training starts.
     refused = retrain_refusal(services, origin.workspace, command.name, origin.user)
     refused = refused or notify_channel_refusal(
-        services, origin.user, command.notify_channel, origin.channel
+        services, origin.workspace, origin.user, command.notify_channel, origin.channel
     )
     if refused is not None:
         origin.reply_private(block_kit.error(refused))
@@ -149,7 +149,9 @@ def set_notifications(services: Services, origin: Origin, command: SetNotificati
         return
     if not permitted(services, origin, "notify", command.name):
         return
-    refusal = notify_channel_refusal(services, origin.user, command.channel, origin.channel)
+    refusal = notify_channel_refusal(
+        services, origin.workspace, origin.user, command.channel, origin.channel
+    )
     if refusal is not None:
         origin.reply_private(block_kit.error(refusal))
         return

@@ -69,13 +69,17 @@ def refuse_if_unavailable(services: Services, workspace: Workspace, name: str) -
         )
 
 
-def fetch_upload(services: Services, file: str | SharedFile) -> tuple[SharedFile, bytes]:
-    """Look the file up (when given its id) and download it, within the upload cap."""
+def fetch_upload(
+    services: Services, workspace: Workspace, file: str | SharedFile
+) -> tuple[SharedFile, bytes]:
+    """Look the file up (when given its id) and download it with the workspace's token,
+    within the upload cap."""
     try:
-        found = shared_file(services.web_client, file) if isinstance(file, str) else file
+        client = services.slack_for(workspace)
+        found = shared_file(client, file) if isinstance(file, str) else file
         data = download(
             found,
-            services.settings.slack_bot_token,
+            services.bot_token(workspace),
             services.settings.slack_api_url,
             UPLOAD_MAX_BYTES,
         )
@@ -144,7 +148,7 @@ def start_from_data(
     # Every way of starting a training (form, upload, mention) ends here: check once, last.
     refusal = retrain_refusal(services, place.workspace, command.name, place.user)
     refusal = refusal or notify_channel_refusal(
-        services, place.user, command.notify_channel, place.channel
+        services, place.workspace, place.user, command.notify_channel, place.channel
     )
     if refusal is not None:
         raise IntakeRefusal(refusal)
@@ -195,5 +199,5 @@ def train_from_upload(
 ) -> TrainingHandle:
     """The whole intake for one file: availability, download, checks, start."""
     refuse_if_unavailable(services, place.workspace, command.name)
-    found, data = fetch_upload(services, file)
+    found, data = fetch_upload(services, place.workspace, file)
     return start_from_data(services, place, command, found, data)

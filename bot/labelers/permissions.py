@@ -29,7 +29,7 @@ def retrain_refusal(services: Services, workspace: Workspace, name: str, user: s
 
 
 def notify_channel_refusal(
-    services: Services, user: str, channel: str | None, asked_in: str
+    services: Services, workspace: Workspace, user: str, channel: str | None, asked_in: str
 ) -> str | None:
     """Why notices may not go to ``channel`` at ``user``'s request, or None when they may."""
     if channel is None or channel == asked_in:
@@ -37,7 +37,7 @@ def notify_channel_refusal(
     policy = policy_of(services)
     if policy.is_admin(user):
         return None
-    client = services.web_client
+    client = services.slack_for(workspace)
     found = channel_id(client, channel)
     if found is not None and (found == asked_in or is_member(client, found, user)):
         return None

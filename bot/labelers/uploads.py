@@ -158,7 +158,7 @@ def train_from(
         train_from_upload(services, place, command, upload.primary_file.id)
     except IntakeRefusal as refusal:
         say_in_thread(
-            services.web_client,
+            services.slack_for(workspace),
             upload,
             training_views.upload_problem(command.name, upload.user, str(refusal)),
         )
@@ -167,10 +167,10 @@ def train_from(
 def label_from(
     services: Services, workspace: Workspace, upload: Upload, command: LabelWithLabeler
 ) -> None:
-    client = services.web_client
+    client = services.slack_for(workspace)
     try:
         loaded = load_labeler(services, workspace, command.name)
-        file, data = fetch_upload(services, upload.primary_file.id)
+        file, data = fetch_upload(services, workspace, upload.primary_file.id)
         frame = rows_to_label(loaded, data, UPLOAD_MAX_BYTES)
     except (LabelingError, IntakeRefusal) as error:
         say_in_thread(
@@ -231,7 +231,7 @@ def handle_upload(
     if not claim_once(services.redis, claim):
         log.info("upload of %s already handled", upload.primary_file.id)
         return
-    client = services.web_client
+    client = services.slack_for(workspace)
     try:
         command = parse_training_command(text)
     except CommandSyntaxError as error:
@@ -272,7 +272,8 @@ def register(app: App, services: Services) -> None:
         if addressed_training_text(upload.text, context.bot_user_id) is None:
             return False  # not speaking to the bot: nothing to refuse
         refusal = block_kit.error(EXTERNAL_REFUSAL)
-        tell_privately(services.web_client, upload.channel, upload.user, upload.thread_ts, refusal)
+        client = services.slack_for(Workspace.from_context(context))
+        tell_privately(client, upload.channel, upload.user, upload.thread_ts, refusal)
         return True
 
     def from_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:

@@ -143,6 +143,8 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.gemini_api_key,
         settings.openai_api_key,
         settings.metrics_token,
+        settings.slack_client_secret,
+        settings.slack_state_secret,
         # The key of every provider in the library's registry, however it was named.
         *(settings.provider_settings.get(p.key_variable) for p in PROVIDERS.values()),
     ]

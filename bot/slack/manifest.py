@@ -1,4 +1,5 @@
-"""The Slack app manifest: the Socket Mode original in ``manifest.yml`` and its HTTP variant.
+"""The Slack app manifest: the Socket Mode original in ``manifest.yml``, its HTTP variant, and
+the variant for installing into many workspaces (OAuth).
 
 The command prints the copy in :mod:`bot.slack.app_manifest`, which installed packages carry.
 
@@ -29,7 +30,11 @@ EVENT_SCOPES = {
     "message.mpim": "mpim:history",
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
+    # OAuth mode: uninstalls and revoked tokens delete the workspace's installation.
+    "app_uninstalled": None,
+    "tokens_revoked": None,
 }
+OAUTH_EVENTS = ("app_uninstalled", "tokens_revoked")
 
 # The bot scope each Web API method needs (None: no scope). A method the code calls that is
 # missing here fails the manifest test, so a new call cannot ship without its scope.
@@ -118,6 +123,20 @@ def with_http_endpoints(manifest: dict[str, Any], request_url: str) -> dict[str,
     settings.setdefault("interactivity", {"is_enabled": True})["request_url"] = request_url
     for command in variant.get("features", {}).get("slash_commands", []):
         command["url"] = request_url
+    return variant
+
+
+def with_oauth(manifest: dict[str, Any], redirect_url: str) -> dict[str, Any]:
+    """The same app installed through Slack's OAuth flow into any number of workspaces (and
+    org-wide on Enterprise Grid): installers return to ``redirect_url``, tokens expire and are
+    refreshed, and uninstalls are delivered so the bot can delete what it stored."""
+    variant = copy.deepcopy(manifest)
+    variant.setdefault("oauth_config", {})["redirect_urls"] = [redirect_url]
+    settings = variant.setdefault("settings", {})
+    settings["token_rotation_enabled"] = True
+    settings["org_deploy_enabled"] = True
+    events = settings.setdefault("event_subscriptions", {}).setdefault("bot_events", [])
+    events.extend(event for event in OAUTH_EVENTS if event not in events)
     return variant
 
 

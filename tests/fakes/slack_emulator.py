@@ -8,10 +8,19 @@ through ``chat.startStream`` / ``appendStream`` / ``stopStream`` (``tests.fakes.
 which ``refuse_streaming`` turns off as a workspace that does not allow them. Failures are served
 on demand: an error for the next K calls of a method, or 429 with ``Retry-After``. Socket Mode
 is served by :class:`SocketModeEndpoint` behind ``apps.connections.open``.
+
+Many workspaces: every token belongs to one workspace (or one org, installed org-wide), and a
+call is served as that workspace (``auth.test``, the ``team`` of messages, which messages a
+thread holds). Installs go through ``/oauth/v2/authorize`` (the page an installer sees; here
+it redirects at once, with a code, for the workspace the link names) and ``oauth.v2.access``
+(the code grant, and the refresh grant when token rotation is on). A token that is unknown,
+revoked or expired is refused as Slack refuses it: ``invalid_auth``, ``token_revoked``,
+``token_expired``.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -20,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tests.fakes.slack_limits import MARKDOWN_TOTAL_PREFIX, message_problems, view_problems
 from tests.fakes.slack_socket_mode import SocketModeEndpoint
@@ -32,6 +41,13 @@ TEAM_ID = "T0EMULATED"
 BOT_USER_ID = "U0ALIGNBOT"
 BOT_ID = "B0ALIGNBOT"
 APP_ID = "A0EMULATED"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "emulated-client-secret"
+# Slack's bot tokens with rotation on live 12 hours.
+TOKEN_LIFETIME_SECONDS = 12 * 3600
+
+# Methods that take no token: the app authenticates with its client id and secret.
+CLIENT_METHODS = frozenset({"oauth.v2.access"})
 
 # Methods called with the app-level token; all others need the bot token.
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
@@ -45,10 +61,34 @@ class ApiCall:
     status: int
     response: dict[str, Any]
     at: float = field(default_factory=time.monotonic)  # when the emulator answered
+    # The workspace (or org) whose token made the call; None when the token was refused.
+    team_id: str | None = None
+    token: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass
+class Workspace:
+    """A workspace, or an org installed org-wide (``team_id`` is then the org's id)."""
+
+    team_id: str
+    name: str
+    enterprise_id: str | None = None
+    org_wide: bool = False
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = BOT_ID
+    installer: str = "U0INSTALLER"
+
+
+@dataclass
+class IssuedToken:
+    workspace: Workspace
+    expires_at: float | None = None  # time.time(); None: never
+    revoked: bool = False
+    expired: bool = False  # forced by a test
 
 
 @dataclass
@@ -110,6 +150,16 @@ class SlackEmulator:
     ) -> None:
         self.bot_token, self.app_token = bot_token, app_token
         self.team_id, self.bot_user_id, self.bot_id = team_id, bot_user_id, bot_id
+        default = Workspace(team_id, "Emulated", bot_user_id=bot_user_id, bot_id=bot_id)
+        self.workspaces: dict[str, Workspace] = {team_id: default}
+        self.tokens: dict[str, IssuedToken] = {bot_token: IssuedToken(default)}
+        # OAuth: where installers are sent back, codes and refresh tokens not yet used.
+        self.redirect_url: str | None = None
+        self.token_rotation = False
+        self.token_lifetime_seconds = TOKEN_LIFETIME_SECONDS
+        self._codes: dict[str, Workspace] = {}
+        self._refresh_tokens: dict[str, Workspace] = {}
+        self._caller = threading.local()
         self.calls: list[ApiCall] = []
         self.messages: list[dict[str, Any]] = []
         self.ephemerals: list[dict[str, Any]] = []
@@ -145,6 +195,7 @@ class SlackEmulator:
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "apps.connections.open": self._connections_open,
+            "oauth.v2.access": self._oauth_access,
         }
         self.streams = StreamMethods(
             self.messages,
@@ -248,6 +299,36 @@ class SlackEmulator:
             self._stream_refusal = None
             self._used_triggers.clear()
 
+    def add_workspace(
+        self, team_id: str, name: str, enterprise_id: str | None = None, org_wide: bool = False
+    ) -> Workspace:
+        """A workspace people can install the app into (``org_wide``: an org, by its id)."""
+        workspace = Workspace(team_id, name, enterprise_id, org_wide)
+        self.workspaces[team_id] = workspace
+        return workspace
+
+    def tokens_of(self, team_id: str, live_only: bool = True) -> list[str]:
+        """The tokens issued for a workspace, oldest first."""
+        with self._changed:
+            return [
+                token
+                for token, issued in self.tokens.items()
+                if issued.workspace.team_id == team_id
+                and (not live_only or self._refusal(issued) is None)
+            ]
+
+    def revoke_all(self, team_id: str) -> None:
+        """What Slack does on uninstall: every token of the workspace stops working."""
+        with self._changed:
+            for issued in self.tokens.values():
+                if issued.workspace.team_id == team_id:
+                    issued.revoked = True
+
+    def expire(self, token: str) -> None:
+        """The token's time is up now (whatever its expiry said)."""
+        with self._changed:
+            self.tokens[token].expired = True
+
     # ---- queries
 
     def calls_to(self, method: str, ok_only: bool = False) -> list[ApiCall]:
@@ -287,8 +368,12 @@ class SlackEmulator:
         self, method: str, params: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         status, extra_headers = 200, {}
+        caller: Workspace | None = None
+        # Recorded whether or not it is accepted, so a test sees which token was refused.
+        token = _presented_token(params, headers) if method not in CLIENT_METHODS else None
         try:
-            self._check_token(method, params, headers)
+            caller, _ = self._check_token(method, params, headers)
+            self._caller.workspace = caller
             failure = self._take_failure(method)
             if failure is not None and failure.retry_after is not None:
                 status, extra_headers = 429, {"Retry-After": str(failure.retry_after)}
@@ -307,19 +392,61 @@ class SlackEmulator:
             response = {"ok": False, "error": error.error}
             if error.details:
                 response["errors"] = error.details
+        finally:
+            self._caller.workspace = None
+        team = caller.team_id if caller is not None else None
         with self._changed:
-            self.calls.append(ApiCall(method, params, headers, status, response))
+            self.calls.append(
+                ApiCall(method, params, headers, status, response, team_id=team, token=token)
+            )
             self._changed.notify_all()
         return status, response, extra_headers
 
-    def _check_token(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> None:
-        auth = headers.get("authorization", "")
-        token = auth.removeprefix("Bearer ").strip() if auth else params.get("token")
+    def _check_token(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[Workspace | None, str | None]:
+        if method in CLIENT_METHODS:
+            self._check_client(params, headers)
+            return None, None
+        token = _presented_token(params, headers)
         if not token:
             raise SlackApiError("not_authed")
-        expected = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
-        if token != expected:
-            raise SlackApiError("invalid_auth")
+        if method in APP_TOKEN_METHODS:
+            if token != self.app_token:
+                raise SlackApiError("invalid_auth")
+            return None, token
+        with self._changed:
+            issued = self.tokens.get(str(token))
+            refusal = "invalid_auth" if issued is None else self._refusal(issued)
+        if refusal is not None or issued is None:
+            raise SlackApiError(refusal or "invalid_auth")
+        return issued.workspace, str(token)
+
+    @staticmethod
+    def _refusal(issued: IssuedToken) -> str | None:
+        if issued.revoked:
+            return "token_revoked"
+        if issued.expired or (issued.expires_at is not None and issued.expires_at <= time.time()):
+            return "token_expired"
+        return None
+
+    def _check_client(self, params: dict[str, Any], headers: dict[str, str]) -> None:
+        """The app's credentials, as HTTP Basic auth or as parameters."""
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        auth = headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            decoded = base64.b64decode(auth.removeprefix("Basic ")).decode()
+            client_id, _, client_secret = decoded.partition(":")
+        if client_id != CLIENT_ID:
+            raise SlackApiError("invalid_client_id")
+        if client_secret != CLIENT_SECRET:
+            raise SlackApiError("bad_client_secret")
+
+    @property
+    def caller(self) -> Workspace:
+        """The workspace of the call being served."""
+        found = getattr(self._caller, "workspace", None)
+        return found if found is not None else self.workspaces[self.team_id]
 
     def _take_failure(self, method: str) -> _PlannedFailure | None:
         with self._changed:
@@ -342,15 +469,79 @@ class SlackEmulator:
     # ---- methods
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        caller = self.caller
         return {
             "url": "https://emulated.slack.test/",
-            "team": "Emulated",
+            "team": caller.name,
             "user": "alignbot",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "is_enterprise_install": False,
+            "team_id": None if caller.org_wide else caller.team_id,
+            "enterprise_id": caller.enterprise_id,
+            "user_id": caller.bot_user_id,
+            "bot_id": caller.bot_id,
+            "is_enterprise_install": caller.org_wide,
         }
+
+    # ---- installing (OAuth)
+
+    def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str]]:
+        """The installer's visit to ``/oauth/v2/authorize``: straight back to the redirect URL
+        with a code for the workspace ``team`` names (``deny=1``: the installer cancelled)."""
+        target = query.get("redirect_uri") or self.redirect_url
+        if query.get("client_id") != CLIENT_ID or not target:
+            return 400, {}
+        state = query.get("state", "")
+        if query.get("deny"):
+            denied = urlencode({"error": "access_denied", "state": state})
+            return 302, {"Location": f"{target}?{denied}"}
+        workspace = self.workspaces.get(query.get("team") or self.team_id)
+        if workspace is None:
+            return 400, {}
+        code = f"code-{next(self._counter)}"
+        with self._changed:
+            self._codes[code] = workspace
+        return 302, {"Location": f"{target}?{urlencode({'code': code, 'state': state})}"}
+
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            if params.get("grant_type") == "refresh_token":
+                # A refresh token works once; the answer carries the next one.
+                workspace = self._refresh_tokens.pop(str(params.get("refresh_token")), None)
+                if workspace is None:
+                    raise SlackApiError("invalid_refresh_token")
+                return self._grant(workspace)
+            workspace = self._codes.pop(str(params.get("code")), None)
+            if workspace is None:
+                raise SlackApiError("invalid_code")
+            team = None if workspace.org_wide else {"id": workspace.team_id, "name": workspace.name}
+            enterprise = (
+                {"id": workspace.enterprise_id, "name": "Emulated Org"}
+                if workspace.enterprise_id
+                else None
+            )
+            return {
+                **self._grant(workspace),
+                "scope": str(params.get("scope") or "commands,chat:write"),
+                "bot_user_id": workspace.bot_user_id,
+                "app_id": APP_ID,
+                "team": team,
+                "enterprise": enterprise,
+                "is_enterprise_install": workspace.org_wide,
+                "authed_user": {"id": workspace.installer},
+            }
+
+    def _grant(self, workspace: Workspace) -> dict[str, Any]:
+        number = next(self._counter)
+        prefix = "xoxe.xoxb-1" if self.token_rotation else "xoxb"
+        token = f"{prefix}-{workspace.team_id}-{number}"
+        granted: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        issued = IssuedToken(workspace)
+        if self.token_rotation:
+            refresh = f"xoxe-1-{workspace.team_id}-{number}"
+            self._refresh_tokens[refresh] = workspace
+            issued.expires_at = time.time() + self.token_lifetime_seconds
+            granted.update(refresh_token=refresh, expires_in=self.token_lifetime_seconds)
+        self.tokens[token] = issued
+        return granted
 
     def _message_body(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")
@@ -368,7 +559,8 @@ class SlackEmulator:
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._message_body(params)
         ts = self._new_ts()
-        message.update(ts=ts, user=self.bot_user_id, bot_id=self.bot_id, team=self.team_id)
+        caller = self.caller
+        message.update(ts=ts, user=caller.bot_user_id, bot_id=caller.bot_id, team=caller.team_id)
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
         with self._changed:
@@ -490,6 +682,7 @@ class SlackEmulator:
                 for m in self.messages
                 if m["channel"] == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
             ]
+        thread = [m for m in thread if self._visible(m)]
         if not thread:
             raise SlackApiError("thread_not_found")
         thread.sort(key=lambda m: tuple(int(p) for p in m["ts"].split(".")))
@@ -519,18 +712,23 @@ class SlackEmulator:
                 and _ts_key(m["ts"]) > oldest
                 and (latest is None or _ts_key(m["ts"]) < latest)
             ]
+        listed = [m for m in listed if self._visible(m)]
         listed.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
         if not with_metadata:
             for message in listed:
                 message.pop("metadata", None)
         return {"messages": listed, "has_more": False}
 
+    def _visible(self, message: dict[str, Any]) -> bool:
+        """A workspace reads its own messages (and those a test stored without a team)."""
+        return message.get("team") in (None, self.caller.team_id)
+
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user")
         if not user_id:
             raise SlackApiError("user_not_found")
         known = self.users.get(user_id, {"id": user_id, "name": user_id.lower()})
-        return {"user": {"team_id": self.team_id, "is_bot": False, "tz": "UTC", **known}}
+        return {"user": {"team_id": self.caller.team_id, "is_bot": False, "tz": "UTC", **known}}
 
     def _file_json(self, file: StoredFile) -> dict[str, Any]:
         return {
@@ -591,7 +789,8 @@ class SlackEmulator:
                 "text": params.get("initial_comment", ""),
                 "files": done,
                 "ts": self._new_ts(),
-                "user": self.bot_user_id,
+                "user": self.caller.bot_user_id,
+                "team": self.caller.team_id,
             }
             if params.get("thread_ts"):
                 message["thread_ts"] = params["thread_ts"]
@@ -603,11 +802,19 @@ class SlackEmulator:
         return {"url": self.socket_mode.url}
 
     def download(self, file_id: str, authorization: str) -> bytes | None:
-        """The bytes of a file for ``url_private``, or None when the token is not the bot's."""
-        if authorization != f"Bearer {self.bot_token}":
-            return None
+        """The bytes of a file for ``url_private``, or None without a live bot token."""
+        with self._changed:
+            issued = self.tokens.get(authorization.removeprefix("Bearer "))
+            if issued is None or self._refusal(issued) is not None:
+                return None
         file = self.files.get(file_id)
         return file.content if file else None
+
+
+def _presented_token(params: dict[str, Any], headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    token = auth.removeprefix("Bearer ").strip() if auth else params.get("token")
+    return str(token) if token else None
 
 
 def _ts_key(ts: str) -> tuple[int, int]:
@@ -654,6 +861,9 @@ def _handler_for(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             if url.path.startswith("/api/"):
                 self._api(dict(parse_qsl(url.query)))
+            elif url.path == "/oauth/v2/authorize":
+                status, headers = emulator.authorize(dict(parse_qsl(url.query)))
+                self._send(status, b"", "text/plain", **headers)
             elif url.path.startswith("/files/"):
                 file_id = url.path.split("/")[2]
                 content = emulator.download(file_id, self.headers.get("Authorization", ""))

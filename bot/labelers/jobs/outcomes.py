@@ -41,7 +41,7 @@ LOOK_UP_PAGE_SIZE = 200
 
 def progress_message(runtime: TrainingRuntime, run: TrainingRun) -> ProgressMessage:
     return ProgressMessage(
-        runtime.services.web_client,
+        runtime.services.slack_for(run.workspace),
         runtime.redis,
         run.workspace,
         run.run_id,
@@ -66,7 +66,8 @@ def post_in_thread(
 ) -> str | None:
     """Post in the run's thread; returns the message's ts, or None when Slack refused it."""
     try:
-        response = runtime.services.web_client.chat_postMessage(
+        client = runtime.services.slack_for(run.workspace)
+        response = client.chat_postMessage(
             channel=run.channel,
             thread_ts=run.thread_ts,
             text=text,
@@ -90,7 +91,8 @@ def edit_message(
 ) -> None:
     """Replace a message the run posted before with its content of this attempt."""
     try:
-        runtime.services.web_client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        client = runtime.services.slack_for(run.workspace)
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
     except (SlackClientError, OSError):
         log.warning("could not edit message %s of run %s", ts, run.run_id, exc_info=True)
 
@@ -141,7 +143,7 @@ def find_in_thread(
     """The ts of the message of ``kind`` in the run's thread, if an earlier attempt posted it.
 
     ``started`` is not needed: the thread is the run's own and short, so all of it is read."""
-    client = runtime.services.web_client
+    client = runtime.services.slack_for(run.workspace)
     return _look_up(
         run,
         kind,
@@ -160,7 +162,7 @@ def find_in_channel(
     runtime: TrainingRuntime, run: TrainingRun, channel: str, kind: str, started: float
 ) -> str | None:
     """The ts of the message of ``kind`` posted to ``channel`` since the attempt ``started``."""
-    client = runtime.services.web_client
+    client = runtime.services.slack_for(run.workspace)
     return _look_up(
         run,
         kind,
@@ -204,7 +206,7 @@ def upload_accuracy_plot(
     try:
         png = accuracy_plot_png(run.labeler, run.history, score_fn, notes)
         return upload_plot(
-            runtime.services.web_client, run.channel, run.thread_ts, run.labeler, png
+            runtime.services.slack_for(run.workspace), run.channel, run.thread_ts, run.labeler, png
         )
     except (SlackClientError, OSError):
         log.warning("could not upload the accuracy plot of run %s", run.run_id, exc_info=True)
@@ -227,7 +229,8 @@ def send_notification(
 
     def post() -> str | None:
         try:
-            response = runtime.services.web_client.chat_postMessage(
+            client = runtime.services.slack_for(run.workspace)
+            response = client.chat_postMessage(
                 channel=channel, text=text, metadata=message_metadata(run.run_id, kind)
             )
         except (SlackClientError, OSError):

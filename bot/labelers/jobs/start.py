@@ -203,7 +203,7 @@ def start_training(
         raise
     try:
         ts = post_progress_message(
-            services.web_client,
+            services.slack_for(workspace),
             request.channel,
             request.thread_ts,
             view_for_run(run, runtime.clock.now()),

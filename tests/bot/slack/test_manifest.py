@@ -29,6 +29,7 @@ from bot.slack.manifest import (
     with_http_endpoints,
 )
 from tests.fakes.bot_harness import REPO_ROOT
+from tests.fakes.slack_emulator import CLIENT_ID, CLIENT_SECRET
 
 # Slack's published app manifest schema (MIT, see LICENSE-manifest-schema beside it).
 SCHEMA_PATH = REPO_ROOT / "tests" / "data" / "slack" / "manifest.schema.1.0.0.json"
@@ -272,3 +273,45 @@ def test_scope_check_reports_a_missing_scope_and_an_unknown_method() -> None:
         "method 'chat_scheduleMessage' has no entry in bot.slack.manifest.METHOD_SCOPES",
         "method 'files_info' needs scope 'files:read'",
     ]
+
+
+def test_oauth_variant_is_valid_and_installs_into_many_workspaces(
+    schema: dict[str, Any], make_services: Callable[..., Services]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "manifest", "--http", EVENTS_URL, "--oauth"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    variant = yaml.safe_load(result.stdout)
+
+    jsonschema.validate(variant, schema)
+    assert variant["oauth_config"]["redirect_urls"] == [
+        "https://alignbot.example.com/slack/oauth_redirect"
+    ]
+    assert variant["settings"]["token_rotation_enabled"] is True
+    assert variant["settings"]["org_deploy_enabled"] is True
+    assert variant["settings"]["event_subscriptions"]["request_url"] == EVENTS_URL
+    # Exactly what the bot listens to in OAuth mode: the uninstall events too.
+    oauth_services = make_services(
+        SLACK_BOT_TOKEN="",
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_STATE_SECRET="s" * 40,
+    )
+    problems = mismatches(variant, listened_by([register_product], oauth_services))
+    assert not problems, "\n".join(problems)
+
+
+def test_oauth_needs_an_http_url() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "manifest", "--oauth"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "--oauth needs --http URL" in result.stderr

@@ -48,7 +48,9 @@ def die_once_slack_accepts(
     runtime: TrainingRuntime, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """The first post of ``kind`` reaches Slack, then the worker dies before the answer is back."""
-    client = runtime.services.web_client
+    # Jobs ask for their workspace's client on every use: hand them this one each time.
+    client = runtime.services.slack_for(WORKSPACE)
+    monkeypatch.setattr(runtime.services, "slack_for", lambda workspace: client)
     real_post = client.chat_postMessage
 
     def post_then_die(**kwargs: Any) -> Any:
