@@ -21,7 +21,7 @@ import redis
 
 from bot.api.keys import KeyOwner
 from bot.budgets import COUNT_REQUEST_LUA, RequestWindow
-from bot.keys import Workspace, api_key_pointer
+from bot.keys import Workspace
 from bot.prompts.store import NAME_KIND, PromptVersion
 
 
@@ -54,13 +54,16 @@ def prompt_document(record: PromptVersion, labels: dict[str, int]) -> dict[str, 
     }
 
 
-# KEYS: the key's pointer, its request counter, then the prompt's names, meta, labels and
-# versions. ARGV: limit, window (ms), name, the prompt kind, label or "", version or "".
+# KEYS: the workspace's API keys, the key's request counter, then the prompt's names, meta,
+# labels and versions. ARGV: limit, window (ms), name, the prompt kind, label or "", version or
+# "", the key's name, its hash. The key counts only while its workspace's own record of it
+# holds its hash: revoked, or removed with an uninstalled workspace's data, it is refused.
 # Returns {outcome, labels as a flat list or the wait in ms, the version's JSON or its number}.
 _READ = (
     COUNT_REQUEST_LUA
     + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'no-key', {}, ''} end
+local record = redis.call('HGET', KEYS[1], ARGV[7])
+if not record or not string.find(record, ARGV[8], 1, true) then return {'no-key', {}, ''} end
 local wait = count_request(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 if wait > 0 then return {'limited', wait, ''} end
 if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then return {'no-prompt', {}, ''} end
@@ -114,7 +117,7 @@ class PromptReader:
         keys = owner.workspace.keys
         answer = self._read(
             keys=[
-                api_key_pointer(key_hash),
+                keys.api_keys(),
                 keys.api_key_budget(owner.name),
                 keys.names(),
                 keys.prompt(name),
@@ -128,6 +131,8 @@ class PromptReader:
                 NAME_KIND,
                 wanted.label or "",
                 wanted.version or "",
+                owner.name,
+                key_hash,
             ],
         )
         outcome, middle, payload = str(answer[0]), answer[1], answer[2]

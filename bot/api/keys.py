@@ -6,8 +6,9 @@ its keys' records (name, hash, who made it, when) in one hash; a pointer from th
 workspace is the only thing outside the workspace's namespace, and it is how a request with a
 bare key finds whose it is. Creating and revoking write both in one MULTI.
 
-Every request checks in Redis that its key still exists, so a revoked key is refused at once
-by every process serving the API. What a process remembers (``KeyDirectory``) is only whose a
+Every request checks in Redis that its workspace still holds the key's record, so a revoked
+key (or one whose workspace's data was removed after an uninstall) is refused at once by every
+process serving the API. What a process remembers (``KeyDirectory``) is only whose a
 key is, which never changes while the key lives; the check that it lives goes in the same round
 trip as the request's reads, and a request whose key is gone gets nothing of them.
 """
@@ -147,25 +148,40 @@ class ApiKeyStore:
 
 
 def key_owner(client: redis.Redis, presented: str) -> KeyOwner | None:
-    """Whose key ``presented`` is; None for anything that is not a live key."""
+    """Whose key ``presented`` is; None for anything that is not a live key.
+
+    The pointer only says where to look: the key lives while its workspace's own record of it
+    holds its hash. A pointer whose record is gone (the workspace's data was removed after an
+    uninstall) is removed here.
+    """
     if not looks_like_key(presented):
         return None
-    raw = client.get(api_key_pointer(hash_key(presented)))
+    key_hash = hash_key(presented)
+    raw = client.get(api_key_pointer(key_hash))
     if raw is None:
         return None
     pointer = json.loads(str(raw))
     workspace = Workspace(str(pointer["team"]), pointer.get("enterprise") or None)
-    return KeyOwner(workspace, str(pointer["name"]))
+    owner = KeyOwner(workspace, str(pointer["name"]))
+    if not holds(client.hget(workspace.keys.api_keys(), owner.name), key_hash):
+        client.delete(api_key_pointer(key_hash))
+        return None
+    return owner
+
+
+def holds(record: object, key_hash: str) -> bool:
+    """Whether a workspace's stored record of a key (JSON, or None) is of the key ``key_hash``."""
+    return record is not None and ApiKeyRecord.from_json(str(record)).key_hash == key_hash
 
 
 class KeyDirectory:
     """Whose each live key is, remembered by hash in this process (a bounded map).
 
     ``lookup`` answers from memory or from Redis. Whoever uses a remembered answer must also
-    check, in the same round trip as its reads, that the key still exists (``check`` queues
-    that in a pipeline; the prompt read's script does it itself) and pass the outcome to
-    ``confirm``, which forgets a key that is gone (revoked) and says so. Dict operations are
-    atomic, so the request threads share one directory without a lock.
+    check, in the same round trip as its reads, that the workspace still holds the key's
+    record (``check`` queues that in a pipeline; the prompt read's script does it itself) and
+    pass the outcome to ``confirm``, which forgets a key that is gone and says so. Dict
+    operations are atomic, so the request threads share one directory without a lock.
     """
 
     MAX_REMEMBERED = 10_000
@@ -190,12 +206,12 @@ class KeyDirectory:
         return key_hash, owner
 
     @staticmethod
-    def check(pipe: Pipeline, key_hash: str) -> None:
-        pipe.exists(api_key_pointer(key_hash))
+    def check(pipe: Pipeline, owner: KeyOwner) -> None:
+        pipe.hget(owner.workspace.keys.api_keys(), owner.name)
 
-    def confirm(self, key_hash: str, exists: object) -> bool:
-        """Whether ``check`` found the key; a key found gone is forgotten."""
-        if exists:
+    def confirm(self, key_hash: str, record: object) -> bool:
+        """Whether what ``check`` read is still this key's record; a key gone is forgotten."""
+        if holds(record, key_hash):
             return True
         self._known.pop(key_hash, None)
         return False

@@ -182,7 +182,7 @@ class PromptApi:
             self._only_get(environ)
             key_hash, owner = self._owner(environ)
             pipe = self.redis.pipeline(transaction=False)
-            self.keys.check(pipe, key_hash)
+            self.keys.check(pipe, owner)
             self.window.take_in(pipe, self._budget(owner))
             self._admitted(key_hash, *pipe.execute())
             return _document(environ, start_response, list_prompts(self.redis, owner.workspace))
@@ -199,7 +199,7 @@ class PromptApi:
         try:
             document = self.reader.read(key_hash, owner, name, wanted)
         except KeyGone:
-            self.keys.confirm(key_hash, False)
+            self.keys.confirm(key_hash, None)  # forgets it
             raise _invalid_key() from None
         except OverLimit as over:
             raise self._rate_limited(over.wait_seconds) from None

@@ -7,9 +7,9 @@ import logging
 import pytest
 import redis
 
-from bot.api.keys import ApiKeyStore
+from bot.api.keys import ApiKeyStore, hash_key
 from bot.api.routes import PromptApi
-from bot.keys import Workspace
+from bot.keys import Workspace, api_key_pointer
 from bot.prompts.labels import LabelStore
 from bot.prompts.store import PromptStore
 from bot.prompts.versions import configure
@@ -170,3 +170,20 @@ def test_storage_down_is_503(caplog: pytest.LogCaptureFixture) -> None:
     assert answer.json()["error"]["code"] == "unavailable"
     assert int(answer.headers["Retry-After"]) > 0
     assert key not in caplog.text
+
+
+def test_keys_of_a_workspace_whose_data_was_removed_are_refused(
+    api: PromptApi, key: str, redis_client: redis.Redis
+) -> None:
+    assert call(api, PROMPT, "", key).status == 200  # the key is known to this process now
+    # What removing an uninstalled workspace's data does: every key under its namespace goes,
+    # the pointer from the key's hash (outside the namespace) stays behind.
+    for stored in list(redis_client.scan_iter(match=TEAM_A.namespace + ":*")):
+        redis_client.delete(stored)
+    pointer = api_key_pointer(hash_key(key))
+    assert redis_client.exists(pointer)
+    assert call(api, PROMPT, "", key).status == 401
+    assert call(api, "/api/v1/prompts", "", key).status == 401
+    # A fresh process finds the pointer dangling and removes it.
+    assert call(PromptApi(redis_client, 10), PROMPT, "", key).status == 401
+    assert not redis_client.exists(pointer)
