@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import redis
 
+from alignment.model_helper import SupportsStreaming
 from bot.keys import Workspace
-from bot.models.tuned import TunedModel, tuned
+from bot.models.tuned import TunedModel, TunedStreamingModel, tuned
 from bot.prompts.model_settings import ModelSettings, ModelSettingsError, apply_settings
 from bot.prompts.store import PromptStore
 from bot.prompts.versions import SettingsUnchangedError, configure, rollback
@@ -68,3 +71,31 @@ def test_a_tuned_model_sends_the_versions_temperature_and_length() -> None:
     sent = [(r.temperature, r.max_output_tokens) for r in inner.requests]
     assert sent == [(0.2, 64), (0.5, 32)]
     assert model.model_name == "scripted"  # everything else is the wrapped helper's
+
+
+class StreamingModel(ScriptedModel):
+    """A scripted model that also streams, recording what each stream was asked with."""
+
+    def __init__(self) -> None:
+        super().__init__(answers=[])
+        self.streamed: list[tuple[float, int | None]] = []
+
+    def predict_stream(
+        self,
+        prompt: str,
+        temperature: float,
+        stop_sequences: list[str] | None = None,
+        max_output_tokens: int | None = None,
+    ) -> Iterator[str]:
+        self.streamed.append((temperature, max_output_tokens))
+        yield from ("one ", "two")
+
+
+def test_a_streaming_model_still_streams_with_the_versions_settings() -> None:
+    inner = StreamingModel()
+    model = tuned(inner, 0.3, 99)
+    assert isinstance(model, SupportsStreaming)
+    assert isinstance(model, TunedStreamingModel)
+    assert "".join(model.predict_stream("p", temperature=0.9)) == "one two"
+    assert inner.streamed == [(0.3, 99)]
+    assert not isinstance(tuned(ScriptedModel(), 0.3, None), SupportsStreaming)
