@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 import redis
+from redis.client import Pipeline
 
 from bot.keys import Workspace
 
@@ -114,3 +115,53 @@ class Budgets:
             whose = "user" if int(refused) == 1 else "workspace"
             limit = limits.per_user if whose == "user" else limits.per_workspace
             raise OverBudgetError(whose, limit, limits.window_seconds, int(left_ms) / 1000)
+
+
+# Counts one request under ``key``: 0 when counted, else milliseconds until its window ends.
+# A Lua function, so a script that does more in the same round trip (the prompt API's read)
+# counts exactly as ``RequestWindow`` does.
+COUNT_REQUEST_LUA = """
+local function count_request(key, limit, window)
+  local used = tonumber(redis.call('GET', key) or '0')
+  if used + 1 > limit then
+    local left = redis.call('PTTL', key)
+    if left < 0 then left = window end
+    return math.max(left, 1)
+  end
+  redis.call('INCR', key)
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
+  return 0
+end
+"""
+_COUNT = COUNT_REQUEST_LUA + "return count_request(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
+
+
+class RequestWindow:
+    """At most ``limit`` requests per ``window_seconds`` for each counter key, shared by every
+    process through Redis (the prompt API counts each API key's requests here)."""
+
+    def __init__(self, client: redis.Redis, limit: int, window_seconds: int = 60) -> None:
+        self.limit, self.window_seconds = limit, window_seconds
+        self._count = client.register_script(_COUNT)
+
+    def take(self, key: str) -> float | None:
+        """Count one request under ``key``; None when allowed, else seconds to wait."""
+        return self.verdict(self._count(keys=[key], args=self._args()))
+
+    def take_in(self, pipe: Pipeline, key: str) -> None:
+        """Queue the count in ``pipe``, so it costs no round trip of its own; read the answer
+        with ``verdict``."""
+        self._count(keys=[key], args=self._args(), client=pipe)
+
+    @staticmethod
+    def verdict(answer: object) -> float | None:
+        """Seconds to wait from a count's answer (milliseconds left); None when counted."""
+        left_ms = int(str(answer))
+        return left_ms / 1000 if left_ms > 0 else None
+
+    def _args(self) -> list[int]:
+        return [self.limit, self.window_ms]
+
+    @property
+    def window_ms(self) -> int:
+        return self.window_seconds * 1000

@@ -44,6 +44,8 @@ DEFAULT_USER_CALLS_PER_HOUR = 300
 DEFAULT_WORKSPACE_CALLS_PER_HOUR = 3000
 DEFAULT_TRAININGS_PER_WORKSPACE = 2
 DEFAULT_DATASET_MB_PER_WORKSPACE = 100
+# An application caching its prompts asks a few times a minute; this leaves room for many.
+DEFAULT_API_REQUESTS_PER_MINUTE = 600
 # Days a workspace's data is kept after the app is uninstalled from it (OAuth mode).
 DEFAULT_UNINSTALL_GRACE_DAYS = 30.0
 # An OAuth state secret shorter than this is too easy to guess.
@@ -55,6 +57,7 @@ _LIMITS = {
     "ALIGN_WORKSPACE_CALLS_PER_HOUR": (DEFAULT_WORKSPACE_CALLS_PER_HOUR, 1),
     "ALIGN_TRAININGS_PER_WORKSPACE": (DEFAULT_TRAININGS_PER_WORKSPACE, 1),
     "ALIGN_DATASET_MB_PER_WORKSPACE": (DEFAULT_DATASET_MB_PER_WORKSPACE, 1),
+    "ALIGN_API_REQUESTS_PER_MINUTE": (DEFAULT_API_REQUESTS_PER_MINUTE, 1),
 }
 
 # Where a person finds each value; quoted in the start-up error.
@@ -98,7 +101,18 @@ WHERE_TO_GET = {
     "GOOGLE_GEMINI_BASE_URL": "leave unset for Google; the base URL of a compatible server",
     "OPENAI_API_KEY": "platform.openai.com > API keys (any value for a local server)",
     "OPENAI_BASE_URL": "leave unset for OpenAI; e.g. http://localhost:11434/v1 for Ollama",
-    "PORT": f"a TCP port number for HTTP mode (default {DEFAULT_PORT})",
+    "PORT": (
+        f"a TCP port number (default {DEFAULT_PORT}): Slack's requests in HTTP mode, and the "
+        "prompt API, /healthz and /metrics in both modes"
+    ),
+    "ALIGN_PROMPT_API": (
+        "true (default) to serve the prompt API under /api/v1 on PORT (in Socket Mode too); "
+        "false to serve none (Socket Mode then opens no port)"
+    ),
+    "ALIGN_API_REQUESTS_PER_MINUTE": (
+        "requests per minute one prompt API key may make, counted across every process "
+        f"(default {DEFAULT_API_REQUESTS_PER_MINUTE})"
+    ),
     "ALIGN_MODEL_RPM": (
         "the most requests per minute to send to each model, counted across every bot process "
         "and worker; leave unset for no limit"
@@ -209,6 +223,8 @@ class Settings:
     # added there is configured like the others without a field of its own here.
     provider_settings: Mapping[str, str] = field(default_factory=dict, repr=False)
     metrics_token: str | None = field(default=None, repr=False)
+    prompt_api: bool = True
+    api_requests_per_minute: int = DEFAULT_API_REQUESTS_PER_MINUTE
     # OAuth mode (installing into many workspaces): all three set, or none.
     slack_client_id: str | None = None
     slack_client_secret: str | None = field(default=None, repr=False)
@@ -399,6 +415,9 @@ def load_settings(
     allow_external_users = external_text in _TRUE
     if external_text not in _TRUE | _FALSE:
         problems["ALIGN_ALLOW_EXTERNAL_USERS"] = f"{external_text!r} is not true or false"
+    prompt_api_text = (get("ALIGN_PROMPT_API") or "true").lower()
+    if prompt_api_text not in _TRUE | _FALSE:
+        problems["ALIGN_PROMPT_API"] = f"{prompt_api_text!r} is not true or false"
     reactions = DEFAULT_REACTION_MAP
     try:
         reactions = parse_reaction_map(get("ALIGN_REACTIONS"))
@@ -469,6 +488,8 @@ def load_settings(
             if (value := get(name))
         },
         metrics_token=get("ALIGN_METRICS_TOKEN"),
+        prompt_api=prompt_api_text not in _FALSE,
+        api_requests_per_minute=limits["ALIGN_API_REQUESTS_PER_MINUTE"],
         slack_client_id=oauth_values["SLACK_CLIENT_ID"],
         slack_client_secret=oauth_values["SLACK_CLIENT_SECRET"],
         slack_state_secret=oauth_values["SLACK_STATE_SECRET"],

@@ -15,6 +15,7 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:prompt:{name}:undone                 set   versions whose change has been undone
     {ns}:prompt:{name}:examples               hash  example id -> JSON saved example
     {ns}:prompt:{name}:examples-next          str   the number of the next example id
+    {ns}:prompt:{name}:labels                 hash  label (production, ...) -> version number
     {ns}:deleted:{name}                       list  JSON records of deletions of that name
     {ns}:deleted:{name}:{deletion}:{part}     any   a deleted prompt's keys, kept for restoring
     {ns}:offer:{channel}:{ts}:{user}:{emoji}  hash  suggested reasons offered for one reaction
@@ -22,6 +23,8 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:audit                                list  append-only JSON audit log (who, what, when)
     {ns}:budget:user:{user}                   str   model calls this person started (window TTL)
     {ns}:budget:workspace                     str   model calls the workspace started (window TTL)
+    {ns}:budget:apikey:{name}                 str   prompt API requests of one key (window TTL)
+    {ns}:apikeys                              hash  API key name -> JSON (hash, made by, when)
     {ns}:run:{run_id}                         str   JSON run (prompt, version, variables, answer)
     {ns}:thread:{channel}:{thread_ts}         str   run id of the run posted in that thread
     {ns}:answer:{channel}:{ts}                str   JSON pointer from an answer message to its run
@@ -53,6 +56,7 @@ Outside every namespace, only pointers (no workspace data)::
     alignbot:trainings:active                 set   JSON {team, enterprise, run} of live runs
     alignbot:ratelimit:model:{spec}           zset  times of recent requests to one model (TTL)
     alignbot:metrics:{family}                 hash  deployment-wide metric counts (no ids)
+    alignbot:apikey:{sha256 of the key}       str   JSON {team, enterprise, name}: whose key it is
 
 Installations (OAuth mode, ``bot.installs``), outside the workspaces' namespaces because a
 workspace's data outlives its installation by the uninstall grace period::
@@ -134,6 +138,12 @@ def is_bookkeeping(key: str) -> bool:
 def model_rate_limit_key(model_spec: str) -> str:
     """The requests-per-minute window shared by every process calling ``model_spec``."""
     return f"{PREFIX}:ratelimit:model:{escape_part(model_spec)}"
+
+
+def api_key_pointer(key_hash: str) -> str:
+    """Which workspace's key has this hash: the only way in from a bare key, so it lives
+    outside every namespace and holds a pointer, never a prompt."""
+    return f"{PREFIX}:apikey:{escape_part(key_hash)}"
 
 
 def shared_metric_key(family: str) -> str:
@@ -295,6 +305,15 @@ class WorkspaceKeys:
 
     def seen_file(self, file_id: str) -> str:
         return self.seen("file", file_id)
+
+    def prompt_labels(self, name: str) -> str:
+        return f"{self.prompt(name)}:labels"
+
+    def api_keys(self) -> str:
+        return self.key("apikeys")
+
+    def api_key_budget(self, name: str) -> str:
+        return self.key("budget", "apikey", name)
 
     # Feedback, versions and audit.
     def undone_changes(self, name: str) -> str:

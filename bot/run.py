@@ -12,6 +12,7 @@ import sys
 from slack_bolt import App
 from slack_bolt.error import BoltError
 
+from bot.api.routes import PromptApi
 from bot.app import build_app, product_manifest
 from bot.config import WHERE_TO_GET, SettingsError, load_settings
 from bot.installs.listeners import retention_of
@@ -97,9 +98,12 @@ def serve() -> int:
         if sweeper is not None:
             sweeper.stop()
 
+    api = (
+        PromptApi(services.redis, settings.api_requests_per_minute) if settings.prompt_api else None
+    )
     try:
         # With no event process of its own, the serving process applies the events it acks.
-        run_server(services, app, on_stop=on_stop, events_here=events is None)
+        run_server(services, app, on_stop=on_stop, api=api, events_here=events is None)
     finally:
         # Already stopped after a normal shutdown; this covers a server that failed to start.
         on_stop()

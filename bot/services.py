@@ -139,6 +139,10 @@ class Services:
             known_queues=[TRAINING_QUEUE],
         )
 
+    def model(self, spec: str) -> ModelHelper:
+        """The helper for ``spec``, shared with every role that uses the same spec."""
+        return self._model(spec)
+
     def _model(self, spec: str) -> ModelHelper:
         # One helper per spec, so both roles share one client (and its usage counts) when the
         # same model plays both.

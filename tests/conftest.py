@@ -139,9 +139,13 @@ def in_process_bot(services: Services) -> Iterator[Callable[..., InProcessBot]]:
     started: list[InProcessBot] = []
 
     def start(
-        *registrars: Any, signer: SlackSigner | None = None, with_services: Services | None = None
+        *registrars: Any,
+        signer: SlackSigner | None = None,
+        with_services: Services | None = None,
+        api: Any = None,
     ) -> InProcessBot:
-        bot = InProcessBot(with_services or services, list(registrars), signer=signer).start()
+        bot = InProcessBot(with_services or services, list(registrars), signer=signer, api=api)
+        bot.start()
         started.append(bot)
         return bot
 

@@ -71,6 +71,22 @@ _ABOUT: dict[str, tuple[str, ...]] = {
         "The name must be free: delete the prompt that has it now first (it can be restored "
         "later too).",
     ),
+    "promote": (
+        "Puts a label (`production` unless you name another, e.g. `staging`) on a version. "
+        "Applications reading the prompt API by label get that version from then on.",
+        "A label is on one version at a time; the channel hears of the move, with a button "
+        "that moves the label back.",
+    ),
+    "config": (
+        "Saves a new version that runs with these model settings: `model` (a spec such as "
+        "`openai:llama3.1`), `temperature` (0 to 2), `max_tokens`. `setting=default` goes back "
+        "to the workspace default. Without settings, shows the current ones.",
+    ),
+    "apikey": (
+        "Keys for applications to read this workspace's prompts over HTTP "
+        "(`GET /api/v1/prompts/NAME?label=production`). A new key is shown once, privately; "
+        "only its hash is kept. `revoke` stops it at once.",
+    ),
     "help": ("Every command. `/align help COMMAND` explains one, e.g. `/align help run`.",),
     "train": (
         "Opens a form for a labelled CSV and trains a labeler from it in the background; "

@@ -19,9 +19,11 @@ from bot.commands.text import (
     text_after_mention,
     tokenize_with_usage,
 )
+from bot.prompts.labels import DEFAULT_LABEL, LabelError, check_label
 
 PROMPT_NAME_RULE = "lowercase letters, digits, - and _, starting with a letter or digit, at most 64"
-_PROMPT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+PROMPT_NAME_PATTERN = r"[a-z0-9][a-z0-9_-]{0,63}"
+_PROMPT_NAME = re.compile(PROMPT_NAME_PATTERN)
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A deletion is named by its id or the first characters of it, as history shows them.
 _DELETION_ID = re.compile(r"[0-9a-f]{4,12}")
@@ -43,8 +45,13 @@ USAGE = {
     "rollback": "/align rollback NAME VERSION",
     "delete": "/align delete NAME",
     "restore": "/align restore NAME [DELETION]",
+    "promote": f"/align promote NAME VERSION [LABEL]   (LABEL defaults to {DEFAULT_LABEL})",
+    "config": "/align config NAME [model=SPEC] [temperature=0-2] [max_tokens=N]",
+    "apikey": "/align apikey create NAME | /align apikey list | /align apikey revoke NAME",
     "help": "/align help",
 }
+# `/align apikey ACTION`: what each action needs after it.
+APIKEY_ACTIONS = ("create", "list", "revoke")
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,25 @@ class RestorePrompt:
     deletion: str | None = None  # a deletion id or its first characters; None: the latest
 
 
+@dataclass(frozen=True)
+class PromotePrompt:
+    name: str
+    version: int
+    label: str = DEFAULT_LABEL
+
+
+@dataclass(frozen=True)
+class ConfigurePrompt:
+    name: str
+    settings: dict[str, str] = field(default_factory=dict)  # empty: show the current ones
+
+
+@dataclass(frozen=True)
+class ApiKeyCommand:
+    action: str  # create, list, revoke
+    name: str | None = None
+
+
 VersionCommand = (
     ShowPrinciples
     | ApplyPrinciples
@@ -176,7 +202,14 @@ Command = (
     | ApplyAndCompare
     | ExampleCommand
     | ComparePrompt
+    | PromotePrompt
+    | ConfigurePrompt
+    | ApiKeyCommand
 )
+
+
+def is_prompt_name(name: str) -> bool:
+    return _PROMPT_NAME.fullmatch(name) is not None
 
 
 def check_prompt_name(name: str, usage: str | None = None) -> str:
@@ -373,6 +406,72 @@ def _parse_revise(raw_args: str) -> Command:
     return RevisePrompt(name, feedback)
 
 
+def _version_number(token: Token, usage: str) -> int:
+    number = token.text.lower().removeprefix("v")
+    if not number.isdigit() or int(number) < 1:
+        raise CommandSyntaxError(f"`{token.text}` is not a version number.", usage)
+    return int(number)
+
+
+def _parse_promote(raw_args: str) -> Command:
+    usage = USAGE["promote"]
+    tokens = _tokens(raw_args, "promote")
+    if len(tokens) not in (2, 3):
+        raise CommandSyntaxError(
+            "`promote` takes a prompt name, a version number and optionally a label.", usage
+        )
+    name = check_prompt_name(tokens[0].text, usage)
+    version = _version_number(tokens[1], usage)
+    if len(tokens) == 2:
+        return PromotePrompt(name, version)
+    try:
+        label = check_label(tokens[2].text)
+    except LabelError as error:
+        raise CommandSyntaxError(str(error), usage) from error
+    return PromotePrompt(name, version, label)
+
+
+def _parse_config(raw_args: str) -> Command:
+    usage = USAGE["config"]
+    tokens = _tokens(raw_args, "config")
+    if not tokens:
+        raise CommandSyntaxError("`config` needs a prompt name.", usage)
+    name = check_prompt_name(tokens[0].text, usage)
+    settings: dict[str, str] = {}
+    for token in tokens[1:]:
+        key, has_equals, value = token.text.partition("=")
+        if not has_equals or token.quoted or not value.strip():
+            raise CommandSyntaxError(
+                f"`{token.text}` is not a `setting=value` pair, e.g. `temperature=0.2`; "
+                "`setting=default` goes back to the workspace default.",
+                usage,
+            )
+        if key in settings:
+            raise CommandSyntaxError(f"`{key}` is given twice; give each setting once.", usage)
+        settings[key] = value
+    return ConfigurePrompt(name, settings)
+
+
+def _parse_apikey(raw_args: str) -> Command:
+    usage = USAGE["apikey"]
+    tokens = _tokens(raw_args, "apikey")
+    action = tokens[0].text.lower() if tokens else ""
+    if action not in APIKEY_ACTIONS:
+        raise CommandSyntaxError("`apikey` needs `create NAME`, `list` or `revoke NAME`.", usage)
+    if action == "list":
+        if len(tokens) > 1:
+            raise CommandSyntaxError("`apikey list` takes nothing after it.", usage)
+        return ApiKeyCommand("list")
+    if len(tokens) != 2:
+        raise CommandSyntaxError(f"`apikey {action}` takes one key name, e.g. `my-app`.", usage)
+    text = tokens[1].text
+    if not _PROMPT_NAME.fullmatch(text):
+        raise CommandSyntaxError(
+            f"`{text[:70]}` is not a valid key name: use {PROMPT_NAME_RULE} characters.", usage
+        )
+    return ApiKeyCommand(action, text)
+
+
 def _parse_rollback(raw_args: str) -> Command:
     usage = USAGE["rollback"]
     tokens = _tokens(raw_args, "rollback")
@@ -424,6 +523,9 @@ _PARSERS: dict[str, Callable[[str], Command]] = {
     "rollback": _parse_rollback,
     "delete": lambda raw: DeletePrompt(_single_name(raw, "delete")),
     "restore": _parse_restore,
+    "promote": _parse_promote,
+    "config": _parse_config,
+    "apikey": _parse_apikey,
     "help": _parse_help,
 }
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from bot.api.handlers import manage_keys
 from bot.commands.prompts import (
     AddExample,
+    ApiKeyCommand,
     ApplyAndCompare,
     ApplyPrinciples,
     Command,
     ComparePrompt,
+    ConfigurePrompt,
     DeletePrompt,
     EditPrompt,
     ExportPrompt,
@@ -17,6 +20,7 @@ from bot.commands.prompts import (
     ListExamples,
     ListPrompts,
     NewPrompt,
+    PromotePrompt,
     RemoveExample,
     RestorePrompt,
     RevisePrompt,
@@ -33,6 +37,7 @@ from bot.labelers.handlers import handle_training_text
 from bot.prompts import handlers as prompts
 from bot.prompts import views
 from bot.prompts.permissions import external_allowed
+from bot.prompts.promotion import configure_prompt, promote
 from bot.prompts.running import start_run
 from bot.prompts.version_commands import perform_version_command
 from bot.services import Services
@@ -53,6 +58,9 @@ PROMPT_CHANGES = (
     ApplyAndCompare,
     AddExample,
     RemoveExample,
+    PromotePrompt,
+    ConfigurePrompt,
+    ApiKeyCommand,
 )
 
 
@@ -78,6 +86,12 @@ def perform(services: Services, origin: Origin, command: Command) -> None:
             perform_example_command(services, origin, command)
         case ComparePrompt() | ApplyAndCompare():
             perform_compare_command(services, origin, command)
+        case PromotePrompt():
+            promote(services, origin, command)
+        case ConfigurePrompt():
+            configure_prompt(services, origin, command)
+        case ApiKeyCommand():
+            manage_keys(services, origin, command)
         case RollbackPrompt(name=name, version=version) if labelers.is_labeler(
             services, origin, name
         ):

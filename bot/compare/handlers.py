@@ -13,11 +13,11 @@ from slack_sdk import WebClient
 from alignment.errors import AnswerFormatError, TemplateError
 from bot.commands.prompts import ApplyAndCompare, ComparePrompt
 from bot.compare import views
-from bot.compare.labels import move_production
 from bot.compare.starting import start_comparison
 from bot.compare.state import FINISHED, MADE_CURRENT, ComparisonStore
 from bot.prompts.buttons import origin_of
 from bot.prompts.history_views import template_diff
+from bot.prompts.labels import DEFAULT_LABEL, LabelError, LabelStore
 from bot.prompts.permissions import announce, permitted
 from bot.prompts.principle_updates import TooBusyError
 from bot.prompts.store import PromptStore, PromptStoreError
@@ -115,14 +115,18 @@ def make_current(services: Services, origin: Origin, compare_id: str, respond: R
         )
         return
     if comparison.a_was_production:
-        move_production(
-            services.redis,
-            origin.workspace,
-            comparison.name,
-            comparison.b,
-            comparison.a,
-            origin.user,
-        )
+        # Production follows only from where the comparison found it; a label moved by
+        # someone since stays where they put it.
+        try:
+            LabelStore(services.redis, origin.workspace).move(
+                comparison.name,
+                DEFAULT_LABEL,
+                comparison.b,
+                origin.user,
+                expected=comparison.a,
+            )
+        except LabelError as error:
+            origin.reply_private(block_kit.error(f"`{DEFAULT_LABEL}` was not moved: {error}"))
     # The button goes, so the result shows what was decided.
     respond(replace_original=True, **views.made_current(comparison, origin.user).as_kwargs())
     announce(origin, views.made_current(comparison, origin.user))

@@ -17,10 +17,10 @@ from bot.budgets import OverBudgetError
 from bot.compare import views
 from bot.compare.answer_cache import RedisAnswerCache
 from bot.compare.job import enqueue_comparison
-from bot.compare.labels import production_version
 from bot.compare.state import Comparison, ComparisonStore, new_compare_id
 from bot.examples.store import ExampleStore
 from bot.labelers.jobs.start import runtime_for
+from bot.prompts.labels import DEFAULT_LABEL, LabelStore
 from bot.prompts.store import PromptStore, UnknownVersionError
 from bot.services import Services
 from bot.slack import blocks as block_kit
@@ -40,7 +40,7 @@ def default_versions(
     current = prompts.current(name).version
     newest = len(prompts.versions(name))
     if a is None:
-        a = production_version(services.redis, origin.workspace, name) or current
+        a = LabelStore(services.redis, origin.workspace).version_of(name, DEFAULT_LABEL) or current
     if b is None:
         b = newest
     for number in (a, b):
@@ -78,6 +78,7 @@ def _start(
     services: Services, origin: Origin, name: str, a: int | None, b: int | None, pending: bool
 ) -> Comparison:
     a, b, current = default_versions(services, origin, name, a, b)
+    production = LabelStore(services.redis, origin.workspace).version_of(name, DEFAULT_LABEL)
     prompts = PromptStore(services.redis, origin.workspace)
     saved = ExampleStore(services.redis, origin.workspace).all(name)
     if not saved:
@@ -121,7 +122,7 @@ def _start(
         channel=origin.channel,
         thread_ts=origin.thread_ts or "",
         examples=len(examples),
-        a_was_production=production_version(services.redis, origin.workspace, name) == a,
+        a_was_production=production == a,
     )
     try:
         posted = origin.client.chat_postMessage(

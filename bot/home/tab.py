@@ -1,8 +1,8 @@
-"""The App Home tab: the workspace's prompts with version, principle count and last change."""
+"""The App Home tab: the workspace's prompts with version, labels, principles and last change."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 from bot.keys import Workspace
 from bot.labelers.store import LabelerStore
 from bot.labelers.views import home_blocks
+from bot.prompts.label_views import labels_line
+from bot.prompts.labels import LabelStore
 from bot.prompts.store import PromptStore, PromptStoreError
 from bot.prompts.version_log import latest_note
 from bot.slack.blocks import Block, markdown_preview
@@ -28,10 +30,12 @@ class PromptOverview:
     changed_by: str
     changed_at: str
     last_change: str
+    labels: dict[str, int] = field(default_factory=dict)  # label -> version
 
 
 def overviews(client: redis.Redis, workspace: Workspace) -> list[PromptOverview]:
     store = PromptStore(client, workspace)
+    labels = LabelStore(client, workspace)
     found = []
     for name in store.names():
         try:
@@ -55,6 +59,7 @@ def overviews(client: redis.Redis, workspace: Workspace) -> list[PromptOverview]
                 changed_by=latest.author,
                 changed_at=latest.created_at,
                 last_change=what,
+                labels=labels.labels(name),
             )
         )
     return found
@@ -76,12 +81,13 @@ def home_view(prompts: list[PromptOverview]) -> dict[str, Any]:
         )
     for prompt in prompts[:MAX_PROMPTS_SHOWN]:
         count = f"{prompt.principles} principle{'s' if prompt.principles != 1 else ''}"
+        tags = f" · {labels_line(prompt.labels)}" if prompt.labels else ""
         blocks.append(
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*`{prompt.name}`* version {prompt.version} · {count}",
+                    "text": f"*`{prompt.name}`* version {prompt.version} · {count}{tags}",
                 },
             }
         )

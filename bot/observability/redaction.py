@@ -33,6 +33,8 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(sk-)[0-9A-Za-z_-]{16,}"), rf"\g<1>{MASK}"),
     # Google API keys.
     (re.compile(r"\bAIza[0-9A-Za-z_-]{30,}"), MASK),
+    # The bot's own prompt API keys (bot.api.keys): ab_ and 40 URL-safe characters.
+    (re.compile(r"\b(ab_)[0-9A-Za-z_-]{40}"), rf"\g<1>{MASK}"),
     # Authorization headers, whatever the token looks like.
     (re.compile(r"(?i)\b(bearer\s+)[0-9A-Za-z._~+/=-]{8,}"), rf"\g<1>{MASK}"),
     # Key headers and query parameters: x-goog-api-key: ..., api_key=..., ?key=...

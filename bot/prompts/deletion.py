@@ -1,10 +1,10 @@
 """Deleting a prompt so that it can be restored: its keys are moved aside, never dropped.
 
-A deleted prompt's versions, meta, notes and undo marks are renamed under a deletion id, and its
-name is freed, so every other part of the bot (runs, list, show) sees no such prompt. The
-deletion is recorded in a per-name list; restoring renames the keys back, as long as nobody has
-taken the name in the meantime. Both happen in one MULTI under WATCH, together with the audit
-entry.
+A deleted prompt's versions, meta, notes and undo marks are renamed under a deletion id, its
+labels are removed, and its name is freed, so every other part of the bot (runs, list, show,
+the prompt API) sees no such prompt. The deletion is recorded in a per-name list; restoring
+renames the keys back, as long as nobody has taken the name in the meantime. Both happen in
+one MULTI under WATCH, together with the audit entry.
 
 A name can be deleted, taken again and deleted again, so it can have several deletions, each
 kept under its own id; any of them not restored yet can be restored, the latest by default.
@@ -152,16 +152,22 @@ def delete_prompt(client: redis.Redis, workspace: Workspace, name: str, user: st
         event = DeletionEvent(
             "deleted", deletion, user, now_iso(), int(pipe.llen(parts["versions"]))
         )
+        labels = sorted(str(label) for label in pipe.hkeys(keys.prompt_labels(name)))
         pipe.multi()
         pipe.hdel(keys.names(), name)
         for part, key in present.items():
             pipe.rename(key, keys.deleted_part(name, deletion, part))
+        # Labels are dropped, not kept for a restore: an application fetching `production`
+        # must not get a prompt back because someone restored it; a team promotes it again.
+        pipe.delete(keys.prompt_labels(name))
         pipe.rpush(keys.deletions(name), event.to_json())
         detail = f"deleted with {event.versions} versions (restorable)"
+        if labels:
+            detail += f"; removed its labels {', '.join(labels)}"
         pipe.rpush(keys.audit(), audit_entry(user, "delete", name, detail, event.at))
         done.append(event)
 
-    client.transaction(attempt, keys.names(), *parts.values())
+    client.transaction(attempt, keys.names(), keys.prompt_labels(name), *parts.values())
     return done[0]
 
 

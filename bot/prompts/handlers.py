@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commands.prompts import EditPrompt, NewPrompt
 from bot.prompts import views
+from bot.prompts.labels import LabelStore
 from bot.prompts.permissions import announce, permitted
 from bot.prompts.store import PromptStore, PromptStoreError, PromptVersion
 from bot.services import Services
@@ -127,7 +128,8 @@ def show_prompt(services: Services, origin: Origin, name: str) -> None:
     except PromptStoreError as error:
         origin.reply_private(block_kit.error(str(error)))
         return
-    origin.reply_private(views.prompt_details(record))
+    labels = LabelStore(services.redis, origin.workspace).labels(name)
+    origin.reply_private(views.prompt_details(record, labels))
 
 
 def export_prompt(services: Services, origin: Origin, name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.feedback.views import quoted
 from bot.prompts.deletion import SHORT_ID_LENGTH, Deletion, DeletionEvent
@@ -137,14 +137,19 @@ def _deletion_lines(name: str, deletions: Sequence[Deletion]) -> str:
 
 
 def history_message(
-    name: str, entries: Sequence[HistoryEntry], deletions: Sequence[Deletion]
+    name: str,
+    entries: Sequence[HistoryEntry],
+    deletions: Sequence[Deletion],
+    labels: Mapping[int, Sequence[str]] | None = None,
 ) -> Message:
-    """Every version with who, what and when (the newest ones when there are very many)."""
+    """Every version with who, what and when (the newest ones when there are very many), and
+    the labels (version -> label names) on each."""
     lines = []
     for entry in entries:
         flags = []
         if entry.current:
             flags.append("*current*")
+        flags.extend(f"`{label}`" for label in (labels or {}).get(entry.version, []))
         if entry.undone:
             flags.append("_undone_")
         suffix = f" ({', '.join(flags)})" if flags else ""

@@ -16,10 +16,11 @@ import redis
 from slack_sdk.errors import SlackApiError
 
 from alignment.errors import AlignmentError
-from alignment.model_helper import SupportsStreaming
+from alignment.model_helper import ModelHelper, SupportsStreaming
 from alignment.single_run import AlignableSingleRun, ConstitutionalPrompt
 from bot.budgets import OverBudgetError
 from bot.commands.prompts import USAGE, RunPrompt
+from bot.models.tuned import tuned
 from bot.observability.context import bind_log_fields
 from bot.prompts import views
 from bot.prompts.handlers import INVITE_HINT, NOT_IN_CHANNEL_CODES, form_metadata, open_form
@@ -39,6 +40,13 @@ from bot.slack.failure_text import failure_reason
 from bot.slack.origin import Origin, slack_error_code
 
 log = logging.getLogger(__name__)
+
+
+def run_model(services: Services, record: PromptVersion) -> ModelHelper:
+    """The model that runs ``record``: its own settings, the workspace default where unset."""
+    settings = record.settings
+    helper = services.model(settings.model) if settings.model else services.prompt_model
+    return tuned(helper, settings.temperature, settings.max_tokens)
 
 
 def variable_problem(record: PromptVersion, given: dict[str, str]) -> str | None:
@@ -126,8 +134,9 @@ def execute_run(
 
     try:
         # Inside the try: building the model can fail too (a missing key, an unknown model).
+        model = run_model(services, record)
         runner = AlignableSingleRun(
-            services.prompt_model,
+            model,
             data=ConstitutionalPrompt(
                 preamble=record.prompt.preamble,
                 original_preamble=record.prompt.original_preamble,
@@ -137,7 +146,7 @@ def execute_run(
         rendered = runner.render_input(values).text
         run_id = new_run_id()
         bind_log_fields(run=run_id)
-        if isinstance(services.prompt_model, SupportsStreaming):
+        if isinstance(model, SupportsStreaming):
             # Answers show as they are written; a model that cannot stream is waited for.
             streams = runner.stream_input(values, candidate_count=candidates)
             answers, messages = post_streamed_answers(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from alignment.errors import TemplateError
 from alignment.single_run import ConstitutionalPrompt, template_variables
 from bot.keys import Workspace
 from bot.prompts.audit import audit_entry
+from bot.prompts.model_settings import DEFAULT_SETTINGS, ModelSettings
 
 NAME_KIND = "prompt"
 # Long enough for a detailed prompt, short enough to show and export in a few Slack messages.
@@ -83,6 +84,8 @@ class PromptVersion:
     prompt: ConstitutionalPrompt
     author: str
     created_at: str
+    # Which model runs this version, and how; unset ones take the workspace default.
+    settings: ModelSettings = DEFAULT_SETTINGS
 
     @property
     def template(self) -> str:
@@ -93,13 +96,16 @@ class PromptVersion:
         return template_variables(self.prompt.preamble)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        payload = {
             "name": self.name,
             "version": self.version,
             "prompt": self.prompt.to_dict(),
             "author": self.author,
             "created_at": self.created_at,
         }
+        if not self.settings.empty:
+            payload["model_settings"] = self.settings.to_dict()
+        return payload
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> PromptVersion:
@@ -109,6 +115,8 @@ class PromptVersion:
             prompt=ConstitutionalPrompt.from_dict(payload["prompt"]),
             author=str(payload["author"]),
             created_at=str(payload["created_at"]),
+            # Versions saved before model settings existed have none: workspace defaults.
+            settings=ModelSettings.from_dict(payload.get("model_settings")),
         )
 
 
@@ -118,6 +126,7 @@ class PromptSummary:
     current_version: int
     updated_by: str
     updated_at: str
+    labels: dict[str, int] = field(default_factory=dict)  # label -> version
 
 
 def _now() -> str:
@@ -188,7 +197,8 @@ class PromptStore:
                 raise self._unknown(name)
             current = self._current_in(pipe, name)
             prompt.principles = list(current.prompt.principles)
-            record = PromptVersion(name, count + 1, prompt, author, _now())
+            # A new template keeps the model settings, as it keeps the principles.
+            record = PromptVersion(name, count + 1, prompt, author, _now(), current.settings)
             pipe.multi()
             pipe.rpush(versions_key, json.dumps(record.to_dict()))
             pipe.hset(self.keys.prompt(name), mapping=self._meta(record))
@@ -259,14 +269,17 @@ class PromptStore:
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(self.keys.prompt(name))
+            pipe.hgetall(self.keys.prompt_labels(name))
+        answers = pipe.execute()
         summaries = []
-        for name, meta in zip(names, pipe.execute(), strict=True):
+        for name, meta, labels in zip(names, answers[::2], answers[1::2], strict=True):
             summaries.append(
                 PromptSummary(
                     name=name,
                     current_version=int(meta.get("current_version", 1)),
                     updated_by=str(meta.get("updated_by", "")),
                     updated_at=str(meta.get("updated_at", "")),
+                    labels={str(k): int(v) for k, v in sorted(labels.items())},
                 )
             )
         return summaries

@@ -24,6 +24,7 @@ from bot.commands.prompts import (
 )
 from bot.prompts import history_views as version_views
 from bot.prompts.deletion import RestoreError, deletions, restore_prompt
+from bot.prompts.labels import LabelStore
 from bot.prompts.permissions import admin_policy, announce, permitted
 from bot.prompts.principle_updates import TooBusyError
 from bot.prompts.store import PromptStore, PromptStoreError
@@ -103,7 +104,8 @@ def show_history(services: Services, origin: Origin, name: str) -> None:
         origin.reply_private(version_views.deleted_history_message(name, removals, restricted))
         return
     entries = history(services.redis, origin.workspace, name)
-    origin.reply_private(version_views.history_message(name, entries, removals))
+    labels = LabelStore(services.redis, origin.workspace).by_version(name)
+    origin.reply_private(version_views.history_message(name, entries, removals, labels))
 
 
 def roll_back(services: Services, origin: Origin, name: str, target: int) -> None:

@@ -24,6 +24,7 @@ from redis.client import Pipeline
 from alignment.single_run import ConstitutionalPrompt, PrincipleChange
 from bot.keys import Workspace
 from bot.prompts.audit import audit_entry
+from bot.prompts.model_settings import ModelSettings
 from bot.prompts.runs import now_iso
 from bot.prompts.store import PromptVersion, UnknownPromptError
 
@@ -76,6 +77,8 @@ class NextVersion:
     note: VersionNote
     # Extra writes that must land in the same MULTI (e.g. marking a change undone).
     also: Callable[[Pipeline, int], None] | None = None
+    # The new version's model settings; None keeps those of the version it was made from.
+    settings: ModelSettings | None = None
 
 
 Builder = Callable[[PromptVersion], NextVersion]
@@ -113,9 +116,11 @@ def append_version(
         count = int(pipe.llen(versions_key))
         if count == 0:
             raise UnknownPromptError(name, [])
-        nxt = build(read_current(pipe, workspace, name))
+        current = read_current(pipe, workspace, name)
+        nxt = build(current)
         number = count + 1
-        record = PromptVersion(name, number, nxt.prompt, author, now_iso())
+        settings = current.settings if nxt.settings is None else nxt.settings
+        record = PromptVersion(name, number, nxt.prompt, author, now_iso(), settings)
         note = replace(nxt.note, version=number, at=record.created_at)
         pipe.multi()
         pipe.rpush(versions_key, json.dumps(record.to_dict()))

@@ -8,13 +8,14 @@ only if the prompt is still at the version they read; otherwise they rewrite aga
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import redis
 
 from alignment.single_run import ConstitutionalPrompt
 from bot.keys import Workspace
+from bot.prompts.model_settings import apply_settings
 from bot.prompts.principle_updates import MAX_ATTEMPTS, TooBusyError
 from bot.prompts.store import PromptStore, PromptVersion
 from bot.prompts.version_log import (
@@ -147,10 +148,38 @@ def rollback(
         before[:] = [latest]
         summary = f"rolled back to version {target}"
         note = _blank_note("rollback", user, summary, source_version=target)
-        return NextVersion(copy.deepcopy(wanted.prompt), note)
+        return NextVersion(copy.deepcopy(wanted.prompt), note, settings=wanted.settings)
 
     record, note = append_version(client, workspace, name, user, build)
     return VersionChange(before[0], record, note)
+
+
+def configure(
+    client: redis.Redis, workspace: Workspace, name: str, user: str, given: Mapping[str, str]
+) -> VersionChange:
+    """Save the current template and principles again as a new version whose model settings
+    are the current ones with ``given`` (name -> typed value) applied. ModelSettingsError for a
+    bad value; SettingsUnchangedError when nothing would change."""
+    before: list[PromptVersion] = []
+
+    def build(latest: PromptVersion) -> NextVersion:
+        # Merged with the version the commit lands on, so a concurrent change is not undone.
+        settings = apply_settings(latest.settings, given)
+        if latest.settings == settings:
+            raise SettingsUnchangedError(
+                f"Version {latest.version} of `{name}` has these settings already; nothing was "
+                "saved."
+            )
+        before[:] = [latest]
+        note = _blank_note("config", user, f"set the model settings: {settings.describe()}")
+        return NextVersion(copy.deepcopy(latest.prompt), note, settings=settings)
+
+    record, note = append_version(client, workspace, name, user, build)
+    return VersionChange(before[0], record, note)
+
+
+class SettingsUnchangedError(VersionRefusedError):
+    pass
 
 
 def _describe_plain(version: PromptVersion, previous: PromptVersion | None) -> str:

@@ -17,6 +17,7 @@ from bot.commands.labelers import training_help_lines
 from bot.commands.prompts import MAX_CANDIDATES, USAGE
 from bot.feedback.actions import ANSWER_ACTIONS, answer_menu_block
 from bot.feedback.kinds import FEEDBACK_KINDS
+from bot.prompts.label_views import labels_line
 from bot.prompts.store import PromptSummary, PromptVersion
 from bot.slack.blocks import (
     MESSAGE_BLOCK_LIMIT,
@@ -238,6 +239,7 @@ def prompt_list(summaries: Sequence[PromptSummary]) -> Message:
     lines = [
         f"• `{s.name}` version {s.current_version}"
         + (f", last changed by <@{s.updated_by}>" if s.updated_by else "")
+        + (f" · labels {labels_line(s.labels)}" if s.labels else "")
         for s in summaries
     ]
     blocks = [mrkdwn_section(f"*Prompts in this workspace ({len(summaries)})*")]
@@ -247,12 +249,19 @@ def prompt_list(summaries: Sequence[PromptSummary]) -> Message:
     return Message(text=f"{len(summaries)} prompts", blocks=blocks)
 
 
-def prompt_details(record: PromptVersion) -> Message:
+def prompt_details(record: PromptVersion, labels: Mapping[str, int] | None = None) -> Message:
+    """The current version; ``labels`` are the prompt's labels (label -> version)."""
+    facts = [
+        f"*`{record.name}`* version {record.version}, saved by <@{record.author}> "
+        f"at {record.created_at}",
+        f"Variables: {_variables_list(record, budget=2000)}",
+    ]
+    if labels:
+        facts.append(f"Labels: {labels_line(labels)}")
+    if not record.settings.empty:
+        facts.append(f"Model settings: {record.settings.describe()}")
     blocks = [
-        mrkdwn_section(
-            f"*`{record.name}`* version {record.version}, saved by <@{record.author}> "
-            f"at {record.created_at}\nVariables: {_variables_list(record, budget=2000)}"
-        ),
+        mrkdwn_section("\n".join(facts)),
         mrkdwn_section("*Template*"),
         *_code_sections(record.template),
     ]
@@ -309,6 +318,9 @@ def help_message(topic: str | None = None) -> Message:
         f"• `{USAGE['rollback']}`: make an earlier version current again.",
         f"• `{USAGE['delete']}` / `{USAGE['restore']}`: delete a prompt (after asking), or "
         "bring a deleted one back.",
+        f"• `{USAGE['promote']}`: put a label on a version; applications fetch it by label.",
+        f"• `{USAGE['config']}`: a new version with its own model settings.",
+        f"• `{USAGE['apikey']}`: keys for the prompt API (`/api/v1/prompts`).",
         'Quote values with spaces: `topic="ice cream"`. You can also mention me: '
         "`@alignbot run NAME key=value`.",
     ]

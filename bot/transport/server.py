@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# Everything under it goes to the prompt API, when the bot serves one (bot.api).
+API_PATH_PREFIX = "/api/"
 # A thread is taken only while a request is read and answered (idle keep-alive connections wait
 # in a selector), and each read has a deadline (bot.transport.deadlines); enough threads that a
 # few dozen slow or hostile sockets still leave most of them for Slack and the probes.
@@ -51,6 +53,7 @@ LISTEN_BACKLOG = 128
 SHUTDOWN_TIMEOUT_SECONDS = 5
 
 StopHook = Callable[[], None]
+WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 # How long a thread running Python code may keep the interpreter lock while others wait for it.
 # Python's default is 5 ms. A request thread that waited on its socket must get the lock back
@@ -59,17 +62,16 @@ StopHook = Callable[[], None]
 SWITCH_INTERVAL_SECONDS = 0.001
 
 
-def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
-    """Health probes, ``/metrics``, and what Slack sends: events are acked and queued for an
-    event process, everything else goes to Bolt's WSGI handler."""
-    slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+def build_probe_app(services: Services, api: WsgiApp | None = None) -> WsgiApp:
+    """``/healthz``, ``/metrics`` and, when given, the prompt API under ``/api/``: what a bot
+    in Socket Mode serves over HTTP (it takes no Slack requests there)."""
     metrics_endpoint = services.metrics.wsgi_app()
-    queue = EventQueue(services.redis)
-    handoff = EventHandoff(services.settings.slack_signing_secret, queue, services.metrics)
     metrics_token = services.settings.metrics_token
 
     def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if api is not None and path.startswith(API_PATH_PREFIX):
+            return api(environ, start_response)
         if method == "GET" and path == "/healthz":
             return text_response(start_response, "200 OK", "ok")
         if method == "GET" and path == "/metrics":
@@ -77,6 +79,25 @@ def build_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes
                 return _unauthorized(start_response)
             # Each bot process serves its own; bot.observability.metrics says what to sum.
             return metrics_endpoint(environ, start_response)
+        return text_response(start_response, "404 Not Found", "not found")
+
+    return wsgi_app
+
+
+def build_wsgi_app(app: App, services: Services, api: WsgiApp | None = None) -> WsgiApp:
+    """Health probes, ``/metrics``, the prompt API when given, and what Slack sends: events
+    are acked and queued for an event process, everything else goes to Bolt's WSGI handler."""
+    slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    probes = build_probe_app(services, api)
+    queue = EventQueue(services.redis)
+    handoff = EventHandoff(services.settings.slack_signing_secret, queue, services.metrics)
+
+    def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path.startswith(API_PATH_PREFIX) or (
+            method == "GET" and path in ("/healthz", "/metrics")
+        ):
+            return probes(environ, start_response)
         if method == "GET" and path == "/readyz":
             unready = "503 Service Unavailable"
             if not services.redis_connection.ping():
@@ -142,8 +163,10 @@ def serve_http(
     stop: StopSignal | None = None,
     on_stop: StopHook | None = None,
     events_here: bool = True,
+    api: WsgiApp | None = None,
 ) -> None:
-    """Serve ``POST /slack/events``, ``GET /healthz``, ``/readyz``, ``/metrics`` until stopped.
+    """Serve ``POST /slack/events``, ``GET /healthz``, ``/readyz``, ``/metrics`` (and ``api``
+    under ``/api/``) until stopped.
 
     ``events_here`` applies queued events in this process too (when no ``alignbot events``
     process is started for it).
@@ -151,9 +174,23 @@ def serve_http(
     stop = stop or StopSignal()
     secret = services.settings.slack_signing_secret
     pump = EventPump(app, EventQueue(services.redis), secret).start() if events_here else None
+    server, serving = _start_server(
+        host, services.settings.port, build_wsgi_app(app, services, api)
+    )
+    log.info("alignbot listening on http://%s:%s%s", host, server.bind_addr[1], EVENTS_PATH)
+    try:
+        stop.wait()
+    finally:
+        _stop_server(server, serving)
+        if pump is not None:
+            pump.stop()
+        _finish(app, services, on_stop)
+
+
+def _start_server(host: str, port: int, wsgi_app: WsgiApp) -> tuple[Server, threading.Thread]:
     server = Server(
-        (host, services.settings.port),
-        build_wsgi_app(app, services),
+        (host, port),
+        wsgi_app,
         numthreads=HTTP_THREADS,
         request_queue_size=LISTEN_BACKLOG,
         timeout=SOCKET_TIMEOUT_SECONDS,
@@ -162,33 +199,44 @@ def serve_http(
     # cheroot refuses a declared length over this unread, and caps chunked bodies at it.
     server.max_request_body_size = MAX_BODY_BYTES
     server.prepare()
-    log.info("alignbot listening on http://%s:%s%s", host, server.bind_addr[1], EVENTS_PATH)
     serving = threading.Thread(target=server.serve, name="alignbot-http", daemon=True)
     serving.start()
-    try:
-        stop.wait()
-    finally:
-        server.stop()
-        serving.join(SHUTDOWN_TIMEOUT_SECONDS)
-        if pump is not None:
-            pump.stop()
-        _finish(app, services, on_stop)
+    return server, serving
+
+
+def _stop_server(server: Server, serving: threading.Thread) -> None:
+    server.stop()
+    serving.join(SHUTDOWN_TIMEOUT_SECONDS)
 
 
 def serve_socket_mode(
-    app: App, services: Services, stop: StopSignal | None = None, on_stop: StopHook | None = None
+    app: App,
+    services: Services,
+    stop: StopSignal | None = None,
+    on_stop: StopHook | None = None,
+    api: WsgiApp | None = None,
+    host: str = "0.0.0.0",
 ) -> None:
-    """Hold a Socket Mode connection (opened with the app-level token) until stopped."""
+    """Hold a Socket Mode connection (opened with the app-level token) until stopped.
+
+    With ``api``, an HTTP port is opened too, serving it with ``/healthz`` and ``/metrics``.
+    """
     from slack_bolt.adapter.socket_mode.builtin import SocketModeHandler
 
     stop = stop or StopSignal()
+    http = None
+    if api is not None:
+        http = _start_server(host, services.settings.port, build_probe_app(services, api))
+        log.info("prompt API listening on http://%s:%s%s", host, http[0].bind_addr[1], "/api/v1")
     handler = SocketModeHandler(app, app_token=services.settings.slack_app_token)
-    handler.connect()
-    log.info("alignbot connected over Socket Mode")
     try:
+        handler.connect()
+        log.info("alignbot connected over Socket Mode")
         stop.wait()
     finally:
         handler.close()
+        if http is not None:
+            _stop_server(*http)
         _finish(app, services, on_stop)
 
 
@@ -223,15 +271,22 @@ def _finish(app: App, services: Services, on_stop: StopHook | None) -> None:
     log.info("alignbot stopped")
 
 
-def run(services: Services, app: App, on_stop: StopHook | None = None, **kwargs: Any) -> None:
+def run(
+    services: Services,
+    app: App,
+    on_stop: StopHook | None = None,
+    api: WsgiApp | None = None,
+    **kwargs: Any,
+) -> None:
     """Serve in the mode the settings choose, stopping on SIGTERM or SIGINT.
 
-    ``on_stop`` runs once the server takes no more requests and before Redis is closed.
+    ``on_stop`` runs once the server takes no more requests and before Redis is closed;
+    ``api`` is served under ``/api/`` in either mode.
     """
     stop = StopSignal()
     stop.install()
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     if services.settings.socket_mode:
-        serve_socket_mode(app, services, stop=stop, on_stop=on_stop)
+        serve_socket_mode(app, services, stop=stop, on_stop=on_stop, api=api)
     else:
-        serve_http(app, services, stop=stop, on_stop=on_stop, **kwargs)
+        serve_http(app, services, stop=stop, on_stop=on_stop, api=api, **kwargs)

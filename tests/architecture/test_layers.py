@@ -16,6 +16,7 @@ FEATURES = (
     "bot.home",
     "bot.examples",
     "bot.compare",
+    "bot.api",
 )
 SHARED_LAYERS = ("bot.slack", "bot.transport", "bot.observability", "bot.models")
 ENTRY_POINTS = ("bot.app", "bot.cli", "bot.run")

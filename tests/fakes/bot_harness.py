@@ -32,7 +32,7 @@ from bot.services import Services
 from bot.transport.background import shutdown_listeners
 from bot.transport.event_queue import EventQueue
 from bot.transport.pump import EventPump
-from bot.transport.server import StopSignal, serve_http, serve_socket_mode
+from bot.transport.server import StopSignal, WsgiApp, serve_http, serve_socket_mode
 from tests.fakes.leftovers import marker_environment
 from tests.fakes.slack_emulator import APP_TOKEN, SlackEmulator
 from tests.fakes.slack_signing import SIGNING_SECRET, HttpAnswer, SlackRequest, SlackSigner, send
@@ -237,6 +237,7 @@ class InProcessBot(_SlackClientSide):
         services: Services,
         registrars: Sequence[Registrar],
         signer: SlackSigner | None = None,
+        api: WsgiApp | None = None,
     ) -> None:
         self.services = services
         self.signer = signer or SlackSigner()
@@ -247,10 +248,13 @@ class InProcessBot(_SlackClientSide):
         runner: Callable[..., None]
         kwargs: dict[str, Any]
         if services.settings.socket_mode:
-            runner, kwargs = serve_socket_mode, {"stop": self._stop}
+            runner, kwargs = (
+                serve_socket_mode,
+                {"stop": self._stop, "api": api, "host": "127.0.0.1"},
+            )
         else:
             self.pump = EventPump(self.app, self.queue, services.settings.slack_signing_secret)
-            kwargs = {"host": "127.0.0.1", "stop": self._stop, "events_here": False}
+            kwargs = {"host": "127.0.0.1", "stop": self._stop, "events_here": False, "api": api}
             runner = serve_http
         self._thread = threading.Thread(
             target=runner, args=(self.app, services), kwargs=kwargs, daemon=True

@@ -30,6 +30,7 @@ SECRET_FORMS = {
     "app-level token": "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef",
     "openai key": "sk-proj-AbCdEf0123456789_abcdefGHIJ-klmnop",
     "google key": "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+    "prompt API key": "ab_Zx9-Qw8_Er7tYu6iOp5aS4dF3gH2jK1lZx0cV9bN",
     "signing secret": SIGNING_SECRET,
     "configured model key": GEMINI_KEY,
 }

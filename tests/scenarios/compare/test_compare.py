@@ -13,6 +13,7 @@ from bot.compare.views import CANCEL_ACTION, MAKE_CURRENT_ACTION
 from bot.examples.answer_action import FORMER_BUTTON
 from bot.examples.store import ExampleStore
 from bot.feedback.actions import ANSWER_ACTIONS, MENU_ACTION
+from bot.prompts.labels import LabelStore
 from bot.prompts.store import PromptStore
 from tests.fakes.bot_harness import wait_until
 from tests.fakes.slash_commands import CHANNEL
@@ -264,3 +265,42 @@ def test_a_cancelled_comparison_calls_no_model(start: Callable[..., World]) -> N
 
     wait_until(cancelled, 15, what="the progress message saying it was cancelled")
     assert world.gemini.requests == []
+
+
+def test_production_is_the_default_a_and_follows_make_current(
+    start: Callable[..., World],
+) -> None:
+    world = start()
+    world.prompt_with_principle()
+    ana = world.person()
+    ana.ask("examples uses add item=apple")
+    labels = LabelStore(world.services.redis, WORKSPACE)
+    labels.move("uses", "production", 1, "U0OWNER")
+    world.verdicts = {"apple": "new"}
+
+    def result_of(a: int, b: int) -> dict[str, Any]:
+        wanted = f"version {a} (A) with version {b} (B)"
+
+        def found() -> dict[str, Any] | None:
+            for message in world.slack.channel_messages(CHANNEL):
+                text = message_text(message)
+                if wanted in text and "B better on *" in text:  # the result, not the progress
+                    return message
+            return None
+
+        return wait_until(found, 15, what=f"the result of comparing {a} with {b}")
+
+    # With no versions named, A is the production version, not the current one (2).
+    ana.send("compare uses")
+    world.run_jobs()
+    result_of(1, 2)
+
+    # Production on the current version follows it when the compared new version goes live.
+    labels.move("uses", "production", 2, "U0OWNER", expected=1)
+    ana.send("apply uses --compare")
+    world.run_jobs()
+    result = result_of(2, 3)
+    assert labels.version_of("uses", "production") == 2  # nothing moves before the click
+    click(world, ana, result, MAKE_CURRENT_ACTION)
+    assert world.prompts().current("uses").version == 3
+    assert labels.version_of("uses", "production") == 3
