@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 NAME = "example"
 LABEL = "Save as example"
 DESCRIPTION = "Keep this answer's input as an example for comparing prompt versions"
-# Buttons of this action posted under answers before it moved into the menu; still answered.
-FORMER_BUTTON = "alignbot_save_example"
 
 
 def save_as_example(request: AnswerRequest) -> None:

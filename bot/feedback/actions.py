@@ -30,10 +30,9 @@ Adding an action is one entry in ``ANSWER_ACTIONS`` below::
 
 ``start`` runs right after the ack, in a listener thread: open a form at once if it needs one
 (a ``trigger_id`` lasts three seconds), do quick work (a few Redis calls) there, and hand
-anything slow to ``request.work`` (see ``bot.feedback.learning.hand_over``). An action that was
-once a button of its own under answers names that button's ``action_id`` in ``former_buttons``,
-so clicks on older answers still start it. Then regenerate the manifest (``alignbot manifest``)
-into ``manifest.yml``; ``tests/bot/slack/test_manifest.py`` fails until the two agree.
+anything slow to ``request.work`` (see ``bot.feedback.learning.hand_over``). Then regenerate the
+manifest (``alignbot manifest``) into ``manifest.yml``; ``tests/bot/slack/test_manifest.py``
+fails until the two agree.
 """
 
 from __future__ import annotations
@@ -67,8 +66,6 @@ class AnswerAction:
     label: str
     description: str
     start: Callable[[AnswerRequest], None]
-    # Action ids of buttons that started this action under older answers (see above).
-    former_buttons: tuple[str, ...] = ()
 
     @property
     def callback_id(self) -> str:
@@ -165,7 +162,6 @@ ANSWER_ACTIONS = AnswerActions(
             label=example_action.LABEL,
             description=example_action.DESCRIPTION,
             start=example_action.save_as_example,
-            former_buttons=(example_action.FORMER_BUTTON,),
         ),
     ]
 )

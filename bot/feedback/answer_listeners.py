@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -122,17 +121,6 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
             return
         begin(action, origin, chosen)
 
-    def on_former_button(action: AnswerAction) -> Callable[..., None]:
-        def clicked(
-            ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
-        ) -> None:
-            ack()
-            found = chosen_on_answer(body, context, client)
-            if found is not None:
-                begin(action, *found)
-
-        return clicked
-
     def on_form(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         view = body["view"]
         problem = text_problem(view)
@@ -149,7 +137,5 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
 
     for action in ANSWER_ACTIONS:
         app.shortcut({"type": "message_action", "callback_id": action.callback_id})(on_shortcut)
-        for button in action.former_buttons:
-            app.action(button)(on_former_button(action))
     app.action(MENU_ACTION)(on_menu)
     app.view(FORM_CALLBACK)(on_form)

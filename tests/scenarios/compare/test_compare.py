@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.compare.views import CANCEL_ACTION, MAKE_CURRENT_ACTION
-from bot.examples.answer_action import FORMER_BUTTON
 from bot.examples.store import ExampleStore
 from bot.feedback.actions import ANSWER_ACTIONS, MENU_ACTION
 from bot.prompts.labels import LabelStore
@@ -79,15 +78,11 @@ def test_examples_saved_three_ways_then_a_compare_counts_and_make_current_on_cli
     assert "Saved 1 example of `uses` (e2), 1 with an ideal answer" in private_reply(
         world, lambda: ana.choose(answer, MENU_ACTION, "example")
     )
-    # The same input again, from the message shortcut or an older answer's own button, is
-    # not kept twice.
+    # The same input again, from the message shortcut, is not kept twice.
     example = ANSWER_ACTIONS.get("example")
     assert example is not None
     assert "already example e2" in private_reply(
         world, lambda: ana.shortcut(answer, example.callback_id)
-    )
-    assert "already example e2" in private_reply(
-        world, lambda: ana.click(answer, FORMER_BUTTON, "answer")
     )
 
     # 3. A CSV upload: the variables' column and an optional ideal column.

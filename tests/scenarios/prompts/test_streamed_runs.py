@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis
 
+from bot.feedback.actions import MENU_ACTION
 from bot.keys import Workspace
 from bot.prompts import views
 from bot.prompts.runs import RunStore
@@ -73,7 +74,14 @@ def answers_in(slack: SlackEmulator, root_ts: str, count: int) -> list[dict[str,
         found = [
             m
             for m in slack.channel_messages(CHANNEL)
-            if m.get("thread_ts") == root_ts and m.get("metadata") and "streaming" not in m
+            if m.get("thread_ts") == root_ts
+            and m.get("metadata")
+            and "streaming" not in m
+            # The final edit, which adds the Feedback menu, may come just after the stream stops.
+            and any(
+                (b.get("accessory") or {}).get("action_id") == MENU_ACTION
+                for b in m.get("blocks", [])
+            )
         ]
         return found if len(found) >= count else None
 
