@@ -8,6 +8,7 @@ turns to the second, most of it has already arrived. A helper that cannot stream
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -28,8 +29,11 @@ class AnswerStream:
         self.text = ""
         self._queue: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
+        # The reader runs in a copy of the caller's context, so what the caller keeps in context
+        # variables (an application's log fields, for one) applies to the model request too.
+        context = contextvars.copy_context()
         self._thread = threading.Thread(
-            target=self._read, args=(pieces,), name="answer-stream", daemon=True
+            target=context.run, args=(self._read, pieces), name="answer-stream", daemon=True
         )
         self._thread.start()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +13,7 @@ from alignment import single_run
 from alignment._providers.gemini import GeminiModelHelper
 from alignment._providers.openai_compatible import OpenAICompatibleModelHelper
 from alignment._providers.service import ServiceModelHelper
+from alignment._single_run.answer_streams import start_streams
 from alignment.errors import ModelAuthError, ModelStreamError, ModelUnavailableError
 from alignment.model_helper import SupportsStreaming
 from tests.alignment.model_test_support import RecordedSleeps, clear_model_env
@@ -207,3 +209,19 @@ def test_an_error_raised_in_a_stream_reaches_its_reader() -> None:
         with pytest.raises(ModelStreamError):
             list(stream)
         assert ANSWER.startswith(stream.text) and stream.text
+
+
+def test_streamed_candidates_are_read_in_the_callers_context() -> None:
+    """An application's context variables (its log fields, say) reach the model request."""
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+    class Echo:
+        def predict(self, prompt: str, temperature: float, **_: object) -> list[str]:
+            return [request_id.get()]
+
+        def predict_stream(self, prompt: str, temperature: float, **_: object) -> Iterator[str]:
+            yield request_id.get()
+
+    request_id.set("r-42")
+    streams = start_streams(Echo(), "p", 0.0, 2)  # type: ignore[arg-type]
+    assert ["".join(stream) for stream in streams] == ["r-42", "r-42"]
