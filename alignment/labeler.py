@@ -384,6 +384,52 @@ class Labeler:
             for entry in ranked[:keep]
         ]
 
+    def score_rules(
+        self,
+        checkpoint: LabelerCheckpoint | None,
+        train_examples: pd.DataFrame,
+        test_examples: pd.DataFrame | None = None,
+    ) -> float:
+        """The score training maximises for ``checkpoint``'s rules, on the rows its next step
+        scores them on (``test_examples`` when given, else the run's validation sample of
+        ``train_examples``); nothing is trained and no history is added.
+
+        ``None`` scores the rules a labeler trained from scratch starts from: none at all, only
+        the task description. That is the "before" of a first step, which has no current rules
+        to compare with. For a mixture of experts, every expert would start from those same
+        empty rules, so routing could change no answer; they are scored on the labeler's
+        validation sample of the whole training frame, without embedding it. A checkpoint that
+        already has experts is refused: score it with ``infer_checkpoint`` and ``get_score``.
+
+        Calls are concurrent, cached and counted in ``stats`` like a step's, and ``should_stop``
+        cancels them.
+        """
+        if checkpoint is not None and checkpoint.experts:
+            raise ValueError(
+                "score_rules scores one rule set; for a mixture of experts, label the rows "
+                "with infer_checkpoint and score them with get_score"
+            )
+        require_columns(train_examples, [*self.input_names, self.label_name], "the training data")
+        if test_examples is not None:
+            require_columns(
+                test_examples, [*self.input_names, self.label_name], "the validation data"
+            )
+        self._caller.check_stop()
+        start = checkpoint if checkpoint is not None else LabelerCheckpoint()
+        step = start.steps_done
+        session = CallSession(self._caller, self.max_concurrency)
+        runner = TrainingStep(
+            self._step_settings(1),
+            session,
+            self._caller,
+            ProgressReporter(self.progress, self._caller, step),
+            step,
+        )
+        try:
+            return runner.score_current(start, train_examples, test_examples).score
+        finally:
+            session.close()
+
     def _step_settings(self, n_mutations: int, keep: int = 1) -> StepSettings:
         return StepSettings(
             task=self.task,

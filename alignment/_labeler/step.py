@@ -146,6 +146,19 @@ class TrainingStep:
         self.caller.count(candidates_scored=len(scored))
         return self._claims.rank(scored)
 
+    def score_current(
+        self, checkpoint: LabelerCheckpoint, train_df: pd.DataFrame, test_df: pd.DataFrame | None
+    ) -> ScoredCheckpoint:
+        """``checkpoint`` scored on the validation rows a step from it would use; nothing else.
+
+        The rows are the ones ``improve`` would draw (the checkpoint's own, else the seeded
+        sample), so the score is the one its next step starts from.
+        """
+        validation = self._validation(checkpoint, train_df, test_df)
+        validate = self.progress.phase("validate", len(validation))
+        validate.start()
+        return self._scorer.score(checkpoint, validation, None, CURRENT_ORDER, validate)
+
     def record(
         self,
         entry: ScoredCheckpoint,

@@ -68,15 +68,16 @@ def show_labeler(services: Services, origin: Origin, name: str) -> None:
 def share_plot(services: Services, origin: Origin, name: str, current: CheckpointVersion) -> None:
     """Upload the accuracy chart of the training that saved ``current``, if it is known."""
     run = RunStore(services.redis, origin.workspace).load(current.run_id or "")
-    steps = [result for result in run.history if result.step <= (current.step or 0)] if run else []
-    if not steps:
+    if run is None or not any(result.step <= (current.step or 0) for result in run.history):
         return
+    # Step 0 (when scored) and the steps up to the one that saved ``current``.
+    steps = [result for result in run.charted_steps if result.step <= (current.step or 0)]
     score_name = str(current.settings.get("hparams", {}).get("score_fn", "accuracy"))
     store = LabelerStore(services.redis, origin.workspace)
     scored = store.latest_scorecard(name)
     notes = plot_notes(
         current.checkpoint,
-        steps[0].step,
+        run.history[0].step,
         scored[1] if scored and scored[0] == current.version else None,
         store.notification_settings(name).target,
     )

@@ -27,9 +27,11 @@ DPI = 100
 class PlotNotes:
     """What the chart says besides the scores: each known only in some places, hence optional.
 
-    ``start_score`` is the validation score of the rules a run started from (the first step's
-    previous score), drawn at step 0; ``validation_rows`` and ``test_rows`` label the curves;
-    ``target`` is the accuracy an accuracy notice watches for, drawn as a line.
+    ``start_score`` is the validation score of the rules a run started from (the first
+    step's previous score), drawn at step 0 unless the steps begin with a step 0 of their own
+    (a training from scratch scores its empty starting rules as step 0); ``validation_rows``
+    and ``test_rows`` label the curves; ``target`` is the accuracy an accuracy notice watches
+    for, drawn as a line.
     """
 
     start_score: float | None = None
@@ -70,7 +72,7 @@ def accuracy_figure(steps: Sequence[StepResult], score_name: str, notes: PlotNot
     # Step 0 is the rules before the run's first step, so one step is a line from before to
     # after rather than a lone point.
     validation = [(result.step, result.validation_score) for result in steps]
-    if notes.start_score is not None and steps:
+    if notes.start_score is not None and steps and steps[0].step > 0:
         validation.insert(0, (steps[0].step - 1, notes.start_score))
     tested = [
         (result.step, result.test_accuracy) for result in steps if result.test_accuracy is not None

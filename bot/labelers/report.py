@@ -44,6 +44,7 @@ class TrainingReport:
     prompt_tokens: int
     output_tokens: int
     duration_seconds: float
+    start: StepResult | None = None  # step 0: the rules before the first step
 
 
 def confusion_table(scorecard: Scorecard, label_values: Sequence[LabelValue]) -> str:
@@ -64,10 +65,19 @@ def confusion_table(scorecard: Scorecard, label_values: Sequence[LabelValue]) ->
     return "\n".join(lines)
 
 
-def step_lines(steps: Sequence[StepResult]) -> str:
+def _test_text(result: StepResult) -> str:
+    return "not measured" if result.test_accuracy is None else f"{result.test_accuracy:.1%}"
+
+
+def step_lines(steps: Sequence[StepResult], start: StepResult | None = None) -> str:
     lines = []
+    if start is not None:
+        lines.append(
+            f"• Step 0 (before training, no rules yet): validation {start.validation_score:.3f}, "
+            f"test {_test_text(start)}."
+        )
     for result in steps:
-        test = "not measured" if result.test_accuracy is None else f"{result.test_accuracy:.1%}"
+        test = _test_text(result)
         # The change is the model's own words: its Markdown shown as formatting, made safe.
         change = (
             to_mrkdwn(result.change)
@@ -157,7 +167,7 @@ def report_messages(report: TrainingReport) -> list[Message]:
     if experts is not None:
         summary.append(mrkdwn_section(experts))
     if report.steps:
-        summary.extend(mrkdwn_sections(step_lines(report.steps)))
+        summary.extend(mrkdwn_sections(step_lines(report.steps, report.start)))
     summary.append({"type": "context", "elements": [{"type": "mrkdwn", "text": usage}]})
     headline_text = f"Report for {report.labeler}: test accuracy {accuracy:.1%} on {total:,} rows"
     # With very many labels the tables alone can pass 50 blocks: continue in the next message.

@@ -48,10 +48,15 @@ class StaleRunError(Exception):
     """The run moved on (another worker, a cancel) since this change was planned."""
 
 
+# Step 0 saves no version: its rules are the empty set the training starts from.
+NO_VERSION = 0
+START_CHANGE = "no rules yet: the task description alone"
+
+
 @dataclass
 class StepResult:
     step: int
-    version: int  # labeler checkpoint version this step saved
+    version: int  # labeler checkpoint version this step saved (NO_VERSION for step 0)
     validation_score: float
     test_accuracy: float | None = None
     change: str | None = None
@@ -89,6 +94,8 @@ class TrainingRun:
     output_tokens: int = 0
     history: list[StepResult] = field(default_factory=list)
     error: str | None = None
+    # Step 0: the rules the training starts from (none yet), scored once before step 1.
+    start: StepResult | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -99,9 +106,16 @@ class TrainingRun:
         return self.steps_done + 1
 
     @property
+    def charted_steps(self) -> list[StepResult]:
+        """The steps a chart or report shows: step 0 (when scored), then each step done."""
+        return [self.start, *self.history] if self.start is not None else list(self.history)
+
+    @property
     def latest_accuracy(self) -> float | None:
         scored = [
-            result.test_accuracy for result in self.history if result.test_accuracy is not None
+            result.test_accuracy
+            for result in self.charted_steps
+            if result.test_accuracy is not None
         ]
         return scored[-1] if scored else None
 
@@ -116,6 +130,8 @@ class TrainingRun:
     def from_json(cls, text: str) -> TrainingRun:
         data: dict[str, Any] = json.loads(text)
         data["history"] = [StepResult(**item) for item in data.get("history", [])]
+        if data.get("start") is not None:
+            data["start"] = StepResult(**data["start"])
         return cls(**data)
 
 

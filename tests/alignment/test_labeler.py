@@ -568,3 +568,48 @@ def test_missing_columns_and_labels_are_reported_by_name(world: RuleWorld) -> No
         maker.initialize_checkpoint(pd.DataFrame({"text": ["a"], "isHate": [True]}))
     with pytest.raises(ValueError, match='no training rows have isHate = "False"'):
         maker.initialize_checkpoint(pd.DataFrame({"comment": ["kw1"], "isHate": [True]}))
+
+
+def test_score_rules_scores_the_empty_starting_rules_on_the_first_steps_rows(
+    world: RuleWorld, frame: pd.DataFrame
+) -> None:
+    model = world.model()
+    maker = make_labeler(model)
+    score = maker.score_rules(None, frame)
+    calls = maker.stats.model_calls
+    assert calls == 20  # one classification per validation row, nothing trained
+    assert all("(no rules yet)" in request.prompt for request in model.requests)
+    # The rows are those the first step from scratch scores its candidates on.
+    rows = maker.train_step(None, frame).validation_rows
+    assert rows is not None and len(rows) == 20
+    # No rule yet: every comment is labelled "False", so the hateful ones are the mistakes.
+    assert score == pytest.approx(1 - sum(bool(frame["isHate"].iloc[row]) for row in rows) / 20)
+    # Asked again, the same answers come from the cache.
+    cached, asked = maker.stats.cache_hits, len(model.requests)
+    assert maker.score_rules(None, frame) == score
+    assert maker.stats.cache_hits - cached == 20
+    assert len(model.requests) == asked
+
+
+def test_score_rules_of_a_checkpoint_is_its_next_steps_previous_score(
+    world: RuleWorld, frame: pd.DataFrame
+) -> None:
+    maker = make_labeler(world.model())
+    start = maker.train_step(None, frame)
+    score = maker.score_rules(start, frame)
+    assert start.history[-1]["step"] == 1  # left as it was
+    assert maker.train_step(start, frame).history[-1]["previous_score"] == score
+    # A separate validation frame is scored whole: rows 0, 3 and 6 of nine are hateful.
+    assert maker.score_rules(None, frame, frame.iloc[:9]) == pytest.approx(6 / 9)
+
+
+def test_score_rules_is_cancelled_by_should_stop_and_refuses_experts(
+    world: RuleWorld, frame: pd.DataFrame
+) -> None:
+    model = world.model()
+    with pytest.raises(TrainingCancelled):
+        make_labeler(model, should_stop=lambda: True).score_rules(None, frame)
+    assert model.requests == []
+    mixture = LabelerCheckpoint(experts=[labeler.Expert(LabelerCheckpoint(), [0.0], [0])])
+    with pytest.raises(ValueError, match="infer_checkpoint"):
+        make_labeler(model).score_rules(mixture, frame)

@@ -232,3 +232,16 @@ def test_labelling_with_another_embedding_model_is_refused() -> None:
     other.embedding_model = "another-embedding"
     with pytest.raises(ValueError, match="another-embedding"):
         make_labeler(other).infer_checkpoint(checkpoint, train.head(2))
+
+
+def test_the_empty_starting_rules_of_a_mixture_are_scored_without_embedding() -> None:
+    train = regional_frame(24)
+    model = model_for(RuleWorld(truth=truth_of(train), fallback="False"))
+    labeler = make_labeler(model, hparams={"n_validation_examples": 12})
+    score = labeler.score_rules(None, train)
+    # Every expert starts from the same empty rules, so no row needs routing.
+    assert model.embedded == []
+    assert labeler.stats.model_calls == 12
+    assert 0.0 < score < 1.0
+    # On a whole frame, the eight hateful comments of 24 are the mistakes of no rules at all.
+    assert labeler.score_rules(None, train, train) == pytest.approx(16 / 24)

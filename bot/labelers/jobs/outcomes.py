@@ -204,7 +204,7 @@ def upload_accuracy_plot(
     first_step = run.history[0].step if run.history else 1
     notes = plot_notes(report.checkpoint, first_step, report.scorecard, target)
     try:
-        png = accuracy_plot_png(run.labeler, run.history, score_fn, notes)
+        png = accuracy_plot_png(run.labeler, run.charted_steps, score_fn, notes)
         return upload_plot(
             runtime.services.slack_for(run.workspace), run.channel, run.thread_ts, run.labeler, png
         )

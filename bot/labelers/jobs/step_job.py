@@ -47,8 +47,10 @@ from bot.labelers.run_state import (
     CANCELLED,
     FAILED,
     FINISHED,
+    NO_VERSION,
     QUEUED,
     RUNNING,
+    START_CHANGE,
     RunStore,
     StaleRunError,
     StepResult,
@@ -141,6 +143,8 @@ class StepJob:
                 data.frame, data.label, self.state.test_fraction, self.state.seed
             )
             labeler = self._labeler()
+            if self.step == 1 and not self.state.history and self.state.start is None:
+                self._score_start(labeler, train, test)
             if self.state.pending_evaluation:
                 self._measuring_previous = True
                 self._evaluate(labeler, test)
@@ -186,6 +190,43 @@ class StepJob:
         )
         self.meter = UsageMeter(self.labeler, helpers)
         return self.labeler
+
+    def _score_start(self, labeler: Labeler, train: pd.DataFrame, test: pd.DataFrame) -> None:
+        """Step 0: the rules the training starts from (none yet) scored on the first step's
+        validation rows and on the test rows, so charts and the report start before step 1.
+
+        Recorded once with the run (its calls counted like a step's); a resumed step 1 finds it
+        and does not score again. A worker that dies first leaves the answers in the run's
+        cache, so scoring again costs no new model calls.
+        """
+        self._measuring_previous = True  # the progress message shows step 0, not step 1
+        try:
+            validation = labeler.score_rules(None, train)
+            accuracy = None
+            if len(test):
+                predictions = labeler.infer_checkpoint(LabelerCheckpoint(), test)
+                accuracy = float(labeler.get_scorecard(test, predictions)["accuracy"])
+        finally:
+            self._measuring_previous = False
+        usage = self._usage()
+
+        def record(run: TrainingRun, pipe: redis.client.Pipeline) -> None:
+            self.lease.check(pipe)
+            if run.history or run.start is not None:
+                raise StaleRunError(f"step 0 of run {self.run_id} was already recorded")
+            run.start = StepResult(
+                step=0,
+                version=NO_VERSION,
+                validation_score=validation,
+                test_accuracy=accuracy,
+                change=START_CHANGE,
+                model_calls=usage.model_calls,
+            )
+            usage.add_to(run)
+
+        self.state = self._update(record)
+        self._counted(usage)
+        self._show_progress()
 
     def _train(self, labeler: Labeler, train: pd.DataFrame) -> None:
         trained = labeler.train_step(self._latest_checkpoint(), train)
@@ -291,6 +332,7 @@ class StepJob:
             scorecard=self.scorecard,
             checkpoint=version.checkpoint,
             steps=self.state.history,
+            start=self.state.start,
             steps_total=self.state.steps_total,
             model_calls=self.state.model_calls + usage.model_calls,
             cache_hits=self.state.cache_hits + usage.cache_hits,
@@ -399,7 +441,9 @@ class StepJob:
 
     def _on_progress(self, event: ProgressEvent) -> None:
         if self._measuring_previous:
-            share = 0.0  # catching up on the previous step's test rows: this step has not begun
+            # Catching up on the previous step's test rows, or scoring step 0: this step has
+            # not begun.
+            share = 0.0
         else:
             share = within_step(event.phase, event.done, event.total)
             self._step_share = max(self._step_share, share)

@@ -6,7 +6,7 @@ from typing import Any
 
 from alignment._labeler.types import LabelerCheckpoint, Scorecard, StepRecord
 from bot.labelers.plot import PlotNotes, accuracy_figure, plot_notes
-from bot.labelers.run_state import StepResult
+from bot.labelers.run_state import StepResult, TrainingRun
 
 
 def lines(figure: Any) -> dict[str, tuple[list[float], list[float]]]:
@@ -91,24 +91,56 @@ def test_notes_come_from_the_checkpoint_and_the_scorecard() -> None:
     assert plot_notes(checkpoint, first_step=1).start_score is None
 
 
-def test_a_brand_new_labeler_is_drawn_on_whole_steps_from_zero_with_nothing_invented() -> None:
-    # Trained from scratch: step 1 wrote the first rules, so its record has no earlier score.
-    checkpoint = LabelerCheckpoint(history=[record(1, 0.6, None, 40), record(2, 0.75, 0.6, 40)])
-    steps = [
-        StepResult(step=1, version=1, validation_score=0.6, test_accuracy=0.55),
-        StepResult(step=2, version=2, validation_score=0.75, test_accuracy=0.7),
-    ]
+def test_a_brand_new_labeler_is_drawn_from_its_scored_step_zero() -> None:
+    # Trained from scratch: step 1 wrote the first rules, so its record has no earlier score;
+    # the run scored the empty starting rules as step 0 and charts it with the steps.
+    checkpoint = LabelerCheckpoint(history=[record(1, 0.6, None, 40)])
+    run = training_run(
+        start=StepResult(step=0, version=0, validation_score=0.4, test_accuracy=0.35),
+        history=[StepResult(step=1, version=1, validation_score=0.6, test_accuracy=0.55)],
+    )
     notes = plot_notes(checkpoint, first_step=1)
     assert notes.start_score is None
-    figure = accuracy_figure(steps, "accuracy", notes)
+    figure = accuracy_figure(run.charted_steps, "accuracy", notes)
     drawn = lines(figure)
-    # The first rules are the first point, at step 1; no score is made up for step 0.
-    assert drawn["validation accuracy (40 rows)"] == ([1.0, 2.0], [0.6, 0.75])
-    assert drawn["test accuracy"] == ([1.0, 2.0], [0.55, 0.7])
+    # One step from scratch is a line from before to after, for both curves.
+    assert drawn["validation accuracy (40 rows)"] == ([0.0, 1.0], [0.4, 0.6])
+    assert drawn["test accuracy"] == ([0.0, 1.0], [0.35, 0.55])
     axes = figure.axes[0]
-    assert axes.get_xlim() == (0.0, 2.0)
+    assert axes.get_xlim() == (0.0, 1.0)
     ticks = [tick for tick in axes.get_xticks() if 0 <= tick <= axes.get_xlim()[1]]
-    assert ticks == [0.0, 1.0, 2.0]
-    # One step from scratch: the first rules alone, still on whole steps.
-    lone = accuracy_figure(steps[:1], "accuracy", plot_notes(checkpoint, first_step=1)).axes[0]
-    assert [t for t in lone.get_xticks() if 0 <= t <= lone.get_xlim()[1]] == [0.0, 1.0]
+    assert ticks == [0.0, 1.0]
+    # A start score from an earlier checkpoint is not drawn a second time at step -1.
+    again = lines(accuracy_figure(run.charted_steps, "accuracy", PlotNotes(start_score=0.5)))
+    assert again["validation accuracy"] == ([0.0, 1.0], [0.4, 0.6])
+
+
+def test_a_run_without_a_step_zero_draws_only_its_steps() -> None:
+    # A run saved before step 0 was scored: nothing is made up for it.
+    run = training_run(history=[StepResult(step=1, version=1, validation_score=0.6)])
+    assert run.charted_steps == run.history
+    drawn = lines(accuracy_figure(run.charted_steps, "accuracy", PlotNotes()))
+    assert drawn == {"validation accuracy": ([1.0], [0.6])}
+
+
+def training_run(**fields: Any) -> TrainingRun:
+    run = TrainingRun(
+        run_id="r1",
+        labeler="hate",
+        team_id="T1",
+        enterprise_id=None,
+        dataset_id="d1",
+        steps_total=1,
+        seed=1,
+        test_fraction=0.2,
+        channel="C1",
+        thread_ts="1.0",
+        message_ts="1.0",
+        user="U1",
+        split_text="",
+        started_at=0.0,
+        settings={},
+        **fields,
+    )
+    # Stored and read back, as the job and the chart see it.
+    return TrainingRun.from_json(run.to_json())
