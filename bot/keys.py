@@ -44,6 +44,7 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
     {ns}:job:{job_id}                         str   JSON progress of a background job
     {ns}:compare:{compare_id}                 str   JSON state and summary of one comparison
     {ns}:compare:{compare_id}:cancel          str   set when someone cancels the comparison
+    {ns}:compare:{compare_id}:lease           str   owner of the running comparison (TTL, heartbeat)
     {ns}:compare:{compare_id}:progress        str   when the progress message was last edited
     {ns}:compare-answer:{request_hash}        str   a model answer cached for comparisons (TTL)
     {ns}:seen:event:{event_id}                str   apply-once marker (TTL)
@@ -54,6 +55,7 @@ Layout (``{ns}`` is ``alignbot:ws:{enterprise or -}:{team}``)::
 Outside every namespace, only pointers (no workspace data)::
 
     alignbot:trainings:active                 set   JSON {team, enterprise, run} of live runs
+    alignbot:comparisons:active               set   JSON {team, enterprise, compare} of live ones
     alignbot:ratelimit:model:{spec}           zset  times of recent requests to one model (TTL)
     alignbot:metrics:{family}                 hash  deployment-wide metric counts (no ids)
     alignbot:apikey:{sha256 of the key}       str   JSON {team, enterprise, name}: whose key it is
@@ -91,6 +93,8 @@ from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 PREFIX = "alignbot"
 # Lets any worker find the runs to watch over without scanning every workspace's keys.
 ACTIVE_TRAININGS_KEY = f"{PREFIX}:trainings:active"
+# The same for comparisons, so the reaper finds one whose worker died.
+ACTIVE_COMPARISONS_KEY = f"{PREFIX}:comparisons:active"
 # Every bot process queues the events it acks here and any event process may apply them, so
 # the queue is one for the deployment; each entry is a Slack delivery that names its team.
 EVENT_QUEUE_KEY = f"{PREFIX}:events:queue"
@@ -232,6 +236,9 @@ class WorkspaceKeys:
 
     def compare_cancel(self, compare_id: str) -> str:
         return f"{self.compare(compare_id)}:cancel"
+
+    def compare_lease(self, compare_id: str) -> str:
+        return f"{self.compare(compare_id)}:lease"
 
     def compare_progress(self, compare_id: str) -> str:
         return f"{self.compare(compare_id)}:progress"

@@ -14,6 +14,7 @@ from slack_bolt.error import BoltError
 
 from bot.api.routes import PromptApi
 from bot.app import build_app, product_manifest
+from bot.compare.recovery import reap_comparisons
 from bot.config import WHERE_TO_GET, SettingsError, load_settings
 from bot.installs.listeners import retention_of
 from bot.installs.pages import redirect_url_for
@@ -31,6 +32,8 @@ from bot.transport.server import run as run_server
 log = logging.getLogger("alignbot")
 
 EXIT_SETTINGS = 2
+# The job kinds besides training steps that the reaper brings back when their worker dies.
+JOB_WATCHES = (reap_comparisons,)
 
 
 def services_from_settings() -> Services | int:
@@ -79,8 +82,8 @@ def serve() -> int:
         return started
     services, app = started
 
-    # Runs training jobs itself whenever no `alignbot worker` is alive.
-    runner = InProcessRunner.for_services(services).start()
+    # Runs training and comparison jobs itself whenever no `alignbot worker` is alive.
+    runner = InProcessRunner.for_services(services, watches=JOB_WATCHES).start()
     settings = services.settings
     # Socket Mode acks events itself, over its connection; they are applied right here.
     events = None
@@ -128,7 +131,12 @@ def worker(burst: bool) -> int:
     if isinstance(services, int):
         return services
     try:
-        run_worker(services, TrainingConfig.from_settings(services.settings), burst=burst)
+        run_worker(
+            services,
+            TrainingConfig.from_settings(services.settings),
+            burst=burst,
+            watches=JOB_WATCHES,
+        )
     finally:
         services.close()
     return 0

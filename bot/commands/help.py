@@ -94,7 +94,10 @@ _ABOUT: dict[str, tuple[str, ...]] = {
         f"chosen from the file's header. {THRESHOLD_HELP} {EXPERTS_HELP}",
         f"Or upload the CSV with the message `{UPLOAD_TRAIN_USAGE}`.",
     ),
-    "cancel": ("Stops a running training; the last finished step is kept.",),
+    "cancel": (
+        "Stops a labeler's running training (the last finished step is kept), or a prompt's "
+        "running comparison (nothing is changed), like its Cancel button.",
+    ),
     "notify": (
         "Where accuracy notices go, and when: at the end of a training, and after a step when "
         "accuracy moves by `delta` or crosses `target`. Without settings, shows the current ones.",

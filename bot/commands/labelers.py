@@ -55,7 +55,8 @@ def training_help_lines() -> list[str]:
         "• `/align train NAME`: train a labeler from a labelled CSV, chosen in a form; settings "
         f"typed after the name fill the form in. Or upload the CSV with the message "
         f"`{UPLOAD_TRAIN_USAGE}`. More: `/align help train`.",
-        f"• `{TRAINING_USAGE['cancel']}`: stop a training; the last finished step is kept.",
+        f"• `{TRAINING_USAGE['cancel']}`: stop a labeler's training (the last finished step is "
+        "kept) or a prompt's comparison.",
         f"• `{TRAINING_USAGE['notify']}`: where and when accuracy notices go.",
         f"• `{TRAINING_USAGE['label']}`: the labeler's answer for one example. Upload a CSV "
         'with "@alignbot label NAME" to label every row.',
@@ -284,7 +285,9 @@ def _parse_cancel(raw_args: str) -> CancelTraining:
     tokens = _tokens(raw_args, "cancel")
     name = _name(tokens, "cancel")
     if len(tokens) > 1:
-        raise CommandSyntaxError("`cancel` takes only a labeler name.", TRAINING_USAGE["cancel"])
+        raise CommandSyntaxError(
+            "`cancel` takes only a labeler or prompt name.", TRAINING_USAGE["cancel"]
+        )
     return CancelTraining(name)
 
 

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from alignment.errors import AnswerFormatError, TemplateError
 from bot.commands.prompts import ApplyAndCompare, ComparePrompt
 from bot.compare import views
+from bot.compare.cancelling import cancel_comparison
 from bot.compare.starting import start_comparison
 from bot.compare.state import FINISHED, MADE_CURRENT, ComparisonStore
 from bot.prompts.buttons import origin_of
@@ -149,10 +150,7 @@ def register(app: App, services: Services, work: BackgroundWork) -> None:
         comparison = store.load(str(body["actions"][0]["value"]))
         if comparison is None:
             return
-        if not permitted(services, origin, "cancel", comparison.name, owner=comparison.user):
-            return
-        store.request_cancel(comparison.compare_id, origin.user)
-        origin.reply_private(block_kit.Message(text="Stopping the comparison."))
+        cancel_comparison(services, origin, comparison)
 
     def apply_click(
         ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient

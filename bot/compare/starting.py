@@ -8,6 +8,8 @@ person's and the workspace's budgets.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_sdk.errors import SlackApiError
 
 from alignment.compare import planned_calls
@@ -16,7 +18,7 @@ from alignment.single_run import AlignableSingleRun
 from bot.budgets import OverBudgetError
 from bot.compare import views
 from bot.compare.answer_cache import RedisAnswerCache
-from bot.compare.job import enqueue_comparison
+from bot.compare.job import enqueue_comparison, new_job_id
 from bot.compare.state import Comparison, ComparisonStore, new_compare_id
 from bot.examples.store import ExampleStore
 from bot.labelers.jobs.start import runtime_for
@@ -136,9 +138,14 @@ def _start(
             "Invite the bot to this channel, or try in another one."
         ) from error
     ts = str(posted["ts"])
-    comparison = Comparison(
-        **{**comparison.__dict__, "message_ts": ts, "thread_ts": origin.thread_ts or ts}
+    runtime = runtime_for(services)
+    comparison = replace(
+        comparison,
+        message_ts=ts,
+        thread_ts=origin.thread_ts or ts,
+        job_id=new_job_id(comparison.compare_id),
+        updated_at=runtime.clock.now(),
     )
     ComparisonStore(services.redis, origin.workspace).save(comparison)
-    enqueue_comparison(runtime_for(services), comparison)
+    enqueue_comparison(runtime, comparison)
     return comparison

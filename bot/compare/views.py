@@ -64,6 +64,22 @@ def ended(c: Comparison, what: str) -> Message:
     return Message(text=what, blocks=[mrkdwn_section(f"{_title(c)}: {escape_mrkdwn(what)}")])
 
 
+def resumed(c: Comparison) -> Message:
+    text = (
+        f":recycle: The worker comparing `{c.name}` stopped responding; the comparison was "
+        "queued again and goes on from the answers already made."
+    )
+    return Message(text=text, blocks=[mrkdwn_section(text)])
+
+
+def cancel_asked(c: Comparison, user: str) -> Message:
+    text = (
+        f":black_square_for_stop: <@{user}> asked to stop comparing `{c.name}` version {c.a} "
+        f"with {c.b}. It stops within seconds; nothing is changed."
+    )
+    return Message(text=f"Stopping the comparison of {c.name}", blocks=[mrkdwn_section(text)])
+
+
 def principle_table(result: ComparisonResult) -> str:
     """A fixed-width table: each principle, how often it decided for B and against B."""
     rows = [("principle", "B won", "B lost")]

@@ -25,6 +25,7 @@ from bot.commands.labelers import (
     parse_training_command,
 )
 from bot.commands.text import CommandSyntaxError
+from bot.compare.cancelling import cancel_comparisons_of
 from bot.labelers import forms as training_forms
 from bot.labelers import views as training_views
 from bot.labelers.intake import IntakeRefusal, refuse_if_unavailable
@@ -34,6 +35,7 @@ from bot.labelers.permissions import notify_channel_refusal, retrain_refusal
 from bot.labelers.run_state import RunStore
 from bot.labelers.store import LabelerStore, LabelerStoreError, NotificationSettings
 from bot.prompts.permissions import external_allowed, permitted
+from bot.prompts.store import PromptStore
 from bot.services import Services
 from bot.slack import blocks as block_kit
 from bot.slack.failure_text import failure_reason
@@ -120,10 +122,18 @@ def open_training_form(services: Services, origin: Origin, command: TrainLabeler
 
 
 def cancel_training(services: Services, origin: Origin, name: str) -> None:
-    if not LabelerStore(services.redis, origin.workspace).exists(name):
+    """`/align cancel NAME`: stop the labeler's training, or the prompt's comparisons."""
+    is_labeler = LabelerStore(services.redis, origin.workspace).exists(name)
+    is_prompt = PromptStore(services.redis, origin.workspace).exists(name)
+    if not is_labeler and not is_prompt:
         origin.reply_private(
-            block_kit.error(f"There is no labeler named `{name}`. See `/align list`.")
+            block_kit.error(f"There is no labeler or prompt named `{name}`. See `/align list`.")
         )
+        return
+    if is_prompt and cancel_comparisons_of(services, origin, name):
+        return
+    if not is_labeler:
+        origin.reply_private(block_kit.error(training_views.nothing_to_cancel(name)))
         return
     runs = RunStore(services.redis, origin.workspace)
     running = runs.running_run_id(name)

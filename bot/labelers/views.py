@@ -72,7 +72,10 @@ def cancel_requested(name: str, user: str) -> Message:
 
 
 def nothing_to_cancel(name: str) -> str:
-    return f"`{name}` is not training, so there is nothing to stop."
+    return (
+        f"`{name}` is not training or being compared, so there is nothing to stop. "
+        "`/align cancel NAME` stops a labeler's training or a prompt's comparisons."
+    )
 
 
 def describe_notifications(settings: NotificationSettings) -> str:

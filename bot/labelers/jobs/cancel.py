@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 
@@ -50,20 +51,17 @@ def cancelled_by(client: redis.Redis, workspace: Workspace, run_id: str) -> str 
 
 
 class StopCheck:
-    """The labeler's ``should_stop`` for one step; thread-safe, and sticky once it says stop."""
+    """A leased job's ``should_stop`` (a training step, a comparison); thread-safe, and sticky
+    once it says stop. ``cancelled`` reads the job's own cancel flag."""
 
     def __init__(
         self,
-        client: redis.Redis,
-        workspace: Workspace,
-        run_id: str,
+        cancelled: Callable[[], bool],
         lease: Lease,
         stopping: threading.Event,
         min_interval_seconds: float,
     ) -> None:
-        self.redis = client
-        self.workspace = workspace
-        self.run_id = run_id
+        self.cancelled = cancelled
         self.lease = lease
         self.stopping = stopping
         self.min_interval = min_interval_seconds
@@ -87,6 +85,6 @@ class StopCheck:
         if now - self._checked_at < self.min_interval:
             return None
         self._checked_at = now
-        if cancel_requested(self.redis, self.workspace, self.run_id):
+        if self.cancelled():
             return CANCELLED
         return None

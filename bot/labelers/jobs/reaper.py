@@ -6,11 +6,17 @@ step. The reaper queues the run's next step again, first in line; that step star
 saved checkpoint. A step that has already been started ``max_attempts`` times is given up, and
 the thread says why. Runs that were cancelled while no worker was running are ended here too.
 Reapers on many machines may race: every decision is re-checked inside a transaction.
+
+Other leased jobs (comparisons) are looked after by the same reaper: :func:`stuck_action` is
+the one rule for when a job is stuck, and each kind hands the reaper a :data:`Watch` that
+applies it to its own jobs.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from enum import Enum
 
 import redis
 
@@ -32,13 +38,43 @@ from bot.labelers.run_state import (
 
 log = logging.getLogger(__name__)
 
+# Another kind of leased job looked after by the reaper: it checks its live jobs once and
+# returns the ids of those it queued again or ended.
+Watch = Callable[[TrainingRuntime], list[str]]
+
+
+class Stuck(Enum):
+    CANCELLED = "cancelled"  # cancelled while no worker ran it: end it
+    ABANDONED = "abandoned"  # its worker died (or its job never reached the queue): resume it
+
+
+def stuck_action(
+    runtime: TrainingRuntime,
+    lease_key: str,
+    status: str,
+    job_id: str | None,
+    updated_at: float,
+    cancelled: Callable[[], bool],
+) -> Stuck | None:
+    """What the reaper should do with a live (queued or running) leased job; None: leave it."""
+    if runtime.redis.exists(lease_key):
+        return None  # a live worker is on it
+    if status == QUEUED:
+        if job_is_waiting(runtime, job_id):
+            return Stuck.CANCELLED if cancelled() else None
+        if runtime.clock.now() - updated_at < runtime.config.lease_seconds:
+            return None  # just handed over; its job is on the way to the queue
+    return Stuck.CANCELLED if cancelled() else Stuck.ABANDONED
+
 
 class Reaper:
-    def __init__(self, runtime: TrainingRuntime) -> None:
+    def __init__(self, runtime: TrainingRuntime, watches: Sequence[Watch] = ()) -> None:
         self.runtime = runtime
+        self.watches = tuple(watches)
 
     def reap_once(self) -> list[str]:
-        """Look at every live run once; returns the ids of the runs it queued again or ended."""
+        """Look at every live run (and job of the other watched kinds) once; returns the ids of
+        those it queued again or ended."""
         acted = []
         for pointer, store, run_id in iter_active_runs(self.runtime.redis):
             try:
@@ -48,6 +84,13 @@ class Reaper:
                 raise
             except Exception:
                 log.exception("could not check training run %s", run_id)
+        for watch in self.watches:
+            try:
+                acted.extend(watch(self.runtime))
+            except redis.RedisError:
+                raise
+            except Exception:
+                log.exception("a job watch of the reaper failed")
         return acted
 
     def _check(self, pointer: str, store: RunStore, run_id: str) -> bool:
@@ -55,18 +98,19 @@ class Reaper:
         if run is None or run.is_final:
             store.forget_pointer(pointer)
             return False
-        if self.runtime.redis.exists(store.keys.training_lease(run_id)):
-            return False  # a live worker is on it
-        if run.status == QUEUED:
-            if job_is_waiting(self.runtime, run.job_id):
-                if cancel_requested(self.runtime.redis, store.workspace, run_id):
-                    return self._end_cancelled(store, run)
-                return False
-            if self.runtime.clock.now() - run.updated_at < self.runtime.config.lease_seconds:
-                return False  # just handed over; its job is on the way to the queue
-        if cancel_requested(self.runtime.redis, store.workspace, run_id):
+        action = stuck_action(
+            self.runtime,
+            store.keys.training_lease(run_id),
+            run.status,
+            run.job_id,
+            run.updated_at,
+            lambda: cancel_requested(self.runtime.redis, store.workspace, run_id),
+        )
+        if action is Stuck.CANCELLED:
             return self._end_cancelled(store, run)
-        return self._resume(store, run)
+        if action is Stuck.ABANDONED:
+            return self._resume(store, run)
+        return False
 
     def _end_cancelled(self, store: RunStore, run: TrainingRun) -> bool:
         who = cancelled_by(self.runtime.redis, store.workspace, run.run_id)
@@ -122,12 +166,17 @@ class Reaper:
 class ReaperThread(RepeatingTask):
     """Runs ``reap_once`` every ``interval`` seconds in a daemon thread until stopped."""
 
-    def __init__(self, runtime: TrainingRuntime, interval: float | None = None) -> None:
-        self.reaper = Reaper(runtime)
+    def __init__(
+        self,
+        runtime: TrainingRuntime,
+        interval: float | None = None,
+        watches: Sequence[Watch] = (),
+    ) -> None:
+        self.reaper = Reaper(runtime, watches)
         super().__init__(
             self.reaper.reap_once,
             interval or runtime.config.reap_interval_seconds,
-            thread_name="training-reaper",
+            thread_name="job-reaper",
             logger=log,
-            failure_message="the training reaper failed; it tries again shortly",
+            failure_message="the job reaper failed; it tries again shortly",
         )

@@ -92,9 +92,7 @@ class StepJob:
             runtime.redis, workspace.keys.training_lease(run_id), config.lease_seconds
         )
         self.stop = StopCheck(
-            runtime.redis,
-            workspace,
-            run_id,
+            lambda: cancel_requested(runtime.redis, workspace, run_id),
             self.lease,
             runtime.stopping,
             config.cancel_check_seconds,

@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from rq import Queue
@@ -22,7 +23,7 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker
 
-from bot.labelers.jobs.reaper import ReaperThread
+from bot.labelers.jobs.reaper import ReaperThread, Watch
 from bot.labelers.jobs.repeating import RepeatingTask
 from bot.labelers.jobs.runtime import TrainingConfig, TrainingRuntime, install_runtime
 from bot.services import Services
@@ -96,12 +97,14 @@ def run_burst(runtime: TrainingRuntime) -> bool:
     return bool(ThreadedTrainingWorker(runtime, _unique_name(SERVE_NAME_PREFIX)).work(burst=True))
 
 
-def run_worker(services: Services, config: TrainingConfig, burst: bool = False) -> bool:
+def run_worker(
+    services: Services, config: TrainingConfig, burst: bool = False, watches: Sequence[Watch] = ()
+) -> bool:
     """``alignbot worker``: run steps until stopped (SIGTERM/SIGINT), or until the queue is
-    empty with ``burst``."""
+    empty with ``burst``. ``watches``: the other job kinds its reaper looks after."""
     runtime = TrainingRuntime(services, config)
     install_runtime(runtime)
-    reaper = ReaperThread(runtime).start()
+    reaper = ReaperThread(runtime, watches=watches).start()
     worker = TrainingWorker(runtime, _unique_name(WORKER_NAME_PREFIX))
     heartbeat = RepeatingTask(
         worker.heartbeat,
@@ -122,16 +125,22 @@ def run_worker(services: Services, config: TrainingConfig, burst: bool = False) 
 class InProcessRunner:
     """Inside ``serve``: the reaper, plus running steps while no dedicated worker is alive."""
 
-    def __init__(self, runtime: TrainingRuntime, poll_seconds: float = SERVE_POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        runtime: TrainingRuntime,
+        poll_seconds: float = SERVE_POLL_SECONDS,
+        watches: Sequence[Watch] = (),
+    ) -> None:
         self.runtime = runtime
         self.poll_seconds = poll_seconds
-        self.reaper = ReaperThread(runtime)
+        self.reaper = ReaperThread(runtime, watches=watches)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="training-runner", daemon=True)
 
     @classmethod
-    def for_services(cls, services: Services) -> InProcessRunner:
-        return cls(TrainingRuntime(services, TrainingConfig.from_settings(services.settings)))
+    def for_services(cls, services: Services, watches: Sequence[Watch] = ()) -> InProcessRunner:
+        runtime = TrainingRuntime(services, TrainingConfig.from_settings(services.settings))
+        return cls(runtime, watches=watches)
 
     def start(self) -> InProcessRunner:
         install_runtime(self.runtime)

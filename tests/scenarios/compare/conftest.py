@@ -38,14 +38,15 @@ def start(
     responses: ResponseUrlServer,
     slack: FileSlack,
 ) -> Iterator[Callable[..., World]]:
-    """Start the bot (settings overridden by keyword) with its models on the fake Gemini."""
+    """Start the bot (settings overridden by keyword, jobs run with ``config``) with its models
+    on the fake Gemini."""
     worlds: list[World] = []
 
-    def started(**env: str) -> World:
+    def started(config: TrainingConfig | None = None, **env: str) -> World:
         services = make_services(**fake_gemini.env, **env)
         # No scripted stand-in: every model call goes over HTTP to the fake server.
         services.models.clear()
-        runtime = TrainingRuntime(services, TrainingConfig(cancel_check_seconds=0.0))
+        runtime = TrainingRuntime(services, config or TrainingConfig(cancel_check_seconds=0.0))
         install_runtime(runtime)
         bot = in_process_bot(register_product, with_services=services)
         world = World(bot, services, runtime, fake_gemini, responses, slack)

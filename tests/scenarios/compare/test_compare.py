@@ -250,7 +250,9 @@ def test_a_cancelled_comparison_calls_no_model(start: Callable[..., World]) -> N
     assert (
         ana.click(progress, CANCEL_ACTION, action_values(progress, CANCEL_ACTION)[0]).status == 200
     )
-    assert "Stopping" in message_text(world.responses.wait_for_reply(before + 1))
+    assert "asked to stop comparing `uses` version 2 with 3" in message_text(
+        world.responses.wait_for_reply(before + 1)
+    )
     world.run_jobs()
 
     def cancelled() -> bool:

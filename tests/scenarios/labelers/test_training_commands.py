@@ -48,7 +48,7 @@ def test_train_leaves_unsaid_settings_to_later() -> None:
         ("train spam target=2", "above 0 and at most 1"),
         ("train spam steps=2 steps=3", "given twice"),
         ("cancel", "needs a labeler name"),
-        ("cancel spam now", "only a labeler name"),
+        ("cancel spam now", "only a labeler or prompt name"),
         ("notify spam <#C1|a> <#C2|b>", "one channel"),
         ("notify spam every=step", "not a setting of `notify`"),
     ],
