@@ -134,6 +134,8 @@ def main() -> None:
                     chosen = WholeAnswers(streaming_model) if path == "whole" else streaming_model
                     services.models[settings.model_spec] = chosen
                     results[path].append(one_run(services, slack, args.n))
+            # The embedded Redis stops at the end only when no client is connected.
+            services.close()
         finally:
             embedded.close()
     writing = args.first_token + len(tokens(answer)) * args.token_delay
