@@ -9,11 +9,11 @@ from bot.compare.state import Comparison
 from bot.slack.blocks import (
     Block,
     Message,
+    button,
     escaped_preview,
     markdown_preview,
     mrkdwn_context,
     mrkdwn_section,
-    plain_text,
     shorten,
 )
 from bot.slack.chunking import escape_mrkdwn
@@ -28,21 +28,9 @@ _FIELD_ROOM = 1_900
 _PRINCIPLE_WIDTH = 60
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": plain_text(text),
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def apply_and_compare_button(name: str) -> dict[str, Any]:
     """The button offered under a principle change: apply into a version kept aside, compare."""
-    return _button("Apply and compare", APPLY_AND_COMPARE_ACTION, name)
+    return button("Apply and compare", APPLY_AND_COMPARE_ACTION, name)
 
 
 def _title(c: Comparison) -> str:
@@ -53,7 +41,7 @@ def progress(c: Comparison, done: int, total: int) -> Message:
     share = f"{done} of {total} steps" if total else "starting"
     text = f"{_title(c)} on {c.examples} example{'s' if c.examples != 1 else ''}: {share}."
     blocks: list[Block] = [mrkdwn_section(text)]
-    blocks.append({"type": "actions", "elements": [_button("Cancel", CANCEL_ACTION, c.compare_id)]})
+    blocks.append({"type": "actions", "elements": [button("Cancel", CANCEL_ACTION, c.compare_id)]})
     blocks.append(
         mrkdwn_context("Both versions answer every example; each pair is judged in both orders.")
     )
@@ -114,7 +102,7 @@ def result_summary(c: Comparison, result: ComparisonResult, offer_make_current: 
             {
                 "type": "actions",
                 "elements": [
-                    _button(
+                    button(
                         f"Make version {c.b} current", MAKE_CURRENT_ACTION, c.compare_id, "primary"
                     )
                 ],

@@ -16,6 +16,7 @@ from bot.feedback.kinds import FEEDBACK_KINDS
 from bot.slack.blocks import (
     Block,
     Message,
+    button,
     escaped_preview,
     markdown_preview,
     mrkdwn_context,
@@ -49,18 +50,6 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
         room = max(16, room - (len(quote) - limit) - 1)
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": plain_text(text),
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token: str) -> Message:
     """Suggested reasons for a kudos or critique reaction, each with a button, plus "my own"."""
     question = FEEDBACK_KINDS.get(kind).question
@@ -69,12 +58,12 @@ def reason_offer(user: str, reaction: str, kind: str, reasons: list[str], token:
     ]
     for number, reason in enumerate(reasons):
         section = mrkdwn_section(escaped_preview(reason, QUOTE_LIMIT))
-        section["accessory"] = _button("Choose", CHOOSE_REASON_ACTION, f"{token}:{number}")
+        section["accessory"] = button("Choose", CHOOSE_REASON_ACTION, f"{token}:{number}")
         blocks.append(section)
     blocks.append(
         {
             "type": "actions",
-            "elements": [_button("Write my own", OWN_REASON_ACTION, token)],
+            "elements": [button("Write my own", OWN_REASON_ACTION, token)],
         }
     )
     blocks.append(mrkdwn_context("Removing the reaction withdraws this."))
@@ -164,7 +153,7 @@ def change_posted(
         {
             "type": "actions",
             "elements": [
-                _button("Undo", UNDO_ACTION, undo_value(prompt, version, prompt_id)),
+                button("Undo", UNDO_ACTION, undo_value(prompt, version, prompt_id)),
                 apply_and_compare_button(prompt),
             ],
         }

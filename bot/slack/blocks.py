@@ -17,6 +17,19 @@ def plain_text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A Block Kit button; ``style`` is "primary" or "danger" when given."""
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": plain_text(text),
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
 def mrkdwn_section(mrkdwn: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
 
