@@ -12,8 +12,9 @@ import binascii
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -159,9 +160,10 @@ class ModelCaller:
             )
         return np.vstack(found)
 
-    def _send_embedding(
-        self, helper: SupportsEmbedding, model: str, texts: list[str], purpose: str
-    ) -> list[np.ndarray]:
+    @contextmanager
+    def _model_call(self, model: str, purpose: str) -> Iterator[None]:
+        """One request to a model: waits its turn under the rate limit, is counted while in
+        flight, and its failure is reported as the labeler's, naming what it was for."""
         if self.rate_limiter is not None:
             self.rate_limiter.acquire()
             self.check_stop()
@@ -170,7 +172,7 @@ class ModelCaller:
             self._in_flight += 1
             self._stats.peak_in_flight = max(self._stats.peak_in_flight, self._in_flight)
         try:
-            answer = helper.embed(texts)
+            yield
         except Exception as error:
             raise LabelerModelError(
                 f"{purpose} failed: the model {model} raised {type(error).__name__}: {error}"
@@ -178,6 +180,12 @@ class ModelCaller:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _send_embedding(
+        self, helper: SupportsEmbedding, model: str, texts: list[str], purpose: str
+    ) -> list[np.ndarray]:
+        with self._model_call(model, purpose):
+            answer = helper.embed(texts)
         if len(answer) != len(texts):
             raise LabelerModelError(
                 f"{purpose} failed: the model {model} sent {len(answer)} embeddings for "
@@ -186,14 +194,7 @@ class ModelCaller:
         return [np.asarray(vector, dtype=np.float32) for vector in answer]
 
     def _send(self, helper: ModelHelper, model: str, request: ModelRequest, purpose: str) -> str:
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire()
-            self.check_stop()
-        with self._lock:
-            self._stats.model_calls += 1
-            self._in_flight += 1
-            self._stats.peak_in_flight = max(self._stats.peak_in_flight, self._in_flight)
-        try:
+        with self._model_call(model, purpose):
             answer = helper.predict(
                 request.prompt,
                 temperature=request.temperature,
@@ -201,13 +202,6 @@ class ModelCaller:
                 candidate_count=1,
                 max_output_tokens=request.max_output_tokens,
             )
-        except Exception as error:
-            raise LabelerModelError(
-                f"{purpose} failed: the model {model} raised {type(error).__name__}: {error}"
-            ) from error
-        finally:
-            with self._lock:
-                self._in_flight -= 1
         if isinstance(answer, list):
             answer = answer[0] if answer else ""
         if not isinstance(answer, str):
