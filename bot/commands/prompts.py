@@ -377,7 +377,8 @@ def _parse_examples(raw_args: str) -> Command:
     )
 
 
-def _version_word(token: Token, usage: str) -> int:
+def _version_number(token: Token, usage: str) -> int:
+    """A version as people write it: ``3`` or ``v3``."""
     number = token.text.lower().removeprefix("v")
     if not number.isdigit() or int(number) < 1:
         raise CommandSyntaxError(f"`{token.text}` is not a version number.", usage)
@@ -390,7 +391,7 @@ def _parse_compare(raw_args: str) -> Command:
     if not tokens or len(tokens) > 3:
         raise CommandSyntaxError("`compare` takes a prompt name and up to two versions.", usage)
     name = check_prompt_name(tokens[0].text, usage)
-    versions = [_version_word(token, usage) for token in tokens[1:]]
+    versions = [_version_number(token, usage) for token in tokens[1:]]
     if len(versions) == 1:
         return ComparePrompt(name, None, versions[0])
     return ComparePrompt(name, *versions) if versions else ComparePrompt(name)
@@ -404,13 +405,6 @@ def _parse_revise(raw_args: str) -> Command:
             USAGE["revise"],
         )
     return RevisePrompt(name, feedback)
-
-
-def _version_number(token: Token, usage: str) -> int:
-    number = token.text.lower().removeprefix("v")
-    if not number.isdigit() or int(number) < 1:
-        raise CommandSyntaxError(f"`{token.text}` is not a version number.", usage)
-    return int(number)
 
 
 def _parse_promote(raw_args: str) -> Command:
@@ -478,10 +472,7 @@ def _parse_rollback(raw_args: str) -> Command:
     if len(tokens) != 2:
         raise CommandSyntaxError("`rollback` takes a prompt name and a version number.", usage)
     name = check_prompt_name(tokens[0].text, usage)
-    number = tokens[1].text.lower().removeprefix("v")
-    if not number.isdigit() or int(number) < 1:
-        raise CommandSyntaxError(f"`{tokens[1].text}` is not a version number.", usage)
-    return RollbackPrompt(name, int(number))
+    return RollbackPrompt(name, _version_number(tokens[1], usage))
 
 
 def _parse_restore(raw_args: str) -> Command:
